@@ -1,0 +1,35 @@
+# Investigation workbench: the two commands of the README, and a few helpers.
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+HOME_DIR ?= $(CURDIR)/.workbench-home
+PORT   ?= 8888
+
+.PHONY: demo test install initial-migration clean-home
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+$(VENV)/.installed: $(BIN)/python pyproject.toml
+	$(BIN)/pip install --quiet -e ".[postgres,apps,test]"
+	touch $@
+
+install: $(VENV)/.installed  ## create .venv and install the workbench with every extra
+
+demo: install  ## build the sample world and open JupyterLab on notebooks/
+	WORKBENCH_HOME=$(HOME_DIR) $(BIN)/workbench sample build
+	$(BIN)/workbench kernel install --sys-prefix
+	@echo "JupyterLab on http://127.0.0.1:$(PORT)/lab (WORKBENCH_HOME=$(HOME_DIR), user inspector.dupont)"
+	WORKBENCH_HOME=$(HOME_DIR) WORKBENCH_USER=inspector.dupont \
+	  $(BIN)/jupyter lab --no-browser --ip=127.0.0.1 --port=$(PORT) --notebook-dir=notebooks
+
+test: install  ## run the whole suite (unit, property, PostgreSQL when configured, notebooks, browser)
+	$(BIN)/workbench kernel install --sys-prefix
+	$(BIN)/python -m pytest tests notebooks voila_apps --nbval-lax --nbval-current-env -p no:cacheprovider $(PYTEST_ARGS)
+
+initial-migration:  ## pre-release: regenerate the initial migration after a model change
+	$(BIN)/python -m workbench.store.migrations.regenerate_initial
+
+clean-home:
+	rm -rf $(HOME_DIR)

@@ -1,0 +1,87 @@
+"""Shared fixtures: settings in a temporary home, SQLite and PostgreSQL stores, the sample world.
+
+PostgreSQL: set WORKBENCH_TEST_PG_URL to a server URL (``.ci/run`` starts one on
+127.0.0.1); each test gets a database of its own. Without it, the PostgreSQL
+variants are skipped with that reason shown, except under CI (CI=true), where
+they fail: CI must prove the PostgreSQL path.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from contextlib import contextmanager
+from datetime import date, datetime, timedelta, timezone
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, text
+
+import workbench
+from workbench.config import Settings
+from workbench.samples import build_sample
+
+SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
+SAMPLE_DAY = date(2026, 11, 20)
+NOW = datetime(2026, 11, 21, 10, 0, tzinfo=timezone.utc)
+PG_URL = os.environ.get("WORKBENCH_TEST_PG_URL")
+
+
+def fixed_clock(now: datetime = NOW):
+    """A clock that always says ``now`` (tests and trainers fix time this way)."""
+    return lambda: now
+
+
+@contextmanager
+def new_database(backend: str, folder: Path):
+    """A fresh, empty catalogue URL on ``backend`` (sqlite or postgresql), dropped afterwards."""
+    if backend == "sqlite":
+        yield f"sqlite:///{folder / 'workbench.db'}"
+        return
+    if not PG_URL:
+        if os.environ.get("CI"):
+            pytest.fail("WORKBENCH_TEST_PG_URL is not set: CI must run the store tests on PostgreSQL")
+        pytest.skip("PostgreSQL variant: set WORKBENCH_TEST_PG_URL (.ci/run starts a server)")
+    name = f"wb_test_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(PG_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield PG_URL.rsplit("/", 1)[0] + "/" + name
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def db_url(request, tmp_path):
+    """A fresh, empty catalogue URL on each backend."""
+    with new_database(request.param, tmp_path) as url:
+        yield url
+
+
+@pytest.fixture
+def settings(tmp_path, db_url) -> Settings:
+    return Settings.from_env({}, home=tmp_path / "home", db_url=db_url)
+
+
+@pytest.fixture
+def sample_ws(settings):
+    """The sample world of SAMPLE_DAY, opened with the clock fixed at NOW."""
+    build_sample(settings, day=SAMPLE_DAY)
+    ws = workbench.open(settings.home, db_url=settings.db_url, clock=fixed_clock())
+    yield ws
+    ws.store.dispose()
+
+
+@pytest.fixture(scope="session")
+def shared_data() -> Path:
+    """The real data beside the repository (tests and benchmarks only)."""
+    if not SHARED_DATA.is_dir():
+        pytest.fail(f"the shared data folder {SHARED_DATA} is missing")
+    return SHARED_DATA
+
+
+def days_ago(n: float) -> datetime:
+    return NOW - timedelta(days=n)

@@ -1,0 +1,34 @@
+"""Investigation workbench of the Brussels-Capital Region video-protection platform.
+
+    >>> import workbench as wb
+    >>> ws = wb.open()                                  # doctest: +SKIP
+    >>> me = ws.login("inspector.dupont")               # doctest: +SKIP
+    >>> case = me.open_case("PV-BR-2026-001234", purpose="judicial-investigation")  # doctest: +SKIP
+    >>> case.camera_access()                            # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+from importlib.metadata import PackageNotFoundError, version
+from pathlib import Path
+
+from workbench import errors
+from workbench.config import Settings
+
+try:
+    __version__ = version("workbench")
+except PackageNotFoundError:  # running from a source tree without installation
+    __version__ = "0+unknown"
+
+__all__ = ["Settings", "__version__", "errors", "open"]
+
+
+def open(home: str | Path | None = None, *, db_url: str | None = None, clock=None):  # type: ignore[no-untyped-def]
+    """Open the workbench: the embedded default (SQLite and files under ``WORKBENCH_HOME``).
+
+    ``home`` and ``db_url`` override the environment; ``clock`` (a function
+    returning an aware datetime) fixes "now" for training and tests.
+    """
+    from workbench.workspace import open_workspace
+
+    return open_workspace(Settings.from_env(home=home, db_url=db_url), clock=clock)

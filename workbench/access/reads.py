@@ -1,0 +1,56 @@
+"""SQL reads restricted to a :class:`~workbench.access.session.Grant` (used by the case scope only)."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+
+import geopandas as gpd
+import pandas as pd
+from sqlalchemy import and_, false, or_, select
+
+from workbench.store import Store
+from workbench.store.models import Camera, PlateRead, Sighting
+
+SIGHTING_COLUMNS = ["sighting_id", "camera_id", "time", "last_time", "plate", "country", "confidence",
+                    "direction", "n_reads", "source_ids", "lon", "lat"]
+_CHUNK = 900  # stays under SQLite's bound-parameter limit
+
+
+def window_filter(grant, camera_col, time_col):  # type: ignore[no-untyped-def]
+    """SQL condition: (camera, time) inside the grant, cameras with the same windows grouped."""
+    groups: dict[tuple, list[str]] = defaultdict(list)
+    for camera_id, windows in grant.windows.items():
+        groups[windows].append(camera_id)
+    terms = [and_(camera_col.in_(cams), or_(*[and_(time_col >= s, time_col < e) for s, e in windows]))
+             for windows, cams in groups.items()]
+    return or_(*terms) if terms else false()
+
+
+def load_sightings(store: Store, grant, plates: list[str] | None) -> gpd.GeoDataFrame:  # type: ignore[no-untyped-def]
+    """Sightings inside the grant (optionally of the given plates), with the source ids of their reads."""
+    query = (select(Sighting.id.label("sighting_id"), Sighting.camera_id, Sighting.first_time.label("time"),
+                    Sighting.last_time, Sighting.plate, Sighting.country, Sighting.confidence, Sighting.direction,
+                    Sighting.n_reads, Camera.lon, Camera.lat)
+             .join(Camera, Camera.id == Sighting.camera_id)
+             .where(window_filter(grant, Sighting.camera_id, Sighting.first_time)))
+    parts = []
+    with store.engine.connect() as conn:
+        for chunk in ([None] if plates is None else [plates[i:i + _CHUNK] for i in range(0, len(plates), _CHUNK)]):
+            q = query if chunk is None else query.where(Sighting.plate.in_(chunk))
+            parts.append(pd.DataFrame(conn.execute(q).mappings().all()))
+        frame = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame()
+        if frame.empty:
+            frame = pd.DataFrame(columns=[c for c in SIGHTING_COLUMNS if c != "source_ids"])
+        ids = frame["sighting_id"].tolist()
+        sources: dict[int, list[str]] = defaultdict(list)
+        for i in range(0, len(ids), _CHUNK):
+            for sid, source, read_id in conn.execute(
+                    select(PlateRead.sighting_id, PlateRead.source, PlateRead.source_read_id)
+                    .where(PlateRead.sighting_id.in_(ids[i:i + _CHUNK]))):
+                sources[sid].append(f"{source}:{read_id}")
+    frame["time"] = pd.to_datetime(frame["time"], utc=True)
+    frame["last_time"] = pd.to_datetime(frame["last_time"], utc=True)
+    frame = frame[grant.mask(frame["camera_id"], frame["time"])] if len(frame) else frame
+    frame["source_ids"] = [sorted(sources.get(s, [])) for s in frame["sighting_id"]]
+    frame = frame.sort_values(["time", "camera_id"], ignore_index=True)[SIGHTING_COLUMNS]
+    return gpd.GeoDataFrame(frame, geometry=gpd.points_from_xy(frame["lon"], frame["lat"]), crs="EPSG:4326")

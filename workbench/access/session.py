@@ -1,0 +1,479 @@
+"""Case-scoped, authorised, audited sessions: the only way to the data.
+
+    >>> ws = Workspace(Settings.from_env())                                # doctest: +SKIP
+    >>> me = ws.login("inspector.dupont")                                  # doctest: +SKIP
+    >>> case = me.open_case("PV-BR-2026-001234", purpose="judicial-investigation")  # doctest: +SKIP
+    >>> case.camera_access()            # every camera, granted or not, and why      # doctest: +SKIP
+    >>> with case.access("footage", cameras=["CCTV-5339-001"]) as grant:           # doctest: +SKIP
+    ...     rows = read_something(grant.windows)   # only inside the authorised windows
+    ...     grant.count = len(rows)                # written to the audit trail on exit
+
+Every method that returns data or changes state appends an audit event, and
+every refusal raises :class:`~workbench.errors.AccessDenied` after auditing it.
+Results leave as plain data (DataFrames, dataclasses), never ORM objects.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+from sqlalchemy import select
+
+from workbench.access import audit
+from workbench.access.reads import load_sightings
+from workbench.access.policy import (AUDIT_ROLES, DEFAULT_RETENTION_DAYS, EXPORT_ROLES, READ_ROLES,
+                                     AgreementFacts, CameraFacts, Decision, Window, decide)
+from workbench.config import Settings
+from workbench.errors import AccessDenied, InvalidInput, NotFound, WorkbenchError
+from workbench.store import Store
+from workbench.timeutil import as_utc
+from workbench.store.models import (PURPOSES, Agreement, Camera, Case, CaseMember, Hold, Partner, Retention,
+                                    User)
+
+Clock = Callable[[], datetime]
+DATA_KIND_OF_CAMERA = {"anpr": "plates"}  # every other kind of camera records footage
+_EARLIEST = timedelta(days=3650)
+
+
+def _utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+@dataclass(frozen=True)
+class UserInfo:
+    """The logged-in user, as plain data."""
+
+    name: str
+    full_name: str
+    role: str
+    partner: str
+    partner_name: str
+
+
+@dataclass(frozen=True)
+class CaseInfo:
+    """A case, as plain data."""
+
+    reference: str
+    title: str
+    purpose: str
+    legal_basis: str
+    status: str
+    is_training: bool
+    opened_at: datetime
+
+
+@dataclass
+class Grant:
+    """What one audited access may read: per camera, the authorised time windows.
+
+    Set ``count`` to the number of results before the ``with`` block ends; it
+    is written into the audit event.
+    """
+
+    kind: str
+    since: datetime
+    until: datetime
+    windows: dict[str, tuple[Window, ...]]
+    refused: dict[str, str] = field(default_factory=dict)
+    count: int | None = None
+
+    @property
+    def cameras(self) -> list[str]:
+        """The cameras with at least one authorised window, sorted."""
+        return sorted(self.windows)
+
+    def covers(self, camera_id: str, at: datetime) -> bool:
+        """Whether the reading of ``camera_id`` at ``at`` is authorised."""
+        return any(s <= at < e for s, e in self.windows.get(camera_id, ()))
+
+    def mask(self, camera_ids: pd.Series, times: pd.Series) -> np.ndarray:
+        """Vectorised :meth:`covers` for a column of cameras and a column of UTC times."""
+        keep = np.zeros(len(camera_ids), dtype=bool)
+        cams = camera_ids.to_numpy()
+        ts = pd.to_datetime(times, utc=True).to_numpy()
+        for camera_id, windows in self.windows.items():
+            on_camera = cams == camera_id
+            for s, e in windows:
+                keep |= on_camera & (ts >= np.datetime64(s.replace(tzinfo=None), "ns")) \
+                    & (ts < np.datetime64(e.replace(tzinfo=None), "ns"))
+        return keep
+
+
+class Workspace:
+    """The catalogue plus the rules: log a user in to get a :class:`UserSession`.
+
+    ``clock`` returns the current time (UTC); tests and trainers pass a fixed
+    one. ``case_class`` is the class :meth:`UserSession.open_case` returns; the
+    facade (``workbench.open``) passes one that adds the analysis cores.
+    """
+
+    def __init__(self, settings: Settings, *, clock: Clock = _utcnow,
+                 case_class: type["CaseScope"] | None = None) -> None:
+        self.settings = settings
+        self.store = Store(settings)
+        self.clock = clock
+        self.case_class = case_class or CaseScope
+        if not self.store.is_migrated():
+            self.store.migrate()
+
+    def now(self) -> datetime:
+        """The workspace's current time, timezone-aware UTC."""
+        return as_utc(self.clock())
+
+    def login(self, name: str | None = None) -> "UserSession":
+        """Start a session for an active user (default: the JupyterHub or WORKBENCH_USER identity)."""
+        name = name or self.settings.user
+        if not name:
+            raise AccessDenied("no user given: pass a name or set WORKBENCH_USER (JupyterHub sets "
+                               "JUPYTERHUB_USER)")
+        with self.store.session() as session:
+            row = session.execute(select(User, Partner).join(Partner, User.partner_id == Partner.id)
+                                  .where(User.name == name)).one_or_none()
+            if row is None or not row[0].active:
+                audit.append(session, audit.Actor(str(name)[:100]), "login", time=self.now(),
+                             outcome="denied", reason="unknown or inactive user")
+                info = None
+            else:
+                user, partner = row
+                info = UserInfo(user.name, user.full_name, user.role, partner.code, partner.name)
+                audit.append(session, audit.Actor(user.name, partner.code), "login", time=self.now())
+        if info is None:
+            raise AccessDenied(f"no active workbench account named {name!r}")
+        return UserSession(self, info)
+
+
+class UserSession:
+    """A logged-in user: list and open their cases; auditors read the audit trail."""
+
+    def __init__(self, workspace: Workspace, user: UserInfo) -> None:
+        self.workspace = workspace
+        self.user = user
+
+    def __repr__(self) -> str:
+        return f"<UserSession {self.user.name} ({self.user.role}, {self.user.partner})>"
+
+    @property
+    def _actor(self) -> audit.Actor:
+        return audit.Actor(self.user.name, self.user.partner)
+
+    def _deny(self, action: str, reason: str, resource: dict[str, Any] | None = None,
+              actor: audit.Actor | None = None) -> AccessDenied:
+        audit.record(self.workspace.store, actor or self._actor, action, time=self.workspace.now(),
+                     outcome="denied", reason=reason, resource=resource)
+        return AccessDenied(reason)
+
+    def cases(self) -> pd.DataFrame:
+        """The cases this user is a member of (reference, title, purpose, status)."""
+        with self.workspace.store.session() as session:
+            rows = session.execute(
+                select(Case).join(CaseMember, CaseMember.case_id == Case.id).join(User, User.id == CaseMember.user_id)
+                .where(User.name == self.user.name).order_by(Case.reference)).scalars().all()
+            data = [{"reference": c.reference, "title": c.title, "purpose": c.purpose, "status": c.status,
+                     "training": c.is_training} for c in rows]
+            audit.append(session, self._actor, "list-cases", time=self.workspace.now(), result_count=len(data))
+        return pd.DataFrame(data, columns=["reference", "title", "purpose", "status", "training"])
+
+    def open_case(self, reference: str, *, purpose: str, legal_basis: str | None = None) -> "CaseScope":
+        """Open a case for a stated purpose; refused unless the user is a member and it is open.
+
+        >>> case = me.open_case("PV-BR-2026-001234", purpose="judicial-investigation")  # doctest: +SKIP
+        """
+        resource = {"reference": reference, "purpose": purpose, "legal_basis": legal_basis}
+        actor = audit.Actor(self.user.name, self.user.partner, reference, purpose)
+        if self.user.role not in READ_ROLES:
+            raise self._deny("open-case", f"the {self.user.role} role does not open cases"
+                             + (": auditors read the audit trail and nothing else"
+                                if self.user.role in AUDIT_ROLES else ""), resource, actor)
+        with self.workspace.store.session() as session:
+            case = session.execute(select(Case).where(Case.reference == reference)).scalar_one_or_none()
+            member = case is not None and session.execute(
+                select(CaseMember).join(User, User.id == CaseMember.user_id)
+                .where(CaseMember.case_id == case.id, User.name == self.user.name)).first() is not None
+            info = None if case is None else CaseInfo(case.reference, case.title, case.purpose, case.legal_basis,
+                                                      case.status, case.is_training, case.opened_at)
+        if info is None or not member:
+            raise self._deny("open-case", f"case {reference!r} does not exist or {self.user.name} is not "
+                             "a member of it", resource, actor)
+        if info.status != "open":
+            raise self._deny("open-case", f"case {reference} is {info.status}", resource, actor)
+        if purpose != info.purpose:
+            raise self._deny("open-case", f"case {reference} is open for the purpose {info.purpose!r}, "
+                             f"not {purpose!r} (purpose limitation)", resource, actor)
+        if self.user.role == "trainer" and not info.is_training:
+            raise self._deny("open-case", "trainers work on sample training cases only", resource, actor)
+        audit.record(self.workspace.store, actor, "open-case", time=self.workspace.now(), resource=resource)
+        return self.workspace.case_class(self, info)
+
+    def create_case(self, reference: str, *, title: str, purpose: str, legal_basis: str,
+                    members: Iterable[str] = (), training: bool = False) -> CaseInfo:
+        """Open a new case (investigators); the creator is always a member."""
+        resource = {"reference": reference, "purpose": purpose, "members": sorted(set(members))}
+        actor = audit.Actor(self.user.name, self.user.partner, reference, purpose)
+        allowed_role = "trainer" if training else "investigator"
+        if self.user.role != allowed_role:
+            raise self._deny("create-case", f"only an {allowed_role} creates "
+                             + ("training" if training else "investigation") + " cases", resource, actor)
+        if purpose not in PURPOSES:
+            raise InvalidInput(f"unknown purpose {purpose!r}; one of: {', '.join(PURPOSES)}")
+        now = self.workspace.now()
+        with self.workspace.store.session() as session:
+            if session.execute(select(Case.id).where(Case.reference == reference)).first():
+                raise InvalidInput(f"a case {reference!r} exists already")
+            names = sorted(set(members) | {self.user.name})
+            users = session.execute(select(User).where(User.name.in_(names))).scalars().all()
+            missing = set(names) - {u.name for u in users}
+            if missing:
+                raise NotFound(f"unknown users: {', '.join(sorted(missing))}")
+            case = Case(reference=reference, title=title, purpose=purpose, legal_basis=legal_basis,
+                        status="open", is_training=training, opened_at=now)
+            case.members = [CaseMember(user_id=u.id) for u in users]
+            session.add(case)
+            audit.append(session, actor, "create-case", time=now, resource=resource)
+        return CaseInfo(reference, title, purpose, legal_basis, "open", training, now)
+
+    def my_audit_trail(self, limit: int = 200) -> pd.DataFrame:
+        """This user's own most recent audit events (every user may read their own)."""
+        frame = audit.events_frame(self.workspace.store, user_name=self.user.name, limit=limit)
+        audit.record(self.workspace.store, self._actor, "read-own-audit", time=self.workspace.now(),
+                     result_count=len(frame))
+        return frame
+
+    def audit_events(self, *, case_reference: str | None = None, user_name: str | None = None,
+                     since: datetime | None = None, until: datetime | None = None) -> pd.DataFrame:
+        """The whole audit trail, filtered (auditors only)."""
+        resource = {"case": case_reference, "user": user_name, "since": since, "until": until}
+        if self.user.role not in AUDIT_ROLES:
+            raise self._deny("read-audit", "only auditors read the audit trail of others", resource)
+        frame = audit.events_frame(self.workspace.store, case_reference=case_reference, user_name=user_name,
+                                   since=as_utc(since) if since else None, until=as_utc(until) if until else None)
+        audit.record(self.workspace.store, self._actor, "read-audit", time=self.workspace.now(),
+                     resource=resource, result_count=len(frame))
+        return frame
+
+    def verify_audit(self) -> audit.ChainCheck:
+        """Check the hash chain of the whole audit trail (auditors only)."""
+        if self.user.role not in AUDIT_ROLES:
+            raise self._deny("verify-audit", "only auditors verify the audit trail")
+        check = audit.verify(self.workspace.store)
+        audit.record(self.workspace.store, self._actor, "verify-audit", time=self.workspace.now(),
+                     outcome="ok" if check.ok else "error", reason=None if check.ok else str(check),
+                     result_count=check.events)
+        return check
+
+
+class CaseScope:
+    """An open case: every read of footage or plate reads goes through :meth:`access`.
+
+    Analysis cores take the :class:`Grant` it yields and never decide access
+    themselves.
+    """
+
+    def __init__(self, user_session: UserSession, case: CaseInfo) -> None:
+        self._user_session = user_session
+        self.workspace = user_session.workspace
+        self.user = user_session.user
+        self.info = case
+
+    def __repr__(self) -> str:
+        return f"<Case {self.info.reference} ({self.info.purpose}) opened by {self.user.name}>"
+
+    @property
+    def reference(self) -> str:
+        return self.info.reference
+
+    @property
+    def purpose(self) -> str:
+        return self.info.purpose
+
+    @property
+    def settings(self) -> Settings:
+        return self.workspace.settings
+
+    @property
+    def actor(self) -> audit.Actor:
+        """Who is acting, for audit records written by higher layers through :meth:`record`."""
+        return audit.Actor(self.user.name, self.user.partner, self.info.reference, self.info.purpose)
+
+    def now(self) -> datetime:
+        return self.workspace.now()
+
+    def record(self, action: str, *, resource: dict[str, Any] | None = None, result_count: int | None = None,
+               outcome: str = "ok", reason: str | None = None) -> int:
+        """Append an audit event for this case (for actions that read no data, e.g. a notebook cell)."""
+        return audit.record(self.workspace.store, self.actor, action, time=self.now(), outcome=outcome,
+                            reason=reason, resource=resource, result_count=result_count)
+
+    def _deny(self, action: str, reason: str, resource: dict[str, Any]) -> AccessDenied:
+        self.record(action, resource=resource, outcome="denied", reason=reason)
+        return AccessDenied(reason)
+
+    # -- the rule, applied ------------------------------------------------------------------------
+    def _load_decisions(self, kind: str | None, cameras: list[str] | None, since: datetime,
+                        until: datetime) -> tuple[dict[str, Decision], dict[str, dict[str, Any]], str]:
+        """Decide every requested camera; returns decisions, camera rows and the case status now."""
+        now = self.now()
+        with self.workspace.store.session() as session:
+            status = session.execute(select(Case.status).where(Case.reference == self.reference)).scalar_one()
+            query = select(Camera, Partner.code).join(Partner, Camera.partner_id == Partner.id)
+            if cameras is not None:
+                query = query.where(Camera.id.in_(cameras))
+            cam_rows = {c.id: {"camera_id": c.id, "name": c.name, "partner": code, "kind": c.kind, "lon": c.lon,
+                               "lat": c.lat, "heading": c.heading, "fov_deg": c.fov_deg, "range_m": c.range_m}
+                        for c, code in session.execute(query).all()}
+            owner = {p.id: p.code for p in session.execute(select(Partner)).scalars()}
+            agreements = [AgreementFacts(owner[a.owner_id], owner[a.recipient_id], frozenset(a.data_kinds),
+                                         frozenset(a.purposes),
+                                         None if a.camera_scope is None else frozenset(a.camera_scope),
+                                         a.valid_from, a.valid_until, a.revoked_at, a.authorisation_ref)
+                          for a in session.execute(select(Agreement)).scalars()
+                          if owner[a.recipient_id] == self.user.partner]
+            retention = {(owner[r.partner_id], r.data_kind): r.days
+                         for r in session.execute(select(Retention)).scalars()}
+            holds: dict[str, list[Window]] = {}
+            for h in session.execute(select(Hold).join(Case, Case.id == Hold.case_id)
+                                     .where(Case.reference == self.reference)).scalars():
+                holds.setdefault(h.camera_id, []).append((h.start, h.end))
+        decisions = {}
+        for cid, row in cam_rows.items():
+            data_kind = kind or DATA_KIND_OF_CAMERA.get(row["kind"], "footage")
+            decisions[cid] = decide(
+                CameraFacts(cid, row["partner"], row["kind"]), data_kind, user_partner=self.user.partner,
+                purpose=self.purpose, agreements=agreements,
+                retention_days=retention.get((row["partner"], data_kind), DEFAULT_RETENTION_DAYS[data_kind]),
+                holds=holds.get(cid, []), now=now, since=since, until=until)
+        return decisions, cam_rows, status
+
+    def _check_open(self, status: str, action: str, resource: dict[str, Any]) -> None:
+        if status != "open":
+            raise self._deny(action, f"case {self.reference} is {status}: no more data may be read for it",
+                             resource)
+
+    def _window(self, since: datetime | str | None, until: datetime | str | None) -> tuple[datetime, datetime]:
+        now = self.now()
+        start = as_utc(since) if since is not None else now - _EARLIEST
+        end = as_utc(until) if until is not None else now
+        if end <= start:
+            raise InvalidInput(f"the time window is empty: it ends ({end:%Y-%m-%d %H:%M}) before it starts "
+                               f"({start:%Y-%m-%d %H:%M})")
+        return start, end
+
+    @contextmanager
+    def access(self, kind: str, *, cameras: Iterable[str] | None = None, since: datetime | str | None = None,
+               until: datetime | str | None = None, action: str, query: dict[str, Any] | None = None,
+               export: bool = False) -> Iterator[Grant]:
+        """Authorise a read of ``kind`` data and audit it; yields the :class:`Grant`.
+
+        Explicitly named cameras that are refused raise AccessDenied (audited);
+        with ``cameras=None`` the grant holds every camera the user may see.
+        """
+        if kind not in DEFAULT_RETENTION_DAYS:
+            raise InvalidInput(f"unknown kind of data {kind!r}: 'footage' or 'plates'")
+        start, end = self._window(since, until)
+        wanted = None if cameras is None else sorted({str(c) for c in cameras})
+        resource: dict[str, Any] = {"kind": kind, "since": start, "until": end, "query": query or {},
+                                    "cameras": wanted if wanted is None or len(wanted) <= 100
+                                    else wanted[:100] + [f"... {len(wanted) - 100} more"]}
+        if self.user.role not in READ_ROLES:
+            raise self._deny(action, f"the {self.user.role} role does not read case data", resource)
+        if export and self.user.role not in EXPORT_ROLES:
+            raise self._deny(action, "exporting evidence needs the investigator role", resource)
+        decisions, _, status = self._load_decisions(kind, wanted, start, end)
+        self._check_open(status, action, resource)
+        if wanted is not None:
+            unknown = sorted(set(wanted) - set(decisions))
+            if unknown:
+                self.record(action, resource=resource, outcome="error", reason=f"unknown cameras {unknown}")
+                raise NotFound(f"no camera with id {', '.join(map(repr, unknown))}")
+            refused = {c: d.reason for c, d in decisions.items() if not d.granted}
+            if refused:
+                raise self._deny(action, "; ".join(f"{c}: {r}" for c, r in sorted(refused.items())), resource)
+        grant = Grant(kind, start, end, {c: d.windows for c, d in decisions.items() if d.granted},
+                      {c: d.reason for c, d in decisions.items() if not d.granted})
+        try:
+            yield grant
+        except WorkbenchError as exc:
+            self.record(action, resource=resource, outcome="error", reason=str(exc))
+            raise
+        resource["granted_cameras"] = len(grant.windows)
+        self.record(action, resource=resource, result_count=grant.count)
+
+    # -- what the case exposes ----------------------------------------------------------------------
+    def camera_access(self) -> pd.DataFrame:
+        """Every camera of the platform, whether this case may see it, and why (in words).
+
+        ANPR cameras are judged for plate reads, the others for footage.
+        """
+        now = self.now()
+        resource = {"query": "camera-access"}
+        decisions, rows, status = self._load_decisions(None, None, now - timedelta(days=1), now)
+        self._check_open(status, "camera-access", resource)
+        data = [{**rows[c], "data": DATA_KIND_OF_CAMERA.get(rows[c]["kind"], "footage"),
+                 "granted": d.granted, "reason": d.reason} for c, d in sorted(decisions.items())]
+        self.record("camera-access", resource=resource, result_count=len(data))
+        return pd.DataFrame(data, columns=["camera_id", "name", "partner", "kind", "lon", "lat", "heading",
+                                           "fov_deg", "range_m", "data", "granted", "reason"])
+
+    def cameras(self, kind: str | None = None) -> gpd.GeoDataFrame:
+        """The cameras this case may see, as a GeoDataFrame (EPSG:4326); ``kind`` filters (e.g. "anpr")."""
+        table = self.camera_access()
+        table = table[table["granted"] & table["lon"].notna()]
+        if kind is not None:
+            table = table[table["kind"] == kind]
+        return cameras_frame(table.drop(columns=["granted"]).reset_index(drop=True))
+
+    def sightings(self, plates: Iterable[str] | None = None, *, since: datetime | str | None = None,
+                  until: datetime | str | None = None, cameras: Iterable[str] | None = None,
+                  action: str = "read-sightings", query: dict[str, Any] | None = None) -> gpd.GeoDataFrame:
+        """Plate sightings (reads of one passage merged) visible to this case, time-ordered.
+
+        ``plates`` are normalised plates (exact); the plate search of
+        :mod:`workbench.plates` turns patterns and fuzzy queries into them.
+        Columns: sighting_id, camera_id, time, last_time, plate, country,
+        confidence, direction, n_reads, source_ids, lon, lat, geometry.
+        """
+        plate_list = None if plates is None else sorted(set(plates))
+        with self.access("plates", cameras=cameras, since=since, until=until, action=action,
+                         query={**(query or {}), "plates": plate_list if plate_list is None or len(plate_list) <= 50
+                                else plate_list[:50] + [f"... {len(plate_list) - 50} more"]}) as grant:
+            frame = load_sightings(self.workspace.store, grant, plate_list)
+            grant.count = len(frame)
+        return frame
+
+    def audit_trail(self, limit: int = 200) -> pd.DataFrame:
+        """This user's own audit events for this case, newest last."""
+        frame = audit.events_frame(self.workspace.store, user_name=self.user.name,
+                                   case_reference=self.reference, limit=limit)
+        self.record("read-own-audit", result_count=len(frame))
+        return frame
+
+    def place_hold(self, camera_id: str, start: datetime | str, end: datetime | str, reason: str) -> None:
+        """Seize a camera's data in a window for this case, beyond retention (investigators)."""
+        s, e = self._window(start, end)
+        resource = {"camera": camera_id, "since": s, "until": e, "reason": reason}
+        if self.user.role != "investigator":
+            raise self._deny("place-hold", "only an investigator places a legal hold", resource)
+        now = self.now()
+        decisions, _, status = self._load_decisions(None, [camera_id], now - timedelta(days=1), now)
+        self._check_open(status, "place-hold", resource)
+        if camera_id not in decisions:
+            raise NotFound(f"no camera with id {camera_id!r}")
+        if not decisions[camera_id].granted:
+            raise self._deny("place-hold", f"{camera_id}: {decisions[camera_id].reason}", resource)
+        with self.workspace.store.session() as session:
+            case_id = session.execute(select(Case.id).where(Case.reference == self.reference)).scalar_one()
+            session.add(Hold(case_id=case_id, camera_id=camera_id, start=s, end=e, reason=reason,
+                             created_at=self.now()))
+            audit.append(session, self.actor, "place-hold", time=self.now(), resource=resource)
+
+
+def cameras_frame(table: pd.DataFrame) -> gpd.GeoDataFrame:
+    """A camera table with ``lon``/``lat`` as a GeoDataFrame in EPSG:4326."""
+    return gpd.GeoDataFrame(table, geometry=gpd.points_from_xy(table["lon"], table["lat"]), crs="EPSG:4326")

@@ -1,0 +1,1 @@
+"""Benchmarks run by ``workbench bench NAME`` (one module per benchmark)."""

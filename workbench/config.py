@@ -1,0 +1,108 @@
+"""One validated options object, read once from the environment.
+
+The workbench reads no environment variable anywhere else: every layer takes a
+:class:`Settings` (or the paths it carries) as an argument.
+
+    >>> from workbench.config import Settings
+    >>> s = Settings.from_env({"WORKBENCH_HOME": "/tmp/wb-demo"})
+    >>> s.db_url
+    'sqlite:////tmp/wb-demo/workbench.db'
+    >>> s.footage_dir.name
+    'footage'
+
+Variables:
+
+``WORKBENCH_HOME``
+    data directory (catalogue, footage, frame index, caches). Default: the
+    per-user data directory (``~/.local/share/workbench`` on Linux).
+``WORKBENCH_DB_URL``
+    SQLAlchemy URL of the catalogue; default SQLite in ``WORKBENCH_HOME``.
+    ``postgresql+psycopg://user@host/db`` for a shared deployment.
+``WORKBENCH_USER``
+    identity used by the audited kernel and the apps when JupyterHub's
+    ``JUPYTERHUB_USER`` is not set.
+``WORKBENCH_TILES``
+    base map: ``urbis`` (default), ``osm``, ``none`` (vector layers only) or a
+    tile URL template for a closed network (``https://tiles.local/{z}/{x}/{y}.png``).
+``WORKBENCH_URBIS_WMS`` / ``WORKBENCH_URBIS_WMTS``
+    UrbIS service endpoints, for a mirror inside a closed network.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Mapping
+
+from workbench.errors import ConfigurationError
+
+URBIS_WMS = "https://geoservices-urbis.irisnet.be/geoserver/BaseMaps/ows"
+URBIS_ORTHO_WMS = "https://geoservices-urbis.irisnet.be/geoserver/urbisgrid/ows"
+URBIS_WMTS = "https://geoservices-urbis.irisnet.be/geowebcache/service/wmts"
+
+
+def _default_home() -> Path:
+    from platformdirs import user_data_dir
+
+    return Path(user_data_dir("workbench", appauthor=False))
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Where the workbench keeps its data and which services it talks to."""
+
+    home: Path
+    db_url: str
+    user: str | None = None
+    tiles: str = "urbis"
+    urbis_wms: str = URBIS_WMS
+    urbis_ortho_wms: str = URBIS_ORTHO_WMS
+    urbis_wmts: str = URBIS_WMTS
+    extra: Mapping[str, str] = field(default_factory=dict)
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None, *, home: Path | str | None = None,
+                 db_url: str | None = None) -> "Settings":
+        """Build the settings from ``env`` (default ``os.environ``); arguments win."""
+        env = os.environ if env is None else env
+        home_path = Path(home or env.get("WORKBENCH_HOME") or _default_home()).expanduser()
+        url = db_url or env.get("WORKBENCH_DB_URL") or f"sqlite:///{home_path / 'workbench.db'}"
+        if "://" not in url:
+            raise ConfigurationError(
+                f"WORKBENCH_DB_URL {url!r} is not a database URL; expected e.g. "
+                "'sqlite:///path/workbench.db' or 'postgresql+psycopg://user@host/db'")
+        tiles = env.get("WORKBENCH_TILES", "urbis").strip() or "urbis"
+        if tiles not in {"urbis", "osm", "none"} and not ("{z}" in tiles and "{x}" in tiles):
+            raise ConfigurationError(
+                f"WORKBENCH_TILES {tiles!r} is neither 'urbis', 'osm', 'none' nor a tile URL "
+                "template with {z}, {x} and {y}")
+        return cls(
+            home=home_path,
+            db_url=url,
+            user=env.get("JUPYTERHUB_USER") or env.get("WORKBENCH_USER") or None,
+            tiles=tiles,
+            urbis_wms=env.get("WORKBENCH_URBIS_WMS", URBIS_WMS),
+            urbis_ortho_wms=env.get("WORKBENCH_URBIS_ORTHO_WMS", URBIS_ORTHO_WMS),
+            urbis_wmts=env.get("WORKBENCH_URBIS_WMTS", URBIS_WMTS),
+        )
+
+    @property
+    def footage_dir(self) -> Path:
+        """Ingested footage files, one folder per camera."""
+        return self.home / "footage"
+
+    @property
+    def index_dir(self) -> Path:
+        """Frame index files (motion grids, object events, descriptors)."""
+        return self.home / "index"
+
+    @property
+    def cache_dir(self) -> Path:
+        """Derived caches that can be rebuilt (road graph, distance matrices)."""
+        return self.home / "cache"
+
+    @property
+    def evidence_dir(self) -> Path:
+        """Exported evidence packages."""
+        return self.home / "evidence"

@@ -1,0 +1,39 @@
+"""Time values as the workbench wants them: timezone-aware UTC.
+
+    >>> as_utc("2026-11-20T08:30:00+01:00")
+    datetime.datetime(2026, 11, 20, 7, 30, tzinfo=datetime.timezone.utc)
+    >>> as_utc("2026-11-20")            # a bare date is midnight UTC
+    datetime.datetime(2026, 11, 20, 0, 0, tzinfo=datetime.timezone.utc)
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timezone
+
+import pandas as pd
+
+from workbench.errors import InvalidInput
+
+
+def as_utc(value: datetime | date | str | pd.Timestamp) -> datetime:
+    """Parse or convert a time to an aware UTC datetime; a naive time with a clock part is refused."""
+    if isinstance(value, str):
+        try:
+            stamp = pd.Timestamp(value)
+        except (ValueError, TypeError) as exc:
+            raise InvalidInput(f"{value!r} is not a date or time (use ISO 8601, e.g. 2026-11-20T08:30+01:00)") \
+                from exc
+        if stamp.tzinfo is None:
+            if stamp != stamp.normalize():
+                raise InvalidInput(f"time {value!r} has no time zone: add one, e.g. {value}+01:00 or {value}Z")
+            stamp = stamp.tz_localize("UTC")
+        return stamp.tz_convert("UTC").to_pydatetime()
+    if isinstance(value, pd.Timestamp):
+        value = value.to_pydatetime()
+    if isinstance(value, datetime):
+        if value.tzinfo is None:
+            raise InvalidInput(f"time {value.isoformat()} has no time zone")
+        return value.astimezone(timezone.utc)
+    if isinstance(value, date):
+        return datetime(value.year, value.month, value.day, tzinfo=timezone.utc)
+    raise InvalidInput(f"{value!r} is not a time")
