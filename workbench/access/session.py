@@ -98,7 +98,7 @@ class Grant:
         """Vectorised :meth:`covers` for a column of cameras and a column of UTC times."""
         keep = np.zeros(len(camera_ids), dtype=bool)
         cams = camera_ids.to_numpy()
-        ts = pd.to_datetime(times, utc=True).to_numpy()
+        ts = pd.to_datetime(pd.Series(times), utc=True).dt.tz_localize(None).to_numpy("datetime64[ns]")
         for camera_id, windows in self.windows.items():
             on_camera = cams == camera_id
             for s, e in windows:
