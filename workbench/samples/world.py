@@ -196,7 +196,8 @@ def build_world(store: Store, day: date, cameras: pd.DataFrame | None = None) ->
                  legal_basis="Réquisition du procureur du Roi, art. 46sexies CIC (exemple fictif)",
                  status="open", is_training=False, opened_at=t0 - timedelta(days=2),
                  members=[CaseMember(user_id=users[n].id) for n in
-                          ("inspector.dupont", "analyst.peeters", "dispatcher.lambert", "inspector.janssens")]),
+                          ("inspector.dupont", "analyst.peeters", "dispatcher.lambert", "inspector.janssens",
+                           "trainer.claes")]),
             Case(reference=CLOSED_CASE, title="Dossier clôturé (exemple)", purpose="judicial-investigation",
                  legal_basis="Réquisition du procureur du Roi (exemple fictif)", status="closed", is_training=False,
                  opened_at=t0 - timedelta(days=300), closed_at=t0 - timedelta(days=200),
