@@ -19,14 +19,13 @@ install: $(VENV)/.installed  ## create .venv and install the workbench with ever
 
 demo: install  ## build the sample world and open JupyterLab on notebooks/
 	WORKBENCH_HOME=$(HOME_DIR) $(BIN)/workbench sample build
-	$(BIN)/workbench kernel install --sys-prefix
 	@echo "JupyterLab on http://127.0.0.1:$(PORT)/lab (WORKBENCH_HOME=$(HOME_DIR), user inspector.dupont)"
 	WORKBENCH_HOME=$(HOME_DIR) WORKBENCH_USER=inspector.dupont \
 	  $(BIN)/jupyter lab --no-browser --ip=127.0.0.1 --port=$(PORT) --notebook-dir=notebooks
 
 test: install  ## run the whole suite (unit, property, PostgreSQL when configured, notebooks, browser)
-	$(BIN)/workbench kernel install --sys-prefix
-	$(BIN)/python -m pytest tests notebooks voila_apps --nbval-lax --nbval-current-env -p no:cacheprovider $(PYTEST_ARGS)
+	WORKBENCH_HOME=$$(mktemp -d /tmp/workbench-test.XXXXXX) \
+	  $(BIN)/python -m pytest tests notebooks voila_apps --nbval-lax --nbval-current-env -p no:cacheprovider $(PYTEST_ARGS)
 
 initial-migration:  ## pre-release: regenerate the initial migration after a model change
 	$(BIN)/python -m workbench.store.migrations.regenerate_initial

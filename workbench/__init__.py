@@ -23,12 +23,14 @@ except PackageNotFoundError:  # running from a source tree without installation
 __all__ = ["Settings", "__version__", "errors", "open"]
 
 
-def open(home: str | Path | None = None, *, db_url: str | None = None, clock=None):  # type: ignore[no-untyped-def]
+def open(home: str | Path | None = None, *, db_url: str | None = None, clock=None,  # type: ignore[no-untyped-def]
+         sample: bool = False):
     """Open the workbench: the embedded default (SQLite and files under ``WORKBENCH_HOME``).
 
     ``home`` and ``db_url`` override the environment; ``clock`` (a function
-    returning an aware datetime) fixes "now" for training and tests.
+    returning an aware datetime) fixes "now" for training and tests;
+    ``sample=True`` builds the sample world first when the catalogue is empty.
     """
     from workbench.workspace import open_workspace
 
-    return open_workspace(Settings.from_env(home=home, db_url=db_url), clock=clock)
+    return open_workspace(Settings.from_env(home=home, db_url=db_url), clock=clock, sample=sample)

@@ -17,6 +17,14 @@ class Case(CaseScope):
     """An open case: cameras, plate reads, trajectories, frame search and evidence export."""
 
 
-def open_workspace(settings: Settings, *, clock: Clock | None = None) -> Workspace:
-    """A workspace whose cases are facade :class:`Case` objects."""
+def open_workspace(settings: Settings, *, clock: Clock | None = None, sample: bool = False) -> Workspace:
+    """A workspace whose cases are facade :class:`Case` objects.
+
+    With ``sample=True`` the sample world is built first if the catalogue has
+    none (what notebooks and trainers use on a fresh machine).
+    """
+    if sample:
+        from workbench.samples import build_sample
+
+        build_sample(settings)
     return Workspace(settings, clock=clock or _utcnow, case_class=Case)

@@ -170,6 +170,12 @@ class UserSession:
                      outcome="denied", reason=reason, resource=resource)
         return AccessDenied(reason)
 
+    def record(self, action: str, *, resource: dict[str, Any] | None = None, case: CaseInfo | None = None) -> int:
+        """Append an audit event for an action that reads no data (e.g. a notebook cell run)."""
+        actor = self._actor if case is None else audit.Actor(self.user.name, self.user.partner, case.reference,
+                                                             case.purpose)
+        return audit.record(self.workspace.store, actor, action, time=self.workspace.now(), resource=resource)
+
     def cases(self) -> pd.DataFrame:
         """The cases this user is a member of (reference, title, purpose, status)."""
         with self.workspace.store.session() as session:
