@@ -9,7 +9,7 @@ import pandas as pd
 from sqlalchemy import and_, false, or_, select
 
 from workbench.store import Store
-from workbench.store.models import Camera, PlateRead, Sighting
+from workbench.store.models import Camera, Hit, Hotlist, HotlistEntry, Partner, PlateRead, Sighting
 
 SIGHTING_COLUMNS = ["sighting_id", "camera_id", "time", "last_time", "plate", "country", "confidence",
                     "direction", "n_reads", "source_ids", "lon", "lat"]
@@ -54,3 +54,35 @@ def load_sightings(store: Store, grant, plates: list[str] | None) -> gpd.GeoData
     frame["source_ids"] = [sorted(sources.get(s, [])) for s in frame["sighting_id"]]
     frame = frame.sort_values(["time", "camera_id"], ignore_index=True)[SIGHTING_COLUMNS]
     return gpd.GeoDataFrame(frame, geometry=gpd.points_from_xy(frame["lon"], frame["lat"]), crs="EPSG:4326")
+
+
+HIT_COLUMNS = ["hit_id", "priority", "plate", "camera_id", "time", "reason", "hotlist", "hotlist_owner",
+               "hotlist_scope", "sighting_id", "lon", "lat"]
+
+
+def load_hits(store: Store, grant) -> pd.DataFrame:  # type: ignore[no-untyped-def]
+    """Hotlist hits on sightings inside the grant, newest first."""
+    query = (select(Hit.id.label("hit_id"), Hit.priority, Sighting.plate, Sighting.camera_id,
+                    Sighting.first_time.label("time"), HotlistEntry.reason, Hotlist.name.label("hotlist"),
+                    Partner.code.label("hotlist_owner"), Hotlist.scope.label("hotlist_scope"),
+                    Sighting.id.label("sighting_id"), Camera.lon, Camera.lat)
+             .join(Sighting, Sighting.id == Hit.sighting_id).join(HotlistEntry, HotlistEntry.id == Hit.entry_id)
+             .join(Hotlist, Hotlist.id == HotlistEntry.hotlist_id).join(Partner, Partner.id == Hotlist.owner_id)
+             .join(Camera, Camera.id == Sighting.camera_id)
+             .where(window_filter(grant, Sighting.camera_id, Sighting.first_time)))
+    with store.engine.connect() as conn:
+        frame = pd.DataFrame(conn.execute(query).mappings().all(), columns=HIT_COLUMNS)
+    frame["time"] = pd.to_datetime(frame["time"], utc=True)
+    if len(frame):
+        frame = frame[grant.mask(frame["camera_id"], frame["time"])]
+    return frame.sort_values(["time", "priority"], ascending=[False, True], ignore_index=True)
+
+
+def distinct_plates(store: Store) -> tuple[tuple[int, int], list[str]]:
+    """Every distinct sighted plate, with a version key (count, last id) for caching an index."""
+    from sqlalchemy import func
+
+    with store.engine.connect() as conn:
+        version = tuple(conn.execute(select(func.count(Sighting.id), func.max(Sighting.id))).one())
+        plates = conn.execute(select(Sighting.plate).distinct()).scalars().all()
+    return (int(version[0]), int(version[1] or 0)), plates

@@ -27,10 +27,12 @@ import pandas as pd
 from sqlalchemy import select
 
 from workbench.access import audit
-from workbench.access.reads import load_sightings
+from workbench.access.reads import distinct_plates, load_hits, load_sightings
 from workbench.access.policy import (AUDIT_ROLES, DEFAULT_RETENTION_DAYS, EXPORT_ROLES, READ_ROLES,
                                      AgreementFacts, CameraFacts, Decision, Window, decide)
 from workbench.config import Settings
+from workbench.plates.hotlist import HitPolicy, own_list_plates
+from workbench.plates.plate_search import PlateIndex
 from workbench.errors import AccessDenied, InvalidInput, NotFound, WorkbenchError
 from workbench.store import Store
 from workbench.timeutil import as_utc
@@ -121,12 +123,24 @@ class Workspace:
         self.store = Store(settings)
         self.clock = clock
         self.case_class = case_class or CaseScope
+        self._plate_index: tuple[tuple[int, int], PlateIndex] | None = None
         if not self.store.is_migrated():
             self.store.migrate()
 
     def now(self) -> datetime:
         """The workspace's current time, timezone-aware UTC."""
         return as_utc(self.clock())
+
+    def plate_index(self) -> PlateIndex:
+        """The search index of distinct sighted plates, rebuilt when new sightings arrive.
+
+        It holds plates only, no time or place: what a user may see is decided
+        when the sightings of the matching plates are read.
+        """
+        version, plates = distinct_plates(self.store)
+        if self._plate_index is None or self._plate_index[0] != version:
+            self._plate_index = (version, PlateIndex(plates))
+        return self._plate_index[1]
 
     def login(self, name: str | None = None) -> "UserSession":
         """Start a session for an active user (default: the JupyterHub or WORKBENCH_USER identity)."""
@@ -450,6 +464,46 @@ class CaseScope:
                          query={**(query or {}), "plates": plate_list if plate_list is None or len(plate_list) <= 50
                                 else plate_list[:50] + [f"... {len(plate_list) - 50} more"]}) as grant:
             frame = load_sightings(self.workspace.store, grant, plate_list)
+            grant.count = len(frame)
+        return frame
+
+    def plate_reads(self, query: str, *, since: datetime | str | None = None, until: datetime | str | None = None,
+                    cameras: Iterable[str] | None = None, fuzzy: bool = False,
+                    max_distance: float = 1.0) -> gpd.GeoDataFrame:
+        """Sightings of a plate: exact (``1-ABC-234``), wildcard (``1-AB?-2*``) or fuzzy (OCR-aware).
+
+        One row per passage at a camera (double and re-delivered reads merged,
+        their source ids kept), time-ordered, with the match ``distance``
+        (0 for exact; a look-alike confusion such as B/8 counts 0.2).
+
+        >>> case.plate_reads("1-ABC-23?")                     # doctest: +SKIP
+        >>> case.plate_reads("1ABC234", fuzzy=True)           # doctest: +SKIP
+        """
+        matches = dict(self.workspace.plate_index().search(query, fuzzy=fuzzy, max_distance=max_distance))
+        frame = self.sightings(list(matches), since=since, until=until, cameras=cameras, action="plate-reads",
+                               query={"plate_query": query, "fuzzy": fuzzy, "max_distance": max_distance})
+        frame.insert(5, "distance", frame["plate"].map(matches).astype(float))
+        return frame
+
+    def hits(self, *, since: datetime | str | None = None, until: datetime | str | None = None,
+             include_ignored: bool = False) -> pd.DataFrame:
+        """Hotlist hits visible to this case, with what the user's zone policy says to do.
+
+        ``decision`` is ``act`` or ``ignore`` under the zone's policy (default:
+        act on priorities 0 and 1, ignore 3 and 4, keep 2 only when the plate
+        is also on the zone's own list); ignored hits are left out unless asked.
+        """
+        with self.access("plates", since=since, until=until, action="hits",
+                         query={"include_ignored": include_ignored}) as grant:
+            frame = load_hits(self.workspace.store, grant)
+            with self.workspace.store.session() as session:
+                own = own_list_plates(session, self.user.partner)
+                stored = session.execute(select(Partner.hit_policy).where(Partner.code == self.user.partner)).scalar()
+            policy = HitPolicy(**{k: frozenset(v) for k, v in (stored or {}).items()})
+            frame["decision"] = [policy.decide(priority=int(p), on_own_list=pl in own)
+                                 for p, pl in zip(frame["priority"], frame["plate"])]
+            if not include_ignored:
+                frame = frame[frame["decision"] == "act"].reset_index(drop=True)
             grant.count = len(frame)
         return frame
 

@@ -24,6 +24,8 @@ _SUBCOMMANDS: dict[str, str] = {
     "audit": "workbench.cli.audit:audit",
     "retention": "workbench.cli.retention:retention",
     "bench": "workbench.cli.bench:bench",
+    "plates": "workbench.cli.plates:plates",
+    "hotlist": "workbench.cli.plates:hotlist",
 }
 
 

@@ -62,6 +62,8 @@ class Partner(Base):
     name: Mapped[str] = mapped_column(String(200))
     kind: Mapped[str] = mapped_column(String(32))
     zone_code: Mapped[int | None] = mapped_column(Integer)
+    # hotlist policy of a zone: {"act_on": [0, 1], "ignore": [3, 4], "own_list_only": [2]}; None = default
+    hit_policy: Mapped[dict[str, list[int]] | None] = mapped_column(JSON)
     retentions: Mapped[list["Retention"]] = relationship(back_populates="partner", cascade="all, delete-orphan")
 
 

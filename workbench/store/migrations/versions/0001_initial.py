@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-24 18:58:40.528393
+Create Date: 2026-11-24 19:45:03.008538
 """
 from alembic import op
 import sqlalchemy as sa
@@ -62,6 +62,7 @@ def upgrade() -> None:
     sa.Column('name', sa.String(length=200), nullable=False),
     sa.Column('kind', sa.String(length=32), nullable=False),
     sa.Column('zone_code', sa.Integer(), nullable=True),
+    sa.Column('hit_policy', sa.JSON(), nullable=True),
     sa.PrimaryKeyConstraint('id'),
     sa.UniqueConstraint('code')
     )

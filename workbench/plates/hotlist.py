@@ -1,0 +1,122 @@
+"""Hotlists, hits and each zone's policy for acting on them.
+
+A hotlist belongs to a partner (the national list of the federal police, or a
+zone's own list) and holds wanted plates with a priority from 0 (act at once)
+to 4. A sighting whose plate is on an active entry is a *hit*. Zones act on
+priorities 0 and 1, ignore 3 and 4, and keep 2 only when the plate is also on
+their own list; each zone can change that (:class:`HitPolicy`).
+
+    >>> policy = HitPolicy()
+    >>> policy.decide(priority=2, on_own_list=False), policy.decide(priority=1, on_own_list=False)
+    ('ignore', 'act')
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+import pandas as pd
+from sqlalchemy import and_, exists, insert, or_, select
+from sqlalchemy.orm import Session
+
+from workbench.errors import IngestError, InvalidInput, NotFound
+from workbench.plates.plate_format import normalise
+from workbench.store import Store
+from workbench.store.models import Hit, Hotlist, HotlistEntry, Partner, Sighting
+from workbench.timeutil import as_utc
+
+
+@dataclass(frozen=True)
+class HitPolicy:
+    """Which priorities a zone acts on, ignores, or keeps only when also on its own list."""
+
+    act_on: frozenset[int] = frozenset({0, 1})
+    ignore: frozenset[int] = frozenset({3, 4})
+    own_list_only: frozenset[int] = frozenset({2})
+
+    def decide(self, *, priority: int, on_own_list: bool) -> str:
+        """``act`` or ``ignore`` for one hit."""
+        if priority in self.act_on or (priority in self.own_list_only and on_own_list):
+            return "act"
+        return "ignore"
+
+
+def match_hits(session: Session, sighting_ids: list[int], *, now: datetime) -> int:
+    """Record the new hits of the given sightings against the entries active at their time; returns how many."""
+    count = 0
+    for i in range(0, len(sighting_ids), 900):
+        chunk = sighting_ids[i:i + 900]
+        rows = session.execute(
+            select(Sighting.id, HotlistEntry.id, HotlistEntry.priority)
+            .join(HotlistEntry, HotlistEntry.plate == Sighting.plate)
+            .join(Hotlist, Hotlist.id == HotlistEntry.hotlist_id)
+            .where(Sighting.id.in_(chunk), HotlistEntry.valid_from <= Sighting.first_time,
+                   or_(HotlistEntry.valid_until.is_(None), HotlistEntry.valid_until > Sighting.first_time),
+                   Hotlist.valid_from <= Sighting.first_time,
+                   ~exists().where(Hit.sighting_id == Sighting.id, Hit.entry_id == HotlistEntry.id),
+                   or_(Hotlist.valid_until.is_(None), Hotlist.valid_until > Sighting.first_time))).all()
+        if rows:
+            session.execute(insert(Hit), [{"sighting_id": s, "entry_id": e, "priority": p, "created_at": now}
+                                          for s, e, p in rows])
+            count += len(rows)
+    return count
+
+
+def load_hotlist(store: Store, entries: pd.DataFrame | Path, *, name: str, owner: str, scope: str,
+                 now: datetime, valid_from: datetime | None = None) -> tuple[int, int]:
+    """Create a hotlist from a table (plate, priority, reason[, valid_from, valid_until]).
+
+    Existing sightings since each entry's start become hits too. Returns
+    (entries, hits). The whole list loads in one transaction or not at all.
+    """
+    if scope not in {"national", "zone"}:
+        raise InvalidInput("a hotlist's scope is 'national' or 'zone'")
+    if isinstance(entries, Path):
+        try:
+            entries = pd.read_csv(entries, dtype=str, keep_default_na=False)
+        except (OSError, ValueError) as exc:
+            raise IngestError(f"{entries.name}: not a readable CSV hotlist ({exc})") from exc
+    missing = {"plate", "priority", "reason"} - set(entries.columns)
+    if missing:
+        raise IngestError(f"hotlist {name!r}: missing column(s) {', '.join(sorted(missing))}")
+    start = valid_from or now
+    rows = []
+    for n, r in enumerate(entries.to_dict("records"), 2):
+        try:
+            priority = int(r["priority"])
+        except (TypeError, ValueError):
+            raise IngestError(f"hotlist {name!r} line {n}: priority {r['priority']!r} is not 0-4") from None
+        if not 0 <= priority <= 4:
+            raise IngestError(f"hotlist {name!r} line {n}: priority {priority} is not 0-4")
+        try:
+            plate = normalise(r["plate"])
+        except InvalidInput as exc:
+            raise IngestError(f"hotlist {name!r} line {n}: {exc}") from None
+        rows.append({"plate": plate, "priority": priority, "reason": str(r["reason"]),
+                     "valid_from": as_utc(r["valid_from"]) if r.get("valid_from") else start,
+                     "valid_until": as_utc(r["valid_until"]) if r.get("valid_until") else None})
+    with store.session() as session:
+        partner = session.execute(select(Partner).where(Partner.code == owner)).scalar_one_or_none()
+        if partner is None:
+            raise NotFound(f"no partner with code {owner!r}")
+        hotlist = Hotlist(name=name, owner_id=partner.id, scope=scope, valid_from=start, valid_until=None)
+        session.add(hotlist)
+        session.flush()
+        session.execute(insert(HotlistEntry), [{**r, "hotlist_id": hotlist.id} for r in rows])
+        plates = sorted({r["plate"] for r in rows})
+        sighting_ids: list[int] = []
+        for i in range(0, len(plates), 900):
+            sighting_ids += session.execute(select(Sighting.id).where(
+                Sighting.plate.in_(plates[i:i + 900]), Sighting.first_time >= start)).scalars().all()
+        hits = match_hits(session, sighting_ids, now=now)
+    return len(rows), hits
+
+
+def own_list_plates(session: Session, partner_code: str) -> set[str]:
+    """Plates on the active zone lists owned by ``partner_code``."""
+    return set(session.execute(
+        select(HotlistEntry.plate).join(Hotlist, Hotlist.id == HotlistEntry.hotlist_id)
+        .join(Partner, Partner.id == Hotlist.owner_id)
+        .where(and_(Partner.code == partner_code, Hotlist.scope == "zone"))).scalars())
