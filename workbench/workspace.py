@@ -3,18 +3,79 @@
 ``workbench.open()`` returns a :class:`~workbench.access.Workspace` whose
 ``open_case`` yields :class:`Case`: the access layer's :class:`CaseScope`
 (authorised, audited reads) plus the analyses of the cores, each of which
-obtains its data through ``CaseScope.access``.
+obtains its data through the audited reads of ``CaseScope``.
+
+    >>> trip = case.trajectory("1-ABC-234", since="2026-11-20")      # doctest: +SKIP
+    >>> case.convoy("1-ABC-234", since="2026-11-20")                 # doctest: +SKIP
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from datetime import datetime
+
+import pandas as pd
+
 from workbench.access import CaseScope, Workspace
 from workbench.access.session import Clock, _utcnow
 from workbench.config import Settings
+from workbench.plates import normalise
+from workbench.trajectories import vehicle_analyses
+from workbench.trajectories.camera_network import CameraNetwork
+from workbench.trajectories.road_graph import RoadGraph
+from workbench.trajectories.trajectory import Trajectory, reconstruct
+
+When = datetime | str | None
+_NETWORKS: dict[tuple[str, tuple[str, ...]], CameraNetwork] = {}
 
 
 class Case(CaseScope):
-    """An open case: cameras, plate reads, trajectories, frame search and evidence export."""
+    """An open case: cameras, plate reads, trajectories and vehicle analyses."""
+
+    def camera_network(self) -> CameraNetwork:
+        """The ANPR cameras this case may see, placed on the region's road network (cached)."""
+        cams = self.cameras(kind="anpr")
+        key = (str(self.settings.cache_dir), tuple(sorted(cams["camera_id"])))
+        if key not in _NETWORKS:
+            _NETWORKS[key] = CameraNetwork(RoadGraph.load(self.settings.cache_dir), pd.DataFrame(cams))
+        return _NETWORKS[key]
+
+    def trajectory(self, plate: str, *, since: When = None, until: When = None, fuzzy: bool = True,
+                   max_distance: float = 1.0) -> Trajectory:
+        """Reconstruct a vehicle's movements from its sightings (misreads merged where they fit)."""
+        reads = self.plate_reads(plate, since=since, until=until, fuzzy=fuzzy, max_distance=max_distance)
+        return reconstruct(reads, self.camera_network(), plate=normalise(plate))
+
+    def convoy(self, plate: str, *, since: When = None, until: When = None, window_s: float = 60,
+               min_cameras: int = 2) -> pd.DataFrame:
+        """Vehicles seen at several of the plate's cameras within ``window_s`` seconds of it."""
+        target = self.plate_reads(plate, since=since, until=until)
+        around = self.sightings(None, cameras=sorted(set(target["camera_id"])) or None, since=since, until=until,
+                                action="convoy", query={"plate": plate, "window_s": window_s}) \
+            if len(target) else target
+        return vehicle_analyses.convoy(target, around, window_s=window_s, min_cameras=min_cameras)
+
+    def stakeout(self, cameras: Iterable[str], *, since: When, until: When) -> pd.DataFrame:
+        """Every plate seen at the given cameras in a window."""
+        return vehicle_analyses.stakeout(self.sightings(None, cameras=cameras, since=since, until=until,
+                                                        action="stakeout"))
+
+    def common_plates(self, places: list[tuple[Iterable[str], When, When]], *, min_places: int = 2) -> pd.DataFrame:
+        """Plates present in several (cameras, since, until) windows."""
+        frames = [self.sightings(None, cameras=c, since=s, until=u, action="common-plates") for c, s, u in places]
+        return vehicle_analyses.common_plates(frames, min_places=min_places)
+
+    def locate(self, plate: str, *, since: When = None, until: When = None,
+               top: int = 5) -> tuple[pd.Series, pd.DataFrame]:
+        """The plate's last sighting and the cameras it most likely reaches next."""
+        target = self.plate_reads(plate, since=since, until=until)
+        everyone = self.sightings(None, since=since, until=until, action="locate-statistics")
+        return vehicle_analyses.locate(target, everyone, top=top)
+
+    def cloned_plates(self, *, since: When = None, until: When = None) -> pd.DataFrame:
+        """Plates seen in two places no car could link in the time between: cloned or misread."""
+        everyone = self.sightings(None, since=since, until=until, action="cloned-plates")
+        return vehicle_analyses.cloned_plates(everyone, self.camera_network())
 
 
 def open_workspace(settings: Settings, *, clock: Clock | None = None, sample: bool = False) -> Workspace:

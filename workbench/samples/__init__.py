@@ -10,17 +10,26 @@ traffic stays in :mod:`workbench.samples` and is never read by the workbench.
 
 from __future__ import annotations
 
-from datetime import date, datetime, timezone
+from datetime import date, datetime, timedelta, timezone
+from pathlib import Path
 
+import pandas as pd
 from sqlalchemy import select, text
 
 from workbench.access import audit
 from workbench.config import Settings
-from workbench.samples.world import SAMPLE_CASE, build_world, sample_day_default
+from workbench.plates.hotlist import load_hotlist
+from workbench.plates.read_ingest import ingest_files
+from workbench.samples.simulated_traffic import anpr_positions, simulate_day
+from workbench.samples.world import (SAMPLE_CASE, base_cameras, build_world, midnight, sample_day_default,
+                                     with_anpr_network)
+from workbench.trajectories.road_graph import RoadGraph
 from workbench.store import Store
 from workbench.store.models import Base, Partner
 
-__all__ = ["SAMPLE_CASE", "build_sample", "is_built"]
+__all__ = ["SAMPLE_CASE", "build_sample", "ground_truth_dir", "is_built"]
+
+SAMPLE_ANPR_CAMERAS = 60
 
 
 def is_built(store: Store) -> bool:
@@ -42,10 +51,44 @@ def reset(store: Store) -> None:
         shutil.rmtree(folder, ignore_errors=True)
 
 
-def build_sample(settings: Settings, *, day: date | None = None, rebuild: bool = False) -> str:
+def ground_truth_dir(settings: Settings) -> Path:
+    """Where the sample traffic's ground truth is kept (trainers' solutions and tests read it)."""
+    return settings.home / "sample" / "ground-truth"
+
+
+def _traffic(store: Store, settings: Settings, day: date, cameras: pd.DataFrame, graph: RoadGraph,
+             vehicles: int) -> str:
+    """Simulate the day, ingest its reads through the real feed path, load the hotlists."""
+    now = datetime.now(timezone.utc)
+    cams = cameras.assign(node=graph.snap(cameras["lon"].to_numpy(), cameras["lat"].to_numpy()))
+    traffic = simulate_day(graph, cams, day=day, vehicles=vehicles, seed=7)
+    feed = settings.home / "sample" / f"anpr-reads-{day.isoformat()}.csv"
+    feed.parent.mkdir(parents=True, exist_ok=True)
+    traffic.reads.to_csv(feed, index=False)
+    report = ingest_files(store, [feed], now=now)[0]
+    truth = traffic.truth
+    truth.save(ground_truth_dir(settings))
+    start = midnight(day) - timedelta(days=30)
+    others = truth.vehicles.loc[truth.vehicles["role"] == "traffic", "plate"].head(12).tolist()
+    national = pd.DataFrame({"plate": [truth.scenario["stolen"]] + others,
+                             "priority": [1] + [0, 2, 2, 3, 4, 4, 2, 3, 1, 4, 3, 2][:len(others)],
+                             "reason": ["Véhicule volé (exemple)"] + ["Signalement (exemple)"] * len(others)})
+    load_hotlist(store, national, name="Liste nationale ANPR (exemple)", owner="FEDPOL", scope="national",
+                 now=now, valid_from=start)
+    zone = pd.DataFrame({"plate": [others[2], truth.scenario["suspect"]], "priority": [2, 2],
+                         "reason": ["Intérêt de la zone (exemple)", "Suspect du dossier (exemple)"]})
+    load_hotlist(store, zone, name="Liste zone 5339 (exemple)", owner="PZ5339", scope="zone", now=now,
+                 valid_from=start)
+    return f"{report.loaded:,} plate reads"
+
+
+def build_sample(settings: Settings, *, day: date | None = None, rebuild: bool = False, traffic: bool = True,
+                 vehicles: int = 3000) -> str:
     """Build the sample world into the catalogue of ``settings``; returns a one-line summary.
 
-    Does nothing (and says so) when a world is already there, unless ``rebuild``.
+    With ``traffic`` it adds a simulated day of traffic on the real road
+    network (reads ingested as a feed would be, hotlists loaded). Does nothing
+    (and says so) when a world is already there, unless ``rebuild``.
     """
     store = Store(settings)
     try:
@@ -55,9 +98,15 @@ def build_sample(settings: Settings, *, day: date | None = None, rebuild: bool =
         if is_built(store):
             return f"the sample world is already built in {store.safe_url} (use --rebuild to start again)"
         day = day or sample_day_default()
-        build_world(store, day)
+        cameras, extra = base_cameras(), "no traffic"
+        if traffic:
+            graph = RoadGraph.load(settings.cache_dir)
+            cameras = with_anpr_network(cameras, anpr_positions(graph, SAMPLE_ANPR_CAMERAS, seed=1))
+        build_world(store, day, cameras)
+        if traffic:
+            extra = _traffic(store, settings, day, cameras, graph, vehicles)
         audit.record(store, audit.Actor("system:sample-build"), "sample-build",
-                     time=datetime.now(timezone.utc), resource={"day": day.isoformat()})
-        return f"sample world of {day.isoformat()} built in {store.safe_url}; case {SAMPLE_CASE}"
+                     time=datetime.now(timezone.utc), resource={"day": day.isoformat(), "traffic": traffic})
+        return f"sample world of {day.isoformat()} built in {store.safe_url}; case {SAMPLE_CASE}; {extra}"
     finally:
         store.dispose()

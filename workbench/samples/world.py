@@ -134,7 +134,8 @@ def base_cameras() -> pd.DataFrame:
     for i, r in osm.iterrows():
         anpr = r["kind"] != "surveillance"
         # every other roadside camera is the regional network's (Brussels Mobility), the rest the zone's
-        owner = "BM" if anpr and (i % 2 == 0 or r["zone"] is None) else (r["zone"] or "BM")
+        zone = r["zone"] if isinstance(r["zone"], str) else None
+        owner = "BM" if anpr and (i % 2 == 0 or zone is None) else (zone or "BM")
         prefix = "ANPR" if anpr else "CCTV"
         rows.append({"owner": owner, "kind": "anpr" if anpr else "fixed", "prefix": prefix,
                      "name": f"{'ANPR' if anpr else 'Caméra'} OSM {r['osm_id']}"
@@ -162,6 +163,22 @@ def base_cameras() -> pd.DataFrame:
     frame.loc[frame["prefix"] == "CCTV", ["fov_deg"]] = 70.0
     frame["range_m"] = frame["prefix"].map({"ANPR": 30.0, "CCTV": 60.0})
     return frame[["camera_id", "owner", "kind", "name", "lon", "lat", "heading", "fov_deg", "range_m"]]
+
+
+def with_anpr_network(cameras: pd.DataFrame, positions: pd.DataFrame) -> pd.DataFrame:
+    """Add ANPR cameras at ``positions`` (lon, lat on main roads): the zone's where it holds the point,
+    the regional network's (Brussels Mobility) one time in three and outside the zones."""
+    points = gpd.GeoDataFrame(positions, geometry=gpd.points_from_xy(positions["lon"], positions["lat"]),
+                              crs="EPSG:4326")
+    zone = _owner_zone(points).to_numpy()
+    owner = [z if (isinstance(z, str) and i % 3) else "BM" for i, z in enumerate(zone)]
+    extra = pd.DataFrame({"owner": owner, "kind": "anpr", "lon": positions["lon"].to_numpy(),
+                          "lat": positions["lat"].to_numpy(), "heading": None, "fov_deg": None, "range_m": 30.0})
+    counts = cameras[cameras["kind"] == "anpr"].groupby("owner").size()
+    extra["n"] = extra.groupby("owner").cumcount() + 1 + extra["owner"].map(counts).fillna(0).astype(int)
+    extra["camera_id"] = "ANPR-" + extra["owner"] + "-" + extra["n"].astype(int).map("{:03d}".format)
+    extra["name"] = "ANPR " + extra["camera_id"].str[5:] + " (axe principal)"
+    return pd.concat([cameras, extra[cameras.columns]], ignore_index=True)
 
 
 def build_world(store: Store, day: date, cameras: pd.DataFrame | None = None) -> None:

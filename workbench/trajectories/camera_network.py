@@ -1,0 +1,79 @@
+"""Cameras on the road network: snapped nodes and camera-to-camera distances and free-flow times.
+
+    >>> net = CameraNetwork(graph, cameras)           # cameras: camera_id, lon, lat  # doctest: +SKIP
+    >>> net.time_s("ANPR-BM-001", "ANPR-BM-002")      # free-flow seconds             # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+from scipy.sparse import csr_matrix
+from scipy.sparse.csgraph import dijkstra
+
+from workbench.errors import InvalidInput
+from workbench.trajectories.road_graph import RoadGraph
+
+
+class CameraNetwork:
+    """Camera positions snapped to the road graph, with all-pairs network lengths and times."""
+
+    def __init__(self, graph: RoadGraph, cameras: pd.DataFrame) -> None:
+        located = cameras.dropna(subset=["lon", "lat"]).drop_duplicates("camera_id")
+        if located.empty:
+            raise InvalidInput("no camera with a position: nothing to place on the road network")
+        self.graph = graph
+        self.cameras = located.reset_index(drop=True)
+        self.index = {c: i for i, c in enumerate(self.cameras["camera_id"])}
+        self.nodes = graph.snap(self.cameras["lon"].to_numpy(), self.cameras["lat"].to_numpy())
+        self.time_pred: np.ndarray | None = None
+        n = graph.n_nodes
+        self._length_matrix = csr_matrix((graph.edge_length, (graph.edge_src, graph.edge_dst)), shape=(n, n))
+        times, pred = graph.shortest(self.nodes)
+        self.time_pred = pred
+        self.times = times[:, self.nodes]
+        lengths = dijkstra(self._length_matrix, directed=True, indices=self.nodes)
+        self.lengths = lengths[:, self.nodes]
+
+    def position(self, camera_id: str) -> int:
+        """Row of a camera in the matrices; InvalidInput if it is not on the network."""
+        try:
+            return self.index[camera_id]
+        except KeyError:
+            raise InvalidInput(f"camera {camera_id!r} has no position on the road network") from None
+
+    def time_s(self, a: str, b: str) -> float:
+        """Free-flow travel time in seconds from camera a to camera b (inf when unreachable)."""
+        return float(self.times[self.position(a), self.position(b)])
+
+    def length_m(self, a: str, b: str) -> float:
+        """Shortest network distance in metres from camera a to camera b."""
+        return float(self.lengths[self.position(a), self.position(b)])
+
+    def route_nodes(self, a: str, b: str) -> list[int]:
+        """The fastest node path from camera a to camera b."""
+        assert self.time_pred is not None
+        return self.graph.path(self.time_pred[self.position(a)], int(self.nodes[self.position(b)]))
+
+    def alternative_nodes(self, a: str, b: str, *, penalty: float = 2.0, tolerance: float = 0.15) -> list[int] | None:
+        """A second route about as fast (within ``tolerance``) avoiding the first one's streets, if any."""
+        first = self.route_nodes(a, b)
+        if len(first) < 3:
+            return None
+        g = self.graph
+        on_first = set(zip(first, first[1:]))
+        weight = g.edge_time.copy()
+        mask = np.fromiter(((s, d) in on_first for s, d in zip(g.edge_src, g.edge_dst)), bool, len(weight))
+        weight[mask] *= penalty
+        n = g.n_nodes
+        times, pred = dijkstra(csr_matrix((weight, (g.edge_src, g.edge_dst)), shape=(n, n)), directed=True,
+                               indices=int(first[0]), return_predecessors=True)
+        second = g.path(pred, int(first[-1]))
+        true_time = self._path_time(second)
+        if not second or set(zip(second, second[1:])) == on_first:
+            return None
+        return second if true_time <= self._path_time(first) * (1 + tolerance) else None
+
+    def _path_time(self, nodes: list[int]) -> float:
+        lookup = self.graph.time_matrix
+        return float(sum(lookup[a, b] for a, b in zip(nodes, nodes[1:])))
