@@ -75,7 +75,7 @@ def _traffic(store: Store, settings: Settings, day: date, cameras: pd.DataFrame,
                              "reason": ["Véhicule volé (exemple)"] + ["Signalement (exemple)"] * len(others)})
     load_hotlist(store, national, name="Liste nationale ANPR (exemple)", owner="FEDPOL", scope="national",
                  now=now, valid_from=start)
-    zone = pd.DataFrame({"plate": [others[2], truth.scenario["suspect"]], "priority": [2, 2],
+    zone = pd.DataFrame({"plate": [others[2], str(truth.scenario["suspect"])], "priority": [2, 2],
                          "reason": ["Intérêt de la zone (exemple)", "Suspect du dossier (exemple)"]})
     load_hotlist(store, zone, name="Liste zone 5339 (exemple)", owner="PZ5339", scope="zone", now=now,
                  valid_from=start)

@@ -41,7 +41,8 @@ class GroundTruth:
     vehicles: pd.DataFrame     # vehicle, plate, colour, kind, role
     passages: pd.DataFrame     # vehicle, plate, camera_id, time, direction, colour, kind
     trips: pd.DataFrame        # vehicle, trip, start, end, origin_node, destination_node, length_m
-    scenario: dict[str, str]
+    reads: pd.DataFrame        # read_id, vehicle, true plate (what each delivered read really saw)
+    scenario: dict[str, object]
 
     def save(self, folder: Path) -> None:
         """Write the ground truth as CSV and JSON files (for trainers and tests)."""
@@ -49,13 +50,14 @@ class GroundTruth:
         self.vehicles.to_csv(folder / "vehicles.csv", index=False)
         self.passages.to_csv(folder / "passages.csv", index=False)
         self.trips.to_csv(folder / "trips.csv", index=False)
+        self.reads.to_csv(folder / "reads.csv", index=False)
         (folder / "scenario.json").write_text(json.dumps(self.scenario, indent=2))
 
     @classmethod
     def load(cls, folder: Path) -> "GroundTruth":
         passages = pd.read_csv(folder / "passages.csv", parse_dates=["time"])
         trips = pd.read_csv(folder / "trips.csv", parse_dates=["start", "end"])
-        return cls(pd.read_csv(folder / "vehicles.csv"), passages, trips,
+        return cls(pd.read_csv(folder / "vehicles.csv"), passages, trips, pd.read_csv(folder / "reads.csv"),
                    json.loads((folder / "scenario.json").read_text()))
 
 
@@ -128,7 +130,7 @@ def _od_passages(graph: RoadGraph, hubs: np.ndarray, camera_nodes: dict[int, lis
 
 
 def simulate_day(graph: RoadGraph, cameras: pd.DataFrame, *, day: date, vehicles: int = 2000, seed: int = 7,
-                 hubs: int = 40, source: str = "ANPR@GPI") -> Traffic:
+                 hubs: int = 40, clones: int = 1, source: str = "ANPR@GPI") -> Traffic:
     """Simulate one day; ``cameras`` has camera_id, kind, node (snapped node) for ANPR and CCTV cameras."""
     rng = np.random.default_rng(seed)
     camera_nodes: dict[int, list[str]] = {}
@@ -161,7 +163,7 @@ def simulate_day(graph: RoadGraph, cameras: pd.DataFrame, *, day: date, vehicles
                 break
             i, j = nxt[int(rng.integers(len(nxt)))]
     trip_frame = pd.DataFrame(trips, columns=["vehicle", "trip", "o", "d", "start_s", "factor"])
-    trip_frame, scenario = _plant_scenario(rng, veh, trip_frame, od, busy, anpr)
+    trip_frame, scenario = _plant_scenario(rng, veh, trip_frame, od, busy, anpr, clones)
     rows = []
     for tr in trip_frame.itertuples():
         for cam, offset, direction in od[(tr.o, tr.d)]:
@@ -171,7 +173,7 @@ def simulate_day(graph: RoadGraph, cameras: pd.DataFrame, *, day: date, vehicles
                                                                on="vehicle")
     passages["time"] = midnight + pd.to_timedelta(passages["seconds"], unit="s")
     passages = passages.sort_values(["time", "camera_id"], ignore_index=True)
-    reads = _reads(rng, passages[passages["camera_id"].isin(anpr)], source)
+    reads, read_truth = _reads(rng, passages[passages["camera_id"].isin(anpr)], source)
     trip_frame["start"] = midnight + pd.to_timedelta(trip_frame["start_s"], unit="s")
     trip_frame["length_m"] = lengths[trip_frame["o"], trip_frame["d"]]
     trip_frame["origin_node"], trip_frame["destination_node"] = hub_nodes[trip_frame["o"]], hub_nodes[trip_frame["d"]]
@@ -180,14 +182,14 @@ def simulate_day(graph: RoadGraph, cameras: pd.DataFrame, *, day: date, vehicles
                                                                             trip_frame["factor"])], unit="s")
     truth = GroundTruth(veh, passages.drop(columns=["seconds"]),
                         trip_frame[["vehicle", "trip", "start", "end", "origin_node", "destination_node", "length_m"]],
-                        scenario)
+                        read_truth, scenario)
     return Traffic(reads, truth)
 
 
-def _plant_scenario(rng, veh, trips, od, busy, anpr) -> tuple[pd.DataFrame, dict[str, str]]:  # type: ignore[no-untyped-def]
-    """Stolen car, suspect + convoy, cloned plate: rewrite a few vehicles' trips and roles."""
+def _plant_scenario(rng, veh, trips, od, busy, anpr, clones):  # type: ignore[no-untyped-def]
+    """Stolen car, suspect + convoy, cloned plates: rewrite a few vehicles' trips and roles."""
     central = sorted(busy, key=lambda k: -sum(c in anpr for c, _, _ in od[k]))
-    suspect, convoy, stolen, clone_a, clone_b = 0, 1, 2, 3, 4
+    suspect, convoy, stolen = 0, 1, 2
     chain = [central[0]] + [p for p in central[1:] if p[0] == central[0][1]][:1]
     planted = []
     t0 = 8.25 * 3600
@@ -195,24 +197,29 @@ def _plant_scenario(rng, veh, trips, od, busy, anpr) -> tuple[pd.DataFrame, dict
         planted.append((suspect, k, o, d, t0 + k * 5400, 1.2))
         planted.append((convoy, k, o, d, t0 + k * 5400 + 25, 1.2))
     planted.append((stolen, 0, *central[1 % len(central)], 14 * 3600, 1.3))
-    original = central[2 % len(central)]
-    seen = {c for c, _, _ in od[original]}
-    twin = min(busy, key=lambda k: (len(seen & {c for c, _, _ in od[k]}), k[0] == original[0]))  # elsewhere
-    planted.append((clone_a, 0, *original, 11 * 3600, 1.25))
-    planted.append((clone_b, 0, *twin, 11 * 3600 + 120, 1.25))
-    kept = trips[~trips["vehicle"].isin([suspect, convoy, stolen, clone_a, clone_b])]
+    cloned = []
+    for n in range(clones):
+        clone_a, clone_b = 3 + 2 * n, 4 + 2 * n
+        original = central[(2 + n) % len(central)]
+        seen = {c for c, _, _ in od[original]}
+        twin = min(busy, key=lambda k: (len(seen & {c for c, _, _ in od[k]}), k[0] == original[0]))  # elsewhere
+        start = (11 + (n % 8)) * 3600 + 37 * n
+        planted.append((clone_a, 0, *original, start, 1.25))
+        planted.append((clone_b, 0, *twin, start + 120, 1.25))
+        veh.loc[clone_b, "plate"] = veh.loc[clone_a, "plate"]
+        veh.loc[[clone_a, clone_b], "role"] = ["clone-original", "clone-copy"]
+        cloned.append(veh.loc[clone_a, "plate"])
+    kept = trips[~trips["vehicle"].isin({row[0] for row in planted})]
     trips = pd.concat([kept, pd.DataFrame(planted, columns=trips.columns)], ignore_index=True)
-    veh.loc[clone_b, "plate"] = veh.loc[clone_a, "plate"]
-    for v, role in [(suspect, "suspect"), (convoy, "convoy"), (stolen, "stolen"), (clone_a, "clone-original"),
-                    (clone_b, "clone-copy")]:
+    for v, role in [(suspect, "suspect"), (convoy, "convoy"), (stolen, "stolen")]:
         veh.loc[v, "role"] = role
     veh.loc[[suspect, convoy], "colour"] = ["red", "black"]
     return trips, {"suspect": veh.loc[suspect, "plate"], "convoy": veh.loc[convoy, "plate"],
-                   "stolen": veh.loc[stolen, "plate"], "cloned": veh.loc[clone_a, "plate"]}
+                   "stolen": veh.loc[stolen, "plate"], "cloned": cloned}
 
 
-def _reads(rng: np.random.Generator, passages: pd.DataFrame, source: str) -> pd.DataFrame:
-    """ANPR reads of the passages: missed, misread, double and late-delivered reads."""
+def _reads(rng: np.random.Generator, passages: pd.DataFrame, source: str) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """ANPR reads of the passages (missed, misread, double, late-delivered) and which vehicle each saw."""
     p = passages[rng.random(len(passages)) < 0.92].reset_index(drop=True)  # 8 % missed
     n = len(p)
     plate = p["plate"].to_numpy().copy()
@@ -223,7 +230,8 @@ def _reads(rng: np.random.Generator, passages: pd.DataFrame, source: str) -> pd.
                               pd.Series(plate).str.match(r"^[1-9][A-Z]{3}[0-9]{3}$"), "BE", "FR"),
                           "confidence": np.round(np.where(misread, rng.uniform(0.55, 0.8, n),
                                                           rng.uniform(0.8, 0.99, n)), 3),
-                          "direction": p["direction"], "lane": rng.integers(1, 3, n)})
+                          "direction": p["direction"], "lane": rng.integers(1, 3, n),
+                          "vehicle": p["vehicle"], "true_plate": p["plate"]})
     double = reads[rng.random(n) < 0.05].copy()
     double["read_id"] = double["read_id"] + "-2"
     double["time"] = double["time"] + pd.to_timedelta(rng.uniform(0.4, 3.0, len(double)), unit="s")
@@ -235,4 +243,5 @@ def _reads(rng: np.random.Generator, passages: pd.DataFrame, source: str) -> pd.
     order = np.argsort(delivered.to_numpy(), kind="stable")
     cols = ["source", "read_id", "camera_id", "timestamp", "plate", "country", "confidence", "direction", "lane",
             "image_ref"]
-    return out.iloc[order][cols].reset_index(drop=True)
+    truth = out[["read_id", "vehicle", "true_plate"]].drop_duplicates("read_id")
+    return out.iloc[order][cols].reset_index(drop=True), truth.reset_index(drop=True)
