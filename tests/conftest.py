@@ -68,8 +68,8 @@ def settings(tmp_path, db_url) -> Settings:
 
 @pytest.fixture
 def sample_ws(settings):
-    """The sample world of SAMPLE_DAY, opened with the clock fixed at NOW."""
-    build_sample(settings, day=SAMPLE_DAY)
+    """The sample world of SAMPLE_DAY without its traffic, opened with the clock fixed at NOW."""
+    build_sample(settings, day=SAMPLE_DAY, traffic=False)
     ws = workbench.open(settings.home, db_url=settings.db_url, clock=fixed_clock())
     yield ws
     ws.store.dispose()

@@ -37,7 +37,8 @@ class Case(CaseScope):
         cams = self.cameras(kind="anpr")
         key = (str(self.settings.cache_dir), tuple(sorted(cams["camera_id"])))
         if key not in _NETWORKS:
-            _NETWORKS[key] = CameraNetwork(RoadGraph.load(self.settings.cache_dir), pd.DataFrame(cams))
+            _NETWORKS[key] = CameraNetwork(RoadGraph.load(self.settings.cache_dir), pd.DataFrame(cams),
+                                           cache_dir=self.settings.cache_dir)
         return _NETWORKS[key]
 
     def trajectory(self, plate: str, *, since: When = None, until: When = None, fuzzy: bool = True,
@@ -50,31 +51,35 @@ class Case(CaseScope):
                min_cameras: int = 2) -> pd.DataFrame:
         """Vehicles seen at several of the plate's cameras within ``window_s`` seconds of it."""
         target = self.plate_reads(plate, since=since, until=until)
-        around = self.sightings(None, cameras=sorted(set(target["camera_id"])) or None, since=since, until=until,
-                                action="convoy", query={"plate": plate, "window_s": window_s}) \
-            if len(target) else target
+        if target.empty:
+            return vehicle_analyses.convoy(target, target, window_s=window_s, min_cameras=min_cameras)
+        margin = pd.Timedelta(seconds=window_s)
+        around = self.sightings(None, cameras=sorted(set(target["camera_id"])), since=target["time"].min() - margin,
+                                until=target["time"].max() + margin, action="convoy", with_sources=False,
+                                query={"plate": plate, "window_s": window_s})
         return vehicle_analyses.convoy(target, around, window_s=window_s, min_cameras=min_cameras)
 
     def stakeout(self, cameras: Iterable[str], *, since: When, until: When) -> pd.DataFrame:
         """Every plate seen at the given cameras in a window."""
         return vehicle_analyses.stakeout(self.sightings(None, cameras=cameras, since=since, until=until,
-                                                        action="stakeout"))
+                                                        action="stakeout", with_sources=False))
 
     def common_plates(self, places: list[tuple[Iterable[str], When, When]], *, min_places: int = 2) -> pd.DataFrame:
         """Plates present in several (cameras, since, until) windows."""
-        frames = [self.sightings(None, cameras=c, since=s, until=u, action="common-plates") for c, s, u in places]
+        frames = [self.sightings(None, cameras=c, since=s, until=u, action="common-plates", with_sources=False)
+                  for c, s, u in places]
         return vehicle_analyses.common_plates(frames, min_places=min_places)
 
     def locate(self, plate: str, *, since: When = None, until: When = None,
                top: int = 5) -> tuple[pd.Series, pd.DataFrame]:
         """The plate's last sighting and the cameras it most likely reaches next."""
         target = self.plate_reads(plate, since=since, until=until)
-        everyone = self.sightings(None, since=since, until=until, action="locate-statistics")
+        everyone = self.sightings(None, since=since, until=until, action="locate-statistics", with_sources=False)
         return vehicle_analyses.locate(target, everyone, top=top)
 
     def cloned_plates(self, *, since: When = None, until: When = None) -> pd.DataFrame:
         """Plates seen in two places no car could link in the time between: cloned or misread."""
-        everyone = self.sightings(None, since=since, until=until, action="cloned-plates")
+        everyone = self.sightings(None, since=since, until=until, action="cloned-plates", with_sources=False)
         return vehicle_analyses.cloned_plates(everyone, self.camera_network())
 
 

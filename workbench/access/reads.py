@@ -26,7 +26,8 @@ def window_filter(grant, camera_col, time_col):  # type: ignore[no-untyped-def]
     return or_(*terms) if terms else false()
 
 
-def load_sightings(store: Store, grant, plates: list[str] | None) -> gpd.GeoDataFrame:  # type: ignore[no-untyped-def]
+def load_sightings(store: Store, grant, plates: list[str] | None,  # type: ignore[no-untyped-def]
+                   with_sources: bool = True) -> gpd.GeoDataFrame:
     """Sightings inside the grant (optionally of the given plates), with the source ids of their reads."""
     query = (select(Sighting.id.label("sighting_id"), Sighting.camera_id, Sighting.first_time.label("time"),
                     Sighting.last_time, Sighting.plate, Sighting.country, Sighting.confidence, Sighting.direction,
@@ -37,11 +38,10 @@ def load_sightings(store: Store, grant, plates: list[str] | None) -> gpd.GeoData
     with store.engine.connect() as conn:
         for chunk in ([None] if plates is None else [plates[i:i + _CHUNK] for i in range(0, len(plates), _CHUNK)]):
             q = query if chunk is None else query.where(Sighting.plate.in_(chunk))
-            parts.append(pd.DataFrame(conn.execute(q).mappings().all()))
-        frame = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame()
-        if frame.empty:
-            frame = pd.DataFrame(columns=[c for c in SIGHTING_COLUMNS if c != "source_ids"])
-        ids = frame["sighting_id"].tolist()
+            result = conn.execute(q)
+            parts.append(pd.DataFrame(result.all(), columns=list(result.keys())))
+        frame = pd.concat(parts, ignore_index=True)
+        ids = frame["sighting_id"].tolist() if with_sources else []
         sources: dict[int, list[str]] = defaultdict(list)
         for i in range(0, len(ids), _CHUNK):
             for sid, source, read_id in conn.execute(
@@ -51,7 +51,7 @@ def load_sightings(store: Store, grant, plates: list[str] | None) -> gpd.GeoData
     frame["time"] = pd.to_datetime(frame["time"], utc=True)
     frame["last_time"] = pd.to_datetime(frame["last_time"], utc=True)
     frame = frame[grant.mask(frame["camera_id"], frame["time"])] if len(frame) else frame
-    frame["source_ids"] = [sorted(sources.get(s, [])) for s in frame["sighting_id"]]
+    frame["source_ids"] = [sorted(sources.get(s, [])) for s in frame["sighting_id"]] if with_sources else None
     frame = frame.sort_values(["time", "camera_id"], ignore_index=True)[SIGHTING_COLUMNS]
     return gpd.GeoDataFrame(frame, geometry=gpd.points_from_xy(frame["lon"], frame["lat"]), crs="EPSG:4326")
 

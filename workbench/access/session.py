@@ -451,19 +451,21 @@ class CaseScope:
 
     def sightings(self, plates: Iterable[str] | None = None, *, since: datetime | str | None = None,
                   until: datetime | str | None = None, cameras: Iterable[str] | None = None,
-                  action: str = "read-sightings", query: dict[str, Any] | None = None) -> gpd.GeoDataFrame:
+                  action: str = "read-sightings", query: dict[str, Any] | None = None,
+                  with_sources: bool = True) -> gpd.GeoDataFrame:
         """Plate sightings (reads of one passage merged) visible to this case, time-ordered.
 
         ``plates`` are normalised plates (exact); the plate search of
         :mod:`workbench.plates` turns patterns and fuzzy queries into them.
         Columns: sighting_id, camera_id, time, last_time, plate, country,
-        confidence, direction, n_reads, source_ids, lon, lat, geometry.
+        confidence, direction, n_reads, source_ids (None unless ``with_sources``),
+        lon, lat, geometry.
         """
         plate_list = None if plates is None else sorted(set(plates))
         with self.access("plates", cameras=cameras, since=since, until=until, action=action,
                          query={**(query or {}), "plates": plate_list if plate_list is None or len(plate_list) <= 50
                                 else plate_list[:50] + [f"... {len(plate_list) - 50} more"]}) as grant:
-            frame = load_sightings(self.workspace.store, grant, plate_list)
+            frame = load_sightings(self.workspace.store, grant, plate_list, with_sources)
             grant.count = len(frame)
         return frame
 

@@ -6,6 +6,9 @@
 
 from __future__ import annotations
 
+import hashlib
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 from scipy.sparse import csr_matrix
@@ -16,24 +19,37 @@ from workbench.trajectories.road_graph import RoadGraph
 
 
 class CameraNetwork:
-    """Camera positions snapped to the road graph, with all-pairs network lengths and times."""
+    """Camera positions snapped to the road graph, with all-pairs network lengths and times.
 
-    def __init__(self, graph: RoadGraph, cameras: pd.DataFrame) -> None:
+    The matrices (and the fastest-route trees) are computed once per set of
+    cameras and kept in ``cache_dir`` when one is given.
+    """
+
+    def __init__(self, graph: RoadGraph, cameras: pd.DataFrame, *, cache_dir: Path | None = None) -> None:
         located = cameras.dropna(subset=["lon", "lat"]).drop_duplicates("camera_id")
         if located.empty:
             raise InvalidInput("no camera with a position: nothing to place on the road network")
         self.graph = graph
-        self.cameras = located.reset_index(drop=True)
+        self.cameras = located.sort_values("camera_id").reset_index(drop=True)
         self.index = {c: i for i, c in enumerate(self.cameras["camera_id"])}
         self.nodes = graph.snap(self.cameras["lon"].to_numpy(), self.cameras["lat"].to_numpy())
-        self.time_pred: np.ndarray | None = None
-        n = graph.n_nodes
-        self._length_matrix = csr_matrix((graph.edge_length, (graph.edge_src, graph.edge_dst)), shape=(n, n))
-        times, pred = graph.shortest(self.nodes)
-        self.time_pred = pred
+        key = hashlib.sha256(np.concatenate([self.nodes, [graph.n_nodes, len(graph.edge_src)]]).tobytes() +
+                             "|".join(self.cameras["camera_id"]).encode()).hexdigest()[:20]
+        cache = Path(cache_dir) / f"camera-network-{key}.npz" if cache_dir is not None else None
+        if cache is not None and cache.exists():
+            with np.load(cache) as data:
+                self.times, self.lengths, self.time_pred = data["times"], data["lengths"], data["pred"]
+            return
+        times, self.time_pred = graph.shortest(self.nodes)
         self.times = times[:, self.nodes]
-        lengths = dijkstra(self._length_matrix, directed=True, indices=self.nodes)
-        self.lengths = lengths[:, self.nodes]
+        n = graph.n_nodes
+        length_matrix = csr_matrix((graph.edge_length, (graph.edge_src, graph.edge_dst)), shape=(n, n))
+        self.lengths = dijkstra(length_matrix, directed=True, indices=self.nodes)[:, self.nodes]
+        if cache is not None:
+            cache.parent.mkdir(parents=True, exist_ok=True)
+            tmp = cache.with_suffix(".tmp.npz")
+            np.savez(tmp, times=self.times, lengths=self.lengths, pred=self.time_pred.astype(np.int32))
+            tmp.replace(cache)
 
     def position(self, camera_id: str) -> int:
         """Row of a camera in the matrices; InvalidInput if it is not on the network."""
@@ -52,7 +68,6 @@ class CameraNetwork:
 
     def route_nodes(self, a: str, b: str) -> list[int]:
         """The fastest node path from camera a to camera b."""
-        assert self.time_pred is not None
         return self.graph.path(self.time_pred[self.position(a)], int(self.nodes[self.position(b)]))
 
     def alternative_nodes(self, a: str, b: str, *, penalty: float = 2.0, tolerance: float = 0.15) -> list[int] | None:

@@ -173,24 +173,41 @@ def _plain(frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     return out
 
 
-def _hop_table(sightings: pd.DataFrame, network: CameraNetwork) -> pd.DataFrame:
-    """Consecutive pairs with time, network length, free-flow time, implied speed, plausibility."""
-    a, b = sightings.iloc[:-1].reset_index(drop=True), sightings.iloc[1:].reset_index(drop=True)
-    ia = a["camera_id"].map(network.index).to_numpy()
-    ib = b["camera_id"].map(network.index).to_numpy()
+def day_hops(sightings: pd.DataFrame, network: CameraNetwork) -> pd.DataFrame:
+    """Every plate's consecutive sightings as hops, vectorised over a whole day of sightings.
+
+    Columns: plate, from/to sighting and camera, start, end, dt_s, length_m,
+    free_flow_s, speed_kmh, plausible, reason, trip_break. Sightings must
+    carry camera_id, time, plate and sighting_id.
+    """
+    s = sightings[sightings["camera_id"].isin(network.index)].sort_values(["plate", "time"], kind="stable")
+    s = s.reset_index(drop=True)
+    a, b = s.iloc[:-1].reset_index(drop=True), s.iloc[1:].reset_index(drop=True)
+    same = (a["plate"].to_numpy() == b["plate"].to_numpy())
+    a, b = a[same].reset_index(drop=True), b[same].reset_index(drop=True)
+    ia = a["camera_id"].map(network.index).to_numpy(dtype=np.int64)
+    ib = b["camera_id"].map(network.index).to_numpy(dtype=np.int64)
     dt = (b["time"] - a["time"]).dt.total_seconds().to_numpy()
     free = network.times[ia, ib]
     length = network.lengths[ia, ib]
-    speed = np.where(dt > 0, length / np.maximum(dt, 1e-9) * 3.6, np.inf)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        speed = np.where(dt > 0, length / dt * 3.6, np.where(length > 0, np.inf, 0.0))
     too_fast = (dt * MAX_SPEEDUP < free) & (free > MIN_HOP_SECONDS)
-    reason = np.where(~np.isfinite(free), "no road route between the two cameras",
-                      np.where(too_fast, [f"{l / 1000:.1f} km in {d / 60:.1f} min ({s:.0f} km/h) is impossible: "
-                                          "a misread or a cloned plate" for l, d, s in zip(length, dt, speed)], ""))
+    reason = np.full(len(dt), "", dtype=object)
+    reason[~np.isfinite(free)] = "no road route between the two cameras"
+    reason[too_fast] = [f"{l / 1000:.1f} km in {d / 60:.1f} min ({v:.0f} km/h) is impossible: a misread or a "
+                        "cloned plate" for l, d, v in zip(length[too_fast], dt[too_fast], speed[too_fast])]
     return pd.DataFrame({
-        "from_sighting": a["sighting_id"], "to_sighting": b["sighting_id"], "from_camera": a["camera_id"],
-        "to_camera": b["camera_id"], "start": a["time"], "end": b["time"], "dt_s": dt, "length_m": length,
-        "free_flow_s": free, "speed_kmh": speed, "plausible": reason == "", "reason": reason,
+        "plate": a["plate"], "from_sighting": a["sighting_id"], "to_sighting": b["sighting_id"],
+        "from_camera": a["camera_id"], "to_camera": b["camera_id"], "start": a["time"], "end": b["time"],
+        "dt_s": dt, "length_m": length, "free_flow_s": free, "speed_kmh": speed, "plausible": reason == "",
+        "reason": reason,
         "trip_break": dt > TRIP_GAP.total_seconds() + MAX_SPEEDUP * np.nan_to_num(free, posinf=0.0)})
+
+
+def _hop_table(sightings: pd.DataFrame, network: CameraNetwork) -> pd.DataFrame:
+    """The hops of one vehicle's time-ordered sightings (all taken as one plate)."""
+    return day_hops(sightings.assign(plate="_"), network).drop(columns=["plate"])
 
 
 def reconstruct(sightings: gpd.GeoDataFrame, network: CameraNetwork, *, plate: str) -> Trajectory:

@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 
 from workbench.trajectories.camera_network import CameraNetwork
-from workbench.trajectories.trajectory import MAX_SPEEDUP, MIN_HOP_SECONDS
+from workbench.trajectories.trajectory import day_hops
 
 
 def convoy(target: pd.DataFrame, around: pd.DataFrame, *, window_s: float = 60, min_cameras: int = 2) -> pd.DataFrame:
@@ -80,19 +80,8 @@ def locate(target: pd.DataFrame, everyone: pd.DataFrame, *, top: int = 5) -> tup
 
 def cloned_plates(sightings: pd.DataFrame, network: CameraNetwork, *, min_events: int = 1) -> pd.DataFrame:
     """Plates with impossible-travel pairs across the region: candidates for a cloned plate."""
-    s = sightings[sightings["camera_id"].isin(network.index)].sort_values(["plate", "time"], kind="stable")
-    nxt = s.shift(-1)
-    same = (nxt["plate"] == s["plate"]) & (nxt["camera_id"] != s["camera_id"])
-    a, b = s[same], nxt[same]
-    ia = a["camera_id"].map(network.index).to_numpy()
-    ib = b["camera_id"].map(network.index).to_numpy().astype(int)
-    dt = (b["time"].to_numpy() - a["time"].to_numpy()) / np.timedelta64(1, "s")
-    free = network.times[ia, ib]
-    bad = (dt * MAX_SPEEDUP < free) & (free > MIN_HOP_SECONDS)
-    events = pd.DataFrame({"plate": a["plate"].to_numpy()[bad], "from_camera": a["camera_id"].to_numpy()[bad],
-                           "to_camera": b["camera_id"].to_numpy()[bad], "at": a["time"].to_numpy()[bad],
-                           "dt_s": dt[bad], "free_flow_s": free[bad],
-                           "length_m": network.lengths[ia, ib][bad]})
+    hops = day_hops(sightings, network)
+    events = hops[~hops["plausible"] & (hops["from_camera"] != hops["to_camera"])].rename(columns={"start": "at"})
     ranked = events.groupby("plate").agg(events=("at", "size"), longest_free_flow_s=(
         "free_flow_s", "max"), first_at=("at", "min")).reset_index()
     ranked = ranked[ranked["events"] >= min_events]
