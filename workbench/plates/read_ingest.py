@@ -24,7 +24,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import insert, select, tuple_, update
+from sqlalchemy import select, tuple_, update
 from sqlalchemy.orm import Session
 
 from workbench.errors import IngestError
@@ -129,8 +129,9 @@ def ingest_batch(store: Store, batch: FeedBatch, *, now: datetime) -> FileReport
                      "confidence": None if pd.isna(r.confidence) else float(r.confidence),
                      "country": None if pd.isna(r.country) else r.country,
                      "direction": None if pd.isna(r.direction) else r.direction} for r in new.itertuples()]
-        ids = session.execute(insert(Sighting).returning(Sighting.id, sort_by_parameter_order=True),
-                              new_rows).scalars().all() if new_rows else []
+        table = Sighting.__table__
+        ids = session.connection().execute(table.insert().returning(table.c.id, sort_by_parameter_order=True),
+                                           new_rows).scalars().all() if new_rows else []
         sighting_of = pd.Series(ids, index=new.index, dtype="int64")
         joined = per_cluster[per_cluster["existing_id"].notna()]
         for r in joined.itertuples():
@@ -144,7 +145,7 @@ def ingest_batch(store: Store, batch: FeedBatch, *, now: datetime) -> FileReport
                                       [current.confidence, r.confidence]), default=None)))
         sighting_of = pd.concat([sighting_of, joined["existing_id"].astype("int64")])
         reads["sighting_id"] = reads["cluster"].map(sighting_of).astype("int64")
-        session.execute(insert(PlateRead), [
+        session.connection().execute(PlateRead.__table__.insert(), [
             {"source": r.source, "source_read_id": r.source_read_id, "camera_id": r.camera_id,
              "time": r.time.to_pydatetime(), "plate_raw": r.plate_raw, "plate": r.plate,
              "country": None if pd.isna(r.country) else r.country,
