@@ -183,3 +183,29 @@ def test_ingest_speed_path_handles_many_reads(sample_ws, tmp_path):
     with sample_ws.store.session() as s:
         n_sightings = s.execute(select(func.count()).select_from(Sighting)).scalar_one()
     assert 0 < n_sightings <= 3000 and report.merged == 3000 - n_sightings
+
+
+def test_cli_ingest_reports_and_is_idempotent(tmp_path):
+    import subprocess
+    import sys
+
+    env = {"WORKBENCH_HOME": str(tmp_path / "h"), "PATH": "/usr/bin:/bin"}
+
+    def run(*args):
+        return subprocess.run([sys.executable, "-c", "from workbench.cli import main; main()", *args], env=env,
+                              capture_output=True, text=True)
+
+    assert run("sample", "build", "--day", "2026-11-20").returncode == 0
+    good = _feed(tmp_path, [_read(1), _read(2, plate="1-XYZ-987", seconds=30), _read(3, camera="NOPE")])
+    first = run("plates", "ingest", str(good))
+    assert first.returncode == 0 and "2 loaded" in first.stdout and "line 4: unknown camera NOPE" in first.stdout
+    again = run("plates", "ingest", str(good))
+    assert "0 loaded, 2 duplicates" in again.stdout
+    bad = tmp_path / "x.csv"
+    bad.write_text("hello")
+    failed = run("plates", "ingest", str(bad))
+    assert failed.returncode == 1 and "SKIPPED" in failed.stdout and "Traceback" not in failed.stderr
+    hot = tmp_path / "hot.csv"
+    hot.write_text("plate,priority,reason\n1-ABC-234,1,stolen\n")
+    loaded = run("hotlist", "load", str(hot), "--owner", "FEDPOL", "--scope", "national")
+    assert loaded.returncode == 0 and "1 entries loaded" in loaded.stdout
