@@ -1,0 +1,123 @@
+"""Maps on UrbIS layers that still draw on a closed network.
+
+Each function takes a folium map and returns it, so layers compose (the
+geopandas ``explore(m=...)`` style)::
+
+    >>> from workbench import maps
+    >>> m = maps.base_map(settings)                    # UrbIS FR/NL + ortho, OSM, region, zones
+    >>> m = maps.add_camera_access(m, case.camera_access())
+    >>> m = maps.add_trajectory(m, case.trajectory("1-ABC-234"))
+
+Leaflet is inlined into the page (no CDN): without internet the base tiles
+are missing but the vector layers (region, municipalities, police zones,
+cameras, sightings, routes) draw.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+from functools import lru_cache
+from importlib.resources import files
+
+import folium
+import pandas as pd
+
+from workbench.config import Settings
+
+URBIS_ATTRIBUTION = "Realized by means of Brussels UrbIS®© - Distribution & Copyright Paradigm (formerly CIRB)"
+OSM_ATTRIBUTION = "© OpenStreetMap contributors, ODbL"
+BRUSSELS = (50.8466, 4.3528)
+_STATIC = files("workbench") / "maps" / "static"
+_BOUNDARIES = files("workbench") / "data" / "boundaries" / "brussels_municipalities_policezones_region_osm2013.geojson"
+_LAYER_STYLE = {
+    "region": {"color": "#0d47a1", "weight": 3, "fill": False},
+    "police_zone": {"color": "#6a1b9a", "weight": 2, "fillOpacity": 0.03, "dashArray": "6 4"},
+    "municipality": {"color": "#78909c", "weight": 1, "fill": False},
+}
+_LAYER_NAMES = {"region": "Région / Gewest", "police_zone": "Zones de police / Politiezones",
+                "municipality": "Communes / Gemeenten"}
+
+
+@lru_cache(maxsize=1)
+def _inline_assets() -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
+    def uri(name: str, mime: str) -> str:
+        return f"data:{mime};base64," + base64.b64encode((_STATIC / name).read_bytes()).decode()
+
+    return [("leaflet", uri("leaflet.js", "text/javascript")), ("jquery", uri("jquery.min.js", "text/javascript"))], \
+        [("leaflet_css", uri("leaflet.css", "text/css"))]
+
+
+@lru_cache(maxsize=1)
+def _boundaries() -> dict:
+    return json.loads(_BOUNDARIES.read_text(encoding="utf-8"))
+
+
+def base_map(settings: Settings | None = None, *, location: tuple[float, float] = BRUSSELS,
+             zoom: int = 12) -> folium.Map:
+    """A map of the region: base layers chosen by ``settings.tiles`` and the offline vector layers."""
+    settings = settings or Settings.from_env()
+    m = folium.Map(location=location, zoom_start=zoom, tiles=None, control_scale=True)
+    js, css = _inline_assets()
+    m.default_js, m.default_css = js, css
+    if settings.tiles == "urbis":
+        for layer, name in (("UrbISFrenchLabeledColor", "UrbIS (FR)"), ("UrbISDutchLabeledColor", "UrbIS (NL)")):
+            folium.WmsTileLayer(settings.urbis_wms, layers=layer, name=name, fmt="image/png", transparent=False,
+                                attr=URBIS_ATTRIBUTION, overlay=False).add_to(m)
+        folium.WmsTileLayer(settings.urbis_ortho_wms, layers="Ortho", name="UrbIS ortho", fmt="image/jpeg",
+                            attr=URBIS_ATTRIBUTION, overlay=False).add_to(m)
+    if settings.tiles in {"urbis", "osm"}:
+        folium.TileLayer("OpenStreetMap", name="OpenStreetMap", attr=OSM_ATTRIBUTION, overlay=False).add_to(m)
+    elif settings.tiles != "none":
+        folium.TileLayer(settings.tiles, name="Fond de plan local", attr=URBIS_ATTRIBUTION, overlay=False).add_to(m)
+    features = _boundaries()["features"]
+    for layer in ("municipality", "police_zone", "region"):
+        subset = {"type": "FeatureCollection", "features": [f for f in features if f["properties"]["layer"] == layer]}
+        folium.GeoJson(subset, name=_LAYER_NAMES[layer], style_function=lambda _f, s=_LAYER_STYLE[layer]: s,
+                       tooltip=folium.GeoJsonTooltip(["name"], labels=False), attr=OSM_ATTRIBUTION).add_to(m)
+    folium.LayerControl(collapsed=True).add_to(m)
+    return m
+
+
+def _control_last(m: folium.Map) -> folium.Map:
+    """Keep the layer control after every layer (it must be rendered after the layers it lists)."""
+    for key, child in list(m._children.items()):
+        if isinstance(child, folium.LayerControl):
+            del m._children[key]
+            m.add_child(child, name=key)
+    return m
+
+
+def add_camera_access(m: folium.Map, access: pd.DataFrame) -> folium.Map:
+    """Cameras coloured by the access decision (green granted, red refused), reason in the popup."""
+    group = folium.FeatureGroup(name="Caméras / Camera's").add_to(m)
+    for cam in access.dropna(subset=["lon", "lat"]).itertuples():
+        granted = bool(getattr(cam, "granted", True))
+        folium.CircleMarker(
+            [cam.lat, cam.lon], radius=6, fill=True, fill_opacity=0.85, color="#2e7d32" if granted else "#c62828",
+            tooltip=f"{cam.camera_id} ({cam.partner}, {cam.kind})",
+            popup=folium.Popup(str(getattr(cam, "reason", "")), max_width=320)).add_to(group)
+    return _control_last(m)
+
+
+def add_trajectory(m: folium.Map, trip) -> folium.Map:  # type: ignore[no-untyped-def]
+    """A trajectory: inferred routes (alternatives dashed), sightings coloured from early to late."""
+    routes = folium.FeatureGroup(name=f"Trajet {trip.plate}").add_to(m)
+    for r in trip.route.itertuples():
+        main = r.kind == "main"
+        folium.PolyLine([(y, x) for x, y in r.geometry.coords], color="#c62828" if main else "#757575",
+                        weight=5 if main else 3, dash_array=None if main else "6 6",
+                        tooltip=f"{r.from_camera} → {r.to_camera}: {r.length_m / 1000:.1f} km"
+                                + ("" if main else " (alternative)")).add_to(routes)
+    s = trip.sightings
+    if len(s):
+        span = max((s["time"].iloc[-1] - s["time"].iloc[0]).total_seconds(), 1.0)
+        for row in s.itertuples():
+            f = (row.time - s["time"].iloc[0]).total_seconds() / span
+            colour = f"#{int(30 + 200 * f):02x}{int(90 * (1 - f)):02x}{int(220 * (1 - f)):02x}"
+            label = f"{row.plate_as_read} — {row.time:%Y-%m-%d %H:%M:%S} UTC — {row.camera_id}"
+            folium.CircleMarker([row.lat, row.lon], radius=7, color=colour, fill=True, fill_opacity=0.9,
+                                tooltip=label, popup=folium.Popup(label, max_width=320)).add_to(routes)
+        bounds = [[s["lat"].min(), s["lon"].min()], [s["lat"].max(), s["lon"].max()]]
+        m.fit_bounds(bounds)
+    return _control_last(m)
