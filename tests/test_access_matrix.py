@@ -129,3 +129,13 @@ def test_export_needs_the_investigator_role(matrix_ws):
                 with case.access("footage", cameras=["CAM-own"], since=since, until=until, action="export-clip",
                                  export=True):
                     pass
+
+
+def test_a_narrowed_grant_is_never_wider(matrix_ws):
+    case = matrix_ws.login("u.investigator").open_case(CASE, purpose=PURPOSE)
+    since, until = WINDOWS["inside"]
+    with case.access("footage", since=since, until=until, action="narrow") as grant:
+        grant.count = 0
+    inner = grant.narrowed([("CAM-own", since + timedelta(minutes=10), until + timedelta(days=3)),
+                            ("CAM-revoked", since, until), ("CAM-active", until, until + timedelta(hours=1))])
+    assert inner.windows == {"CAM-own": ((since + timedelta(minutes=10), until),)}

@@ -56,7 +56,9 @@ class Case(CaseScope):
         margin = pd.Timedelta(seconds=window_s)
         around = self.sightings(None, cameras=sorted(set(target["camera_id"])), since=target["time"].min() - margin,
                                 until=target["time"].max() + margin, action="convoy", with_sources=False,
-                                query={"plate": plate, "window_s": window_s})
+                                query={"plate": plate, "window_s": window_s},
+                                within=[(c, t - margin, t + margin)
+                                        for c, t in zip(target["camera_id"], target["time"])])
         return vehicle_analyses.convoy(target, around, window_s=window_s, min_cameras=min_cameras)
 
     def stakeout(self, cameras: Iterable[str], *, since: When, until: When) -> pd.DataFrame:

@@ -96,6 +96,17 @@ class Grant:
         """Whether the reading of ``camera_id`` at ``at`` is authorised."""
         return any(s <= at < e for s, e in self.windows.get(camera_id, ()))
 
+    def narrowed(self, windows: Iterable[tuple[str, datetime, datetime]]) -> "Grant":
+        """A view of this grant restricted to (camera, start, end) windows (never wider)."""
+        wanted: dict[str, list[Window]] = {}
+        for camera_id, start, end in windows:
+            for s, e in self.windows.get(camera_id, ()):
+                lo, hi = max(s, as_utc(start)), min(e, as_utc(end))
+                if lo < hi:
+                    wanted.setdefault(camera_id, []).append((lo, hi))
+        return Grant(self.kind, self.since, self.until, {c: tuple(sorted(w)) for c, w in wanted.items()},
+                     self.refused)
+
     def mask(self, camera_ids: pd.Series, times: pd.Series) -> np.ndarray:
         """Vectorised :meth:`covers` for a column of cameras and a column of UTC times."""
         keep = np.zeros(len(camera_ids), dtype=bool)
@@ -452,20 +463,23 @@ class CaseScope:
     def sightings(self, plates: Iterable[str] | None = None, *, since: datetime | str | None = None,
                   until: datetime | str | None = None, cameras: Iterable[str] | None = None,
                   action: str = "read-sightings", query: dict[str, Any] | None = None,
-                  with_sources: bool = True) -> gpd.GeoDataFrame:
+                  with_sources: bool = True,
+                  within: list[tuple[str, datetime, datetime]] | None = None) -> gpd.GeoDataFrame:
         """Plate sightings (reads of one passage merged) visible to this case, time-ordered.
 
         ``plates`` are normalised plates (exact); the plate search of
         :mod:`workbench.plates` turns patterns and fuzzy queries into them.
         Columns: sighting_id, camera_id, time, last_time, plate, country,
         confidence, direction, n_reads, source_ids (None unless ``with_sources``),
-        lon, lat, geometry.
+        lon, lat, geometry. ``within`` narrows the read to (camera, start,
+        end) windows, e.g. a minute around each sighting of a target.
         """
         plate_list = None if plates is None else sorted(set(plates))
         with self.access("plates", cameras=cameras, since=since, until=until, action=action,
                          query={**(query or {}), "plates": plate_list if plate_list is None or len(plate_list) <= 50
                                 else plate_list[:50] + [f"... {len(plate_list) - 50} more"]}) as grant:
-            frame = load_sightings(self.workspace.store, grant, plate_list, with_sources)
+            scope = grant if within is None else grant.narrowed(within)
+            frame = load_sightings(self.workspace.store, scope, plate_list, with_sources)
             grant.count = len(frame)
         return frame
 

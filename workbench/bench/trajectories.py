@@ -246,8 +246,12 @@ def command(reads: int, n_cameras: int, distinct_plates: int, as_json: bool) -> 
         ingest_files(store, [_year_feed(home / "year.csv", year_plate, list(cameras["camera_id"]), day)], now=now)
         t0 = _timer()
         year = case.trajectory(year_plate, since=now - timedelta(days=365), until=now)
+        out["year_one_plate_cold_s"] = round(_timer() - t0, 3)
+        t0 = _timer()
+        year = case.trajectory(year_plate, since=now - timedelta(days=365), until=now)
         out["year_one_plate_s"] = round(_timer() - t0, 3)
-        say(f"one plate over 365 days: {len(year)} sightings reconstructed in {out['year_one_plate_s']} s")
+        say(f"one plate over 365 days: {len(year)} sightings reconstructed in {out['year_one_plate_s']} s "
+            f"({out['year_one_plate_cold_s']} s on the first call, which rebuilds the plate index after the ingest)")
 
         real = sorted(set(plates))
         padded = _padded_plates(real, distinct_plates)
