@@ -94,7 +94,10 @@ def test_a_misread_that_fits_is_merged_and_one_that_does_not_is_rejected(world, 
     base = case.trajectory(suspect)
     a, b = base.hops[base.hops["plausible"] & ~base.hops["trip_break"]].iloc[0][["from_camera", "end"]]
     first = base.sightings.iloc[0]
-    misread = suspect[:-1] + {"0": "O", "1": "I", "5": "S", "8": "B", "2": "Z", "6": "G"}.get(suspect[-1], "8")
+    from workbench.samples.simulated_traffic import CONFUSABLE
+
+    i = next(k for k, ch in enumerate(suspect) if ch in CONFUSABLE)
+    misread = suspect[:i] + CONFUSABLE[suspect[i]] + suspect[i + 1:]  # a look-alike, as ANPR cameras misread
     far_cam = base.sightings["camera_id"].iloc[-1]
     feed = tmp_path / "extra.csv"
     feed.write_text("source,read_id,camera_id,timestamp,plate\n"

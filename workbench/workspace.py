@@ -42,8 +42,13 @@ class Case(CaseScope):
         return _NETWORKS[key]
 
     def trajectory(self, plate: str, *, since: When = None, until: When = None, fuzzy: bool = True,
-                   max_distance: float = 1.0) -> Trajectory:
-        """Reconstruct a vehicle's movements from its sightings (misreads merged where they fit)."""
+                   max_distance: float = 0.5) -> Trajectory:
+        """Reconstruct a vehicle's movements from its sightings (misreads merged where they fit).
+
+        With ``fuzzy`` the plates within ``max_distance`` are candidates for a
+        misread: the default 0.5 admits up to two look-alike confusions (B/8,
+        O/0...) and no other difference, so another car's plate is not merged.
+        """
         reads = self.plate_reads(plate, since=since, until=until, fuzzy=fuzzy, max_distance=max_distance)
         return reconstruct(reads, self.camera_network(), plate=normalise(plate))
 

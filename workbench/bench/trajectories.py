@@ -172,15 +172,16 @@ def _merge_accuracy(index, sightings: pd.DataFrame, network, truth, n: int = 300
     targets = [p for p in targets if plate_vehicle.get(p) in having][:n]
     merged_ok = merged_all = should = 0
     by_plate = dict(tuple(sightings.groupby("plate")))
+    misread_of = misread[misread["camera_id"].isin(network.index)].groupby("vehicle").size().to_dict()
     for plate in targets:
-        candidates = [p for p, _ in index.fuzzy(plate, max_distance=1.0)]
+        candidates = [p for p, _ in index.fuzzy(plate, max_distance=0.5)]
         frame = pd.concat([by_plate[p] for p in candidates if p in by_plate])
         traj = reconstruct(frame.assign(distance=0.0), network, plate=plate)
         merged = traj.sightings[traj.sightings["merged_misread"]]
         vehicle = plate_vehicle[plate]
         merged_all += len(merged)
         merged_ok += int((merged["vehicle"] == vehicle).sum())
-        should += int(((misread["vehicle"] == vehicle) & misread["camera_id"].isin(network.index)).sum())
+        should += int(misread_of.get(vehicle, 0))
     return (merged_ok / merged_all if merged_all else float("nan"), merged_ok / should if should else float("nan"))
 
 

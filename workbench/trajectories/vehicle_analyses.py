@@ -12,6 +12,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from workbench.plates.plate_search import skeleton
 from workbench.trajectories.camera_network import CameraNetwork
 from workbench.trajectories.trajectory import day_hops
 
@@ -78,11 +79,44 @@ def locate(target: pd.DataFrame, everyone: pd.DataFrame, *, top: int = 5) -> tup
     return last, nxt.sort_values("probability", ascending=False, ignore_index=True).head(top)
 
 
-def cloned_plates(sightings: pd.DataFrame, network: CameraNetwork, *, min_events: int = 1) -> pd.DataFrame:
-    """Plates with impossible-travel pairs across the region: candidates for a cloned plate."""
+def _explained_by_misread(odd: pd.Series, sightings: pd.DataFrame, skeletons: pd.Series,
+                          network: CameraNetwork) -> str | None:
+    """A plate that differs from the odd sighting's only by look-alike characters, and whose journey
+    the odd sighting fits: the odd sighting is that car misread, not a clone."""
+    twins = skeletons.index[(skeletons == skeleton(odd["plate"])) & (skeletons.index != odd["plate"])]
+    for twin in twins:
+        journey = sightings[sightings["plate"] == twin]
+        trial = pd.concat([journey, odd.to_frame().T]).sort_values("time", kind="stable").reset_index(drop=True)
+        trial["time"] = pd.to_datetime(trial["time"], utc=True)
+        pos = int(np.flatnonzero(trial["sighting_id"].to_numpy() == odd["sighting_id"])[0])
+        around = day_hops(trial.iloc[max(pos - 1, 0):pos + 2].assign(plate="_"), network)
+        if len(around) and around["plausible"].all():
+            return twin
+    return None
+
+
+def cloned_plates(sightings: pd.DataFrame, network: CameraNetwork) -> pd.DataFrame:
+    """Plates seen in two places no car could link in the time between: candidates for a cloned plate.
+
+    A plate whose impossible hops all come from one odd sighting that fits the
+    journey of a look-alike plate (B/8, O/0...) is a misread, not a clone, and is
+    left out.
+    """
     hops = day_hops(sightings, network)
-    events = hops[~hops["plausible"] & (hops["from_camera"] != hops["to_camera"])].rename(columns={"start": "at"})
-    ranked = events.groupby("plate").agg(events=("at", "size"), longest_free_flow_s=(
-        "free_flow_s", "max"), first_at=("at", "min")).reset_index()
-    ranked = ranked[ranked["events"] >= min_events]
-    return ranked.sort_values(["events", "longest_free_flow_s"], ascending=False, ignore_index=True)
+    bad = hops[~hops["plausible"] & (hops["from_camera"] != hops["to_camera"])]
+    columns = ["plate", "events", "longest_free_flow_s", "first_at"]
+    if bad.empty:
+        return pd.DataFrame(columns=columns)
+    by_id = sightings.set_index("sighting_id", drop=False)
+    skeletons = pd.Series({p: skeleton(p) for p in sightings["plate"].unique()})
+    keep = []
+    for plate, events in bad.groupby("plate"):
+        shared = set(events["from_sighting"]).union(events["to_sighting"])
+        for hop in events.itertuples():
+            shared &= {hop.from_sighting, hop.to_sighting}
+        if len(shared) == 1 and _explained_by_misread(by_id.loc[shared.pop()], sightings, skeletons, network):
+            continue
+        keep.append({"plate": plate, "events": len(events), "longest_free_flow_s": float(events["free_flow_s"].max()),
+                     "first_at": events["start"].min()})
+    return pd.DataFrame(keep, columns=columns).sort_values(["events", "longest_free_flow_s"], ascending=False,
+                                                          ignore_index=True)
