@@ -17,15 +17,19 @@ $(VENV)/.installed: $(BIN)/python pyproject.toml
 
 install: $(VENV)/.installed  ## create .venv and install the workbench with every extra
 
-demo: install  ## build the sample world and open JupyterLab on notebooks/
+demo: install  ## build the sample world and open JupyterLab on notebooks/ with the audited kernel
 	WORKBENCH_HOME=$(HOME_DIR) $(BIN)/workbench sample build
+	$(BIN)/workbench kernel install --sys-prefix
 	@echo "JupyterLab on http://127.0.0.1:$(PORT)/lab (WORKBENCH_HOME=$(HOME_DIR), user inspector.dupont)"
 	WORKBENCH_HOME=$(HOME_DIR) WORKBENCH_USER=inspector.dupont \
 	  $(BIN)/jupyter lab --no-browser --ip=127.0.0.1 --port=$(PORT) --notebook-dir=notebooks
 
-test: install  ## run the whole suite (unit, property, PostgreSQL when configured, notebooks, browser)
-	WORKBENCH_HOME=$$(mktemp -d /tmp/workbench-test.XXXXXX) \
-	  $(BIN)/python -m pytest tests notebooks voila_apps --nbval-lax --nbval-current-env -p no:cacheprovider $(PYTEST_ARGS)
+test: install  ## run the whole suite (unit, property, PostgreSQL when configured, notebooks under the audited kernel)
+	$(BIN)/workbench kernel install --sys-prefix
+	export WORKBENCH_HOME=$$(mktemp -d /tmp/workbench-test.XXXXXX) WORKBENCH_USER=inspector.dupont && \
+	  $(BIN)/workbench sample build && \
+	  $(BIN)/python -m pytest tests notebooks voila_apps --nbval-lax --nbval-kernel-name workbench-audited \
+	    -p no:cacheprovider $(PYTEST_ARGS)
 
 initial-migration:  ## pre-release: regenerate the initial migration after a model change
 	$(BIN)/python -m workbench.store.migrations.regenerate_initial

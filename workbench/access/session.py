@@ -15,6 +15,7 @@ Results leave as plain data (DataFrames, dataclasses), never ORM objects.
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -307,7 +308,10 @@ class CaseScope:
     themselves.
     """
 
+    _opened = itertools.count()
+
     def __init__(self, user_session: UserSession, case: CaseInfo) -> None:
+        self.order = next(CaseScope._opened)  # which case was opened last (the audited kernel asks)
         self._user_session = user_session
         self.workspace = user_session.workspace
         self.user = user_session.user

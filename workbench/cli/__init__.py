@@ -26,6 +26,7 @@ _SUBCOMMANDS: dict[str, str] = {
     "bench": "workbench.cli.bench:bench",
     "plates": "workbench.cli.plates:plates",
     "hotlist": "workbench.cli.plates:hotlist",
+    "kernel": "workbench.cli.kernel:kernel",
 }
 
 

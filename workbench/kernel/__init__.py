@@ -1,0 +1,63 @@
+"""The audited kernel: every executed cell leaves a trace in the audit trail.
+
+An IPython kernel that takes the identity from the environment (JupyterHub's
+``JUPYTERHUB_USER`` or ``WORKBENCH_USER``), preloads ``workbench`` as ``wb``,
+and after each cell appends an audit event with the cell's SHA-256, its length,
+its execution count and status, and the case most recently opened in the
+kernel. The cell text itself is not stored (it may hold plates); its hash lets
+an auditor match a saved notebook against the trail.
+
+Started by the kernel spec "Workbench (audited)" (see kernels/).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from typing import Any
+
+from ipykernel.ipkernel import IPythonKernel
+
+from workbench.errors import WorkbenchError
+
+
+class AuditedKernel(IPythonKernel):
+    """IPython, plus an audit event per executed cell."""
+
+    implementation = "workbench-audited"
+    banner = "Workbench (audited): each cell you run is recorded in the audit trail (hash, case)."
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self._user_session = None
+        self.shell.run_cell("import workbench as wb", store_history=False, silent=True)
+
+    def _session(self):  # type: ignore[no-untyped-def]
+        if self._user_session is None:
+            import workbench
+
+            self._user_session = workbench.open().login()
+        return self._user_session
+
+    def _active_case(self):  # type: ignore[no-untyped-def]
+        """The case most recently opened by this user in the kernel's namespace, if any."""
+        from workbench.access import CaseScope
+
+        user = self._user_session.user.name
+        cases = [v for v in list(self.shell.user_ns.values()) if isinstance(v, CaseScope) and v.user.name == user]
+        return max(cases, key=lambda c: c.order).info if cases else None
+
+    async def do_execute(self, code: str, silent: bool, *args: Any, **kwargs: Any) -> dict[str, Any]:
+        try:
+            session = self._session()
+        except WorkbenchError as exc:
+            message = f"This kernel records every cell in the audit trail and runs nothing without an identity: {exc}"
+            if not silent:
+                self.send_response(self.iopub_socket, "stream", {"name": "stderr", "text": message + "\n"})
+            return {"status": "error", "ename": type(exc).__name__, "evalue": str(exc), "traceback": [message],
+                    "execution_count": self.execution_count}
+        reply = await super().do_execute(code, silent, *args, **kwargs)
+        if code.strip():
+            session.record("notebook-cell", case=self._active_case(), resource={
+                "sha256": hashlib.sha256(code.encode("utf-8")).hexdigest(), "chars": len(code),
+                "execution_count": reply.get("execution_count"), "status": reply.get("status")})
+        return reply
