@@ -26,9 +26,15 @@ def test_unknown_user_is_refused_and_audited(sample_ws):
     assert tuple(_last(sample_ws, "mallory")[["action", "outcome"]]) == ("login", "denied")
 
 
-def test_no_identity_at_all(sample_ws):
+def test_no_identity_at_all(sample_ws, monkeypatch):
+    import workbench
+
+    monkeypatch.delenv("WORKBENCH_USER", raising=False)
+    monkeypatch.delenv("JUPYTERHUB_USER", raising=False)
+    ws = workbench.open(sample_ws.settings.home, db_url=sample_ws.settings.db_url)
     with pytest.raises(AccessDenied, match="WORKBENCH_USER"):
-        sample_ws.login()
+        ws.login()
+    ws.store.dispose()
 
 
 def test_closed_case_is_refused(sample_ws):
