@@ -137,7 +137,7 @@ def _route_recall(case, graph, truth, sightings: pd.DataFrame, network, n: int =
     vehicles = vehicles[vehicles["plate"].map(counts).fillna(0) >= 3]
     chosen = vehicles.sample(min(n, len(vehicles)), random_state=int(rng.integers(1000)))
     true_len = found_len = 0.0
-    node_cam = dict(zip(network.nodes.tolist(), network.cameras["camera_id"]))
+    node_cam = {int(node): cam for cam, nodes in zip(network.cameras["camera_id"], network.candidates) for node in nodes}
     for v in chosen.itertuples():
         traj = reconstruct(sightings[sightings["plate"] == v.plate], network, plate=v.plate)
         inferred = set()

@@ -159,8 +159,11 @@ def simulate_day(graph: RoadGraph, cameras: pd.DataFrame, *, day: date, vehicles
         t = rng.choice([rng.normal(7.5, 1.2), rng.normal(16.5, 1.5), rng.uniform(5, 22)], p=[0.35, 0.35, 0.3]) * 3600
         i, j = busy[int(rng.integers(len(busy)))] if rng.random() < 0.5 else pairs[int(rng.integers(len(pairs)))]
         factor = rng.uniform(1.05, 1.6)  # traffic is slower than free flow
+        t = max(t, 60.0)
         for k in range(n_trips):
-            trips.append((v, k, i, j, float(np.clip(t, 60, 86000)), factor))
+            if t > 86000:  # no trip starts after the simulated day
+                break
+            trips.append((v, k, i, j, float(t), factor))
             last = od[(i, j)][-1][1] if od[(i, j)] else 600.0
             t += last * factor + rng.uniform(600, 3 * 3600)
             nxt = onward.get(j, [])

@@ -155,6 +155,20 @@ class RoadGraph:
         nodes, tree = self._major
         return nodes[tree.query(np.column_stack([x, y]))[1]].astype(np.int64)
 
+    def nodes_near(self, lon, lat, radius_m: float) -> list[np.ndarray]:  # type: ignore[no-untyped-def]
+        """For each point, the routable nodes within ``radius_m``, nearest first (at least the nearest)."""
+        from pyproj import Transformer
+
+        x, y = Transformer.from_crs("EPSG:4326", "EPSG:31370", always_xy=True).transform(
+            np.asarray(lon, float), np.asarray(lat, float))
+        points = np.column_stack([x, y])
+        nearest = self._tree.query(points)[1]
+        out = []
+        for p, first, near in zip(points, nearest, self._tree.query_ball_point(points, radius_m)):
+            near = sorted(set(near) | {int(first)}, key=lambda k: np.hypot(*(self._tree.data[k] - p)))
+            out.append(np.array(near, dtype=np.int64))
+        return out
+
     def shortest(self, sources, *, limit: float = np.inf) -> tuple[np.ndarray, np.ndarray]:  # type: ignore[no-untyped-def]
         """Free-flow travel times (s) and predecessors from each source node to every node."""
         times, pred = dijkstra(self.time_matrix, directed=True, indices=np.atleast_1d(sources),
