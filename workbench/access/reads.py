@@ -78,11 +78,15 @@ def load_hits(store: Store, grant) -> pd.DataFrame:  # type: ignore[no-untyped-d
     return frame.sort_values(["time", "priority"], ascending=[False, True], ignore_index=True)
 
 
-def distinct_plates(store: Store) -> tuple[tuple[int, int], list[str]]:
-    """Every distinct sighted plate, with a version key (count, last id) for caching an index."""
+def sightings_version(store: Store) -> int:
+    """The newest sighting id: a plate index built at this version knows every plate sighted so far."""
     from sqlalchemy import func
 
     with store.engine.connect() as conn:
-        version = tuple(conn.execute(select(func.count(Sighting.id), func.max(Sighting.id))).one())
-        plates = conn.execute(select(Sighting.plate).distinct()).scalars().all()
-    return (int(version[0]), int(version[1] or 0)), plates
+        return int(conn.execute(select(func.max(Sighting.id))).scalar() or 0)
+
+
+def distinct_plates(store: Store) -> list[str]:
+    """Every distinct sighted plate."""
+    with store.engine.connect() as conn:
+        return list(conn.execute(select(Sighting.plate).distinct()).scalars())

@@ -28,7 +28,7 @@ import pandas as pd
 from sqlalchemy import select
 
 from workbench.access import audit
-from workbench.access.reads import distinct_plates, load_hits, load_sightings
+from workbench.access.reads import distinct_plates, load_hits, load_sightings, sightings_version
 from workbench.access.policy import (AUDIT_ROLES, DEFAULT_RETENTION_DAYS, EXPORT_ROLES, READ_ROLES,
                                      AgreementFacts, CameraFacts, Decision, Window, decide)
 from workbench.config import Settings
@@ -135,7 +135,7 @@ class Workspace:
         self.store = Store(settings)
         self.clock = clock
         self.case_class = case_class or CaseScope
-        self._plate_index: tuple[tuple[int, int], PlateIndex] | None = None
+        self._plate_index: tuple[int, PlateIndex] | None = None
         if not self.store.is_migrated():
             self.store.migrate()
 
@@ -147,11 +147,12 @@ class Workspace:
         """The search index of distinct sighted plates, rebuilt when new sightings arrive.
 
         It holds plates only, no time or place: what a user may see is decided
-        when the sightings of the matching plates are read.
+        when the sightings of the matching plates are read. Plates purged since
+        it was built only cost a lookup that finds no sighting.
         """
-        version, plates = distinct_plates(self.store)
+        version = sightings_version(self.store)
         if self._plate_index is None or self._plate_index[0] != version:
-            self._plate_index = (version, PlateIndex(plates))
+            self._plate_index = (version, PlateIndex(distinct_plates(self.store)))
         return self._plate_index[1]
 
     def login(self, name: str | None = None) -> "UserSession":
