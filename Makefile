@@ -4,6 +4,8 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 HOME_DIR ?= $(CURDIR)/.workbench-home
 PORT   ?= 8888
+# JupyterLab refuses to run as root unless told to (containers, CI machines)
+ALLOW_ROOT := $(if $(filter 0,$(shell id -u)),--allow-root,)
 
 .PHONY: demo test install initial-migration clean-home
 
@@ -20,9 +22,9 @@ install: $(VENV)/.installed  ## create .venv and install the workbench with ever
 demo: install  ## build the sample world and open JupyterLab on notebooks/ with the audited kernel
 	WORKBENCH_HOME=$(HOME_DIR) $(BIN)/workbench sample build
 	$(BIN)/workbench kernel install --sys-prefix
-	@echo "JupyterLab on http://127.0.0.1:$(PORT)/lab (WORKBENCH_HOME=$(HOME_DIR), user inspector.dupont)"
+	@echo "JupyterLab on http://127.0.0.1:$(PORT)/lab (WORKBENCH_HOME=$(HOME_DIR), user inspector.dupont); open the URL with its token that JupyterLab prints below"
 	WORKBENCH_HOME=$(HOME_DIR) WORKBENCH_USER=inspector.dupont \
-	  $(BIN)/jupyter lab --no-browser --ip=127.0.0.1 --port=$(PORT) --notebook-dir=notebooks
+	  $(BIN)/jupyter lab --no-browser $(ALLOW_ROOT) --ip=127.0.0.1 --port=$(PORT) --notebook-dir=notebooks
 
 test: install  ## run the whole suite (unit, property, PostgreSQL when configured, notebooks under the audited kernel)
 	$(BIN)/workbench kernel install --sys-prefix
