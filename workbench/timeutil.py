@@ -29,7 +29,7 @@ def as_utc(value: datetime | date | str | pd.Timestamp) -> datetime:
             stamp = stamp.tz_localize("UTC")
         return stamp.tz_convert("UTC").to_pydatetime()
     if isinstance(value, pd.Timestamp):
-        value = value.to_pydatetime()
+        value = value.floor("us").to_pydatetime()   # datetime has no nanoseconds
     if isinstance(value, datetime):
         if value.tzinfo is None:
             raise InvalidInput(f"time {value.isoformat()} has no time zone")

@@ -16,8 +16,9 @@ from datetime import datetime
 
 import pandas as pd
 
-from workbench.access import CaseScope, Workspace
+from workbench.access import Workspace
 from workbench.access.session import Clock, _utcnow
+from workbench.case_footage import FootageCase
 from workbench.config import Settings
 from workbench.plates import normalise
 from workbench.trajectories import vehicle_analyses
@@ -29,8 +30,8 @@ When = datetime | str | None
 _NETWORKS: dict[tuple[str, tuple[str, ...]], CameraNetwork] = {}
 
 
-class Case(CaseScope):
-    """An open case: cameras, plate reads, trajectories and vehicle analyses."""
+class Case(FootageCase):
+    """An open case: cameras, plate reads, trajectories, vehicle analyses, footage and evidence."""
 
     def camera_network(self) -> CameraNetwork:
         """The ANPR cameras this case may see, placed on the region's road network (cached)."""

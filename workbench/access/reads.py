@@ -9,7 +9,8 @@ import pandas as pd
 from sqlalchemy import and_, false, or_, select
 
 from workbench.store import Store
-from workbench.store.models import Camera, Hit, Hotlist, HotlistEntry, Partner, PlateRead, Sighting
+from workbench.store.models import (Camera, FootageSegment, Hit, Hotlist, HotlistEntry, Partner, PlateRead,
+                                    Sighting)
 
 SIGHTING_COLUMNS = ["sighting_id", "camera_id", "time", "last_time", "plate", "country", "confidence",
                     "direction", "n_reads", "source_ids", "lon", "lat"]
@@ -90,3 +91,32 @@ def distinct_plates(store: Store) -> list[str]:
     """Every distinct sighted plate."""
     with store.engine.connect() as conn:
         return list(conn.execute(select(Sighting.plate).distinct()).scalars())
+
+
+SEGMENT_COLUMNS = ["segment_id", "camera_id", "start", "end", "fps", "codec", "container", "width", "height",
+                   "frame_count", "path", "sha256", "keyframes", "indexed_at"]
+
+
+def load_segments(store: Store, grant) -> pd.DataFrame:  # type: ignore[no-untyped-def]
+    """Footage segments that overlap an authorised window of the grant, by camera and start.
+
+    ``path`` is absolute; a segment only partly inside a window is listed; what
+    may be shown of it is for the caller to cut with ``grant.windows``.
+    """
+    cameras = sorted(grant.windows)
+    rows = []
+    with store.engine.connect() as conn:
+        for i in range(0, len(cameras), _CHUNK):
+            rows += conn.execute(
+                select(FootageSegment.id, FootageSegment.camera_id, FootageSegment.start, FootageSegment.end,
+                       FootageSegment.fps, FootageSegment.codec, FootageSegment.container, FootageSegment.width,
+                       FootageSegment.height, FootageSegment.frame_count, FootageSegment.path, FootageSegment.sha256,
+                       FootageSegment.keyframes, FootageSegment.indexed_at)
+                .where(FootageSegment.camera_id.in_(cameras[i:i + _CHUNK]), FootageSegment.start < grant.until,
+                       FootageSegment.end > grant.since)).all()
+    keep = [r for r in rows if any(r.start < e and r.end > s for s, e in grant.windows[r.camera_id])]
+    frame = pd.DataFrame(keep, columns=SEGMENT_COLUMNS)
+    frame["path"] = [str(store.settings.footage_dir / p) for p in frame["path"]]
+    for column in ("start", "end", "indexed_at"):
+        frame[column] = pd.to_datetime(frame[column], utc=True)
+    return frame.sort_values(["camera_id", "start"], ignore_index=True)

@@ -20,9 +20,10 @@ from workbench.access import audit
 from workbench.config import Settings
 from workbench.plates.hotlist import load_hotlist
 from workbench.plates.read_ingest import ingest_files
-from workbench.samples.simulated_traffic import anpr_positions, simulate_day
-from workbench.samples.world import (SAMPLE_CASE, base_cameras, build_world, midnight, sample_day_default,
-                                     with_anpr_network)
+from workbench.samples.sample_footage import add_sample_footage, footage_cameras
+from workbench.samples.simulated_traffic import Traffic, anpr_positions, simulate_day
+from workbench.samples.world import (SAMPLE_CASE, base_cameras, build_world, midnight, owner_zone,
+                                     sample_day_default, with_anpr_network)
 from workbench.trajectories.road_graph import RoadGraph
 from workbench.store import Store
 from workbench.store.models import Base, Partner
@@ -56,12 +57,14 @@ def ground_truth_dir(settings: Settings) -> Path:
     return settings.home / "sample" / "ground-truth"
 
 
-def _traffic(store: Store, settings: Settings, day: date, cameras: pd.DataFrame, graph: RoadGraph,
-             vehicles: int) -> str:
-    """Simulate the day, ingest its reads through the real feed path, load the hotlists."""
-    now = datetime.now(timezone.utc)
+def _simulate(day: date, cameras: pd.DataFrame, graph: RoadGraph, vehicles: int) -> Traffic:
     cams = cameras.assign(node=graph.snap(cameras["lon"].to_numpy(), cameras["lat"].to_numpy()))
-    traffic = simulate_day(graph, cams, day=day, vehicles=vehicles, seed=7)
+    return simulate_day(graph, cams, day=day, vehicles=vehicles, seed=7)
+
+
+def _load_traffic(store: Store, settings: Settings, day: date, traffic: Traffic) -> str:
+    """Ingest the simulated reads through the real feed path, load the hotlists."""
+    now = datetime.now(timezone.utc)
     feed = settings.home / "sample" / f"anpr-reads-{day.isoformat()}.csv"
     feed.parent.mkdir(parents=True, exist_ok=True)
     traffic.reads.to_csv(feed, index=False)
@@ -102,9 +105,14 @@ def build_sample(settings: Settings, *, day: date | None = None, rebuild: bool =
         if traffic:
             graph = RoadGraph.load(settings.cache_dir)
             cameras = with_anpr_network(cameras, anpr_positions(graph, SAMPLE_ANPR_CAMERAS, seed=1))
+            simulated = _simulate(day, cameras, graph, vehicles)
+            street = footage_cameras(graph, simulated.truth, owner_zone)
+            cameras = pd.concat([cameras, street[cameras.columns]], ignore_index=True)
         build_world(store, day, cameras)
         if traffic:
-            extra = _traffic(store, settings, day, cameras, graph, vehicles)
+            extra = _load_traffic(store, settings, day, simulated) + "; " + add_sample_footage(
+                store, graph, simulated.truth, street, work_dir=settings.home / "sample" / "footage",
+                truth_dir=ground_truth_dir(settings), now=datetime.now(timezone.utc))
         audit.record(store, audit.Actor("system:sample-build"), "sample-build",
                      time=datetime.now(timezone.utc), resource={"day": day.isoformat(), "traffic": traffic})
         return f"sample world of {day.isoformat()} built in {store.safe_url}; case {SAMPLE_CASE}; {extra}"

@@ -118,7 +118,7 @@ def _zones() -> gpd.GeoDataFrame:
     return layers[layers["layer"] == "police_zone"][["zone_code", "geometry"]]
 
 
-def _owner_zone(points: gpd.GeoDataFrame) -> pd.Series:
+def owner_zone(points: gpd.GeoDataFrame) -> pd.Series:
     """The police zone (as partner code) whose territory holds each point; None outside the region."""
     joined = gpd.sjoin(points, _zones(), how="left", predicate="within")
     joined = joined[~joined.index.duplicated()]
@@ -129,7 +129,7 @@ def base_cameras() -> pd.DataFrame:
     """The sample cameras at real positions: id, owner, kind, name, lon, lat, heading, fov, range."""
     osm = gpd.read_file(str(DATA / "cameras" / "osm2013_speed_cameras_surveillance_brussels.geojson"))
     osm = osm.sort_values("osm_id", key=lambda s: s.str[1:].astype(int), ignore_index=True)
-    osm["zone"] = _owner_zone(osm).to_numpy()
+    osm["zone"] = owner_zone(osm).to_numpy()
     rows = []
     for i, r in osm.iterrows():
         anpr = r["kind"] != "surveillance"
@@ -170,7 +170,7 @@ def with_anpr_network(cameras: pd.DataFrame, positions: pd.DataFrame) -> pd.Data
     the regional network's (Brussels Mobility) one time in three and outside the zones."""
     points = gpd.GeoDataFrame(positions, geometry=gpd.points_from_xy(positions["lon"], positions["lat"]),
                               crs="EPSG:4326")
-    zone = _owner_zone(points).to_numpy()
+    zone = owner_zone(points).to_numpy()
     owner = [z if (isinstance(z, str) and i % 3) else "BM" for i, z in enumerate(zone)]
     extra = pd.DataFrame({"owner": owner, "kind": "anpr", "lon": positions["lon"].to_numpy(),
                           "lat": positions["lat"].to_numpy(), "heading": None, "fov_deg": None, "range_m": 30.0})

@@ -1,0 +1,361 @@
+"""The facade's footage side: frames, synchronised views, frame search and evidence export.
+
+Every method authorises and audits through :meth:`CaseScope.access` and reads
+only inside the windows of the grant it yields.
+
+    >>> case.frame("CCTV-PZ5339-101", "2026-11-20T08:15:12Z")                  # doctest: +SKIP
+    >>> case.frames_at("2026-11-20T08:15:12Z", near=(4.3517, 50.8466), radius=200)  # doctest: +SKIP
+    >>> hits = case.frame_search(near=trip, colour="red", kind="vehicle")     # doctest: +SKIP
+    >>> package = case.export_clip(hits[0], seconds=20, redact=True)          # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from workbench.access import CaseScope
+from workbench.access.reads import load_segments
+from workbench.errors import AccessDenied, InvalidInput, NotFound
+from workbench.evidence.clip_export import CLIP_CONTAINER, reencode, stream_copy
+from workbench.evidence.package import EvidencePackage, write_manifest
+from workbench.evidence.redaction import Redactor
+from workbench.footage.frame_reader import Frame, FrameReader, encode_image
+from workbench.search.frame_index import FrameIndex, crop_descriptor
+from workbench.timeutil import as_utc
+
+When = datetime | str | None
+Place = tuple[float, float] | str | pd.Series
+_READERS: dict[Path, FrameReader] = {}
+_INDEXES: dict[Path, FrameIndex] = {}
+_TICK = timedelta(milliseconds=1)
+
+
+@dataclass
+class FrameHits:
+    """One page of frame-search hits (camera, time, box, score, thumbnail...), with the total count.
+
+    ``hits[0]`` is the first hit of the page (a row), ready for ``case.export_clip``.
+    """
+
+    table: pd.DataFrame
+    total: int
+    page: int
+    per_page: int
+    unindexed: int = 0
+
+    def __len__(self) -> int:
+        return len(self.table)
+
+    def __getitem__(self, i: int) -> pd.Series:
+        return self.table.iloc[i]
+
+    def __iter__(self) -> Iterator[pd.Series]:
+        return (row for _, row in self.table.iterrows())
+
+    @property
+    def pages(self) -> int:
+        return max(1, -(-self.total // self.per_page))
+
+    def _repr_html_(self) -> str:
+        note = f"<p>{self.total} hits, page {self.page} of {self.pages}"
+        note += f"; {self.unindexed} segments not indexed yet (workbench index build)</p>" if self.unindexed else "</p>"
+        cells = []
+        for row in self:
+            img = (f'<img src="data:image/jpeg;base64,{base64.b64encode(row["thumbnail"]).decode()}" width="200">'
+                   if isinstance(row.get("thumbnail"), bytes) else "")
+            label = " ".join(str(v) for v in (row["colour"], row["kind"], row["direction"]) if isinstance(v, str))
+            cells.append(f"<div style='display:inline-block;margin:4px;font:12px sans-serif'>{img}<br>"
+                         f"{html.escape(row['camera_id'])} {row['best_time']:%H:%M:%S} {html.escape(label)} "
+                         f"({row['score']:.2f})</div>")
+        return note + "".join(cells)
+
+
+def _place_lonlat(case: CaseScope, near: Place, cameras: pd.DataFrame) -> tuple[float, float]:
+    if isinstance(near, pd.Series):
+        return float(near["lon"]), float(near["lat"])
+    if isinstance(near, str):
+        row = cameras[cameras["camera_id"] == near]
+        if row.empty:
+            raise NotFound(f"no camera {near!r} visible to this case to search around")
+        return float(row["lon"].iloc[0]), float(row["lat"].iloc[0])
+    lon, lat = near
+    return float(lon), float(lat)
+
+
+def _within(cameras: pd.DataFrame, lonlat: tuple[float, float], radius: float) -> pd.DataFrame:
+    """The cameras within ``radius`` metres of a point (Belgian Lambert 72 distances), nearest first."""
+    from pyproj import Transformer
+
+    to_lambert = Transformer.from_crs("EPSG:4326", "EPSG:31370", always_xy=True)
+    x, y = to_lambert.transform(cameras["lon"].to_numpy(), cameras["lat"].to_numpy())
+    px, py = to_lambert.transform(*lonlat)
+    dist = np.hypot(np.asarray(x) - px, np.asarray(y) - py)
+    return cameras.assign(distance_m=dist)[dist <= radius].sort_values("distance_m")
+
+
+class FootageCase(CaseScope):
+    """Frames, frame search and evidence export for an open case."""
+
+    # -- shared pieces ---------------------------------------------------------------------------
+    @property
+    def _reader(self) -> FrameReader:
+        return _READERS.setdefault(self.settings.footage_dir, FrameReader())
+
+    @property
+    def _index(self) -> FrameIndex:
+        return _INDEXES.setdefault(self.settings.index_dir, FrameIndex(self.settings.index_dir))
+
+    def _read(self, segment: Any, at: datetime, requested: datetime | None = None) -> Frame:
+        offset = (at - segment.start).total_seconds()
+        image, shown, key = self._reader.read(Path(segment.path), offset, list(segment.keyframes), segment.fps)
+        return Frame(segment.camera_id, segment.start + timedelta(seconds=shown), image, int(segment.segment_id),
+                     key, requested)
+
+    @staticmethod
+    def _segment_at(segments: pd.DataFrame, camera_id: str, at: datetime) -> Any | None:
+        rows = segments[(segments["camera_id"] == camera_id) & (segments["start"] <= at) & (segments["end"] > at)]
+        return next(rows.itertuples(), None)
+
+    def _footage_cameras(self) -> pd.DataFrame:
+        cams = self.cameras()
+        return pd.DataFrame(cams[cams["kind"] != "anpr"])
+
+    # -- what the case exposes ------------------------------------------------------------------
+    def footage(self, *, cameras: Iterable[str] | None = None, since: When = None, until: When = None) -> pd.DataFrame:
+        """The archived footage segments this case may watch (camera, start, end, codec, size, indexed)."""
+        with self.access("footage", cameras=cameras, since=since, until=until, action="list-footage") as grant:
+            segments = load_segments(self.workspace.store, grant)
+            grant.count = len(segments)
+        return segments.drop(columns=["path", "keyframes"]).assign(indexed=segments["indexed_at"].notna())
+
+    def frame(self, camera: str, at: datetime | str) -> Frame:
+        """The exact frame of ``camera`` on screen at ``at``, with its true timestamp (audited)."""
+        when = as_utc(at)
+        with self.access("footage", cameras=[camera], since=when, until=when + _TICK, action="frame",
+                         query={"at": when}) as grant:
+            if not grant.covers(camera, when):
+                raise AccessDenied(f"{camera}: footage of {when:%Y-%m-%d %H:%M:%S} UTC is outside what this case "
+                                   "may see (retention or agreement period)")
+            segment = self._segment_at(load_segments(self.workspace.store, grant), camera, when)
+            if segment is None:
+                raise NotFound(f"no footage of {camera} at {when:%Y-%m-%d %H:%M:%S} UTC in the archive")
+            frame = self._read(segment, when, when)
+            grant.count = 1
+        return frame
+
+    def frames_at(self, at: datetime | str, *, near: Place, radius: float = 250.0) -> list[Frame]:
+        """The synchronised frames of every authorised camera within ``radius`` m of a place, nearest first.
+
+        ``near`` is (lon, lat), a camera id or a row with lon/lat (a sighting).
+        Cameras without footage at that time are left out.
+        """
+        when = as_utc(at)
+        cameras = self._footage_cameras()
+        nearby = _within(cameras, _place_lonlat(self, near, cameras), radius)
+        with self.access("footage", since=when, until=when + _TICK, action="frames-at",
+                         query={"at": when, "near": str(near) if not isinstance(near, pd.Series) else
+                                [float(near["lon"]), float(near["lat"])], "radius_m": radius}) as grant:
+            scope = grant.narrowed((c, when, when + _TICK) for c in nearby["camera_id"])
+            segments = load_segments(self.workspace.store, scope)
+            frames = [self._read(seg, when, when) for c in nearby["camera_id"]
+                      if (seg := self._segment_at(segments, c, when)) is not None]
+            grant.count = len(frames)
+        return frames
+
+    def frame_search(self, *, cameras: Iterable[str] | None = None, near: Any = None, radius: float = 250.0,
+                     since: When = None, until: When = None, roi: tuple[float, float, float, float] | None = None,
+                     colour: str | None = None, kind: str | None = None, direction: str | None = None,
+                     like: Any = None, order: str | None = None, page: int = 1, per_page: int = 20,
+                     thumbnails: bool = True) -> FrameHits:
+        """Search the indexed footage; returns a page of hits, in time order (by likeness with ``like``).
+
+        Without object criteria (``colour``, ``kind``, ``direction``, ``like``)
+        it finds motion inside ``roi`` (x0, y0, x1, y1, shares of the image);
+        with them, moving objects (whose track crosses ``roi`` if given).
+        ``near`` is a Trajectory (only the cameras and times where the vehicle
+        could have been seen), a place (lon, lat), a camera id or a sighting.
+        ``like`` is an event id (``hits[0]["event_id"]``), a hit row or an RGB crop.
+        """
+        if page < 1 or per_page < 1:
+            raise InvalidInput("page and per_page start at 1")
+        order = order or ("score" if like is not None else "time")
+        if order not in ("time", "score"):
+            raise InvalidInput("order is 'time' or 'score'")
+        windows = self._search_windows(near, radius, cameras, since, until)
+        if windows is not None and not windows:
+            raise NotFound("no footage camera near that place or along that trajectory is visible to this case")
+        if windows is not None and since is None and until is None:
+            since, until = min(w[1] for w in windows), max(w[2] for w in windows)
+        query = {"near": type(near).__name__ if near is not None else None, "roi": roi, "colour": colour,
+                 "kind": kind, "direction": direction, "like": like if isinstance(like, str) else
+                 (None if like is None else "example"), "page": page}
+        with self.access("footage", cameras=cameras, since=since, until=until, action="frame-search",
+                         query=query) as grant:
+            scope = grant.narrowed(windows) if windows is not None else grant
+            segments = load_segments(self.workspace.store, scope)
+            index = self._index
+            if any(v is not None for v in (colour, kind, direction, like)):
+                example = self._example(index, segments, like)
+                found = index.objects(segments, scope.windows, roi=roi, colour=colour, kind=kind,
+                                      direction=direction, like=example)
+            else:
+                found = index.motion(segments, scope.windows, roi=roi)
+            found = found.sort_values(["score", "best_time"], ascending=[False, True]) if order == "score" \
+                else found.sort_values(["time", "camera_id"])
+            table = found.iloc[(page - 1) * per_page: page * per_page].reset_index(drop=True)
+            if thumbnails:
+                table["thumbnail"] = [self._thumbnail(segments, row) for row in table.itertuples()]
+            grant.count = len(found)
+        return FrameHits(table, len(found), page, per_page, int(segments["indexed_at"].isna().sum()))
+
+    def _search_windows(self, near: Any, radius: float, cameras: Iterable[str] | None, since: When,
+                        until: When) -> list[tuple[str, datetime, datetime]] | None:
+        if near is None:
+            return None
+        footage_cams = self._footage_cameras()
+        if hasattr(near, "cctv_windows"):   # a Trajectory
+            table = near.cctv_windows(footage_cams)
+            wins = [(r.camera_id, as_utc(r.start), as_utc(r.end)) for r in table.itertuples()]
+        else:
+            start, end = self._window(since, until)
+            nearby = _within(footage_cams, _place_lonlat(self, near, footage_cams), radius)
+            wins = [(c, start, end) for c in nearby["camera_id"]]
+        if cameras is not None:
+            wanted = set(cameras)
+            wins = [w for w in wins if w[0] in wanted]
+        return wins
+
+    def _example(self, index: FrameIndex, segments: pd.DataFrame, like: Any) -> np.ndarray | None:
+        if like is None:
+            return None
+        if isinstance(like, np.ndarray):
+            return crop_descriptor(like)
+        event_id = like["event_id"] if isinstance(like, pd.Series) else like
+        if not isinstance(event_id, str):
+            raise InvalidInput("like= takes an event id, a hit of an object search or an RGB image crop")
+        return index.event_descriptor(segments, event_id)
+
+    def _thumbnail(self, segments: pd.DataFrame, row: Any) -> bytes | None:
+        import cv2
+
+        at = as_utc(row.best_time)
+        segment = self._segment_at(segments, row.camera_id, at)
+        if segment is None:
+            return None
+        image = self._read(segment, at).thumbnail(240).copy()
+        h, w = image.shape[:2]
+        cv2.rectangle(image, (int(row.x0 * w), int(row.y0 * h)), (int(row.x1 * w) - 1, int(row.y1 * h) - 1),
+                      (255, 200, 0), 2)
+        return encode_image(image, ".jpg", 80)
+
+    # -- evidence ----------------------------------------------------------------------------------
+    def export_clip(self, what: pd.Series | str, start: When = None, end: When = None, *, seconds: float = 20.0,
+                    redact: bool = False, folder: Path | None = None) -> EvidencePackage:
+        """Export footage as an evidence package (clip, manifest, custody record in the audit trail).
+
+        ``what`` is a hit (the clip is centred on it, ``seconds`` long) or a
+        camera id with ``start`` and ``end``. With ``redact`` faces and the
+        plates of other vehicles are blurred (the hit's own vehicle stays
+        readable) and the clip is re-encoded; otherwise the original pictures
+        are copied as they are, from the keyframe before ``start``.
+        """
+        camera, begin, finish, keep_box = self._export_span(what, start, end, seconds)
+        query = {"redact": redact, "start": begin, "end": finish}
+        with self.access("footage", cameras=[camera], since=begin, until=finish, action="export-clip", export=True,
+                         query=query) as grant:
+            allowed = grant.windows.get(camera, ())
+            if not any(s <= begin and finish <= e for s, e in allowed):
+                raise AccessDenied(f"{camera}: {begin:%Y-%m-%d %H:%M:%S} - {finish:%H:%M:%S} UTC is not entirely "
+                                   "inside what this case may export (retention or agreement period)")
+            segments = load_segments(self.workspace.store, grant)
+            parts = self._covering(segments, camera, begin, finish)
+            package = self._write_package(camera, parts, begin, finish, redact, keep_box, folder)
+            grant.count = len(parts)
+        self.record("evidence-package", resource={"manifest_sha256": package.manifest_sha256,
+                                                  "folder": package.folder.name, "camera": camera,
+                                                  "start": begin, "end": finish, "redacted": redact})
+        return package
+
+    def _export_span(self, what: pd.Series | str, start: When, end: When,
+                     seconds: float) -> tuple[str, datetime, datetime, tuple | None]:
+        if isinstance(what, pd.Series):
+            centre = as_utc(what["best_time"])
+            half = timedelta(seconds=seconds / 2)
+            box = tuple(float(what[k]) for k in ("x0", "y0", "x1", "y1"))
+            return str(what["camera_id"]), centre - half, centre + half, box
+        if start is None or end is None:
+            raise InvalidInput("give a hit, or a camera with start= and end=")
+        begin, finish = self._window(start, end)
+        if finish - begin > timedelta(hours=2):
+            raise InvalidInput("an evidence clip is at most 2 hours long: export several")
+        return str(what), begin, finish, None
+
+    @staticmethod
+    def _covering(segments: pd.DataFrame, camera: str, begin: datetime, finish: datetime) -> list[Any]:
+        parts = [s for s in segments[segments["camera_id"] == camera].itertuples()
+                 if s.start < finish and s.end > begin]
+        covered = begin
+        for s in parts:
+            if s.start > covered + timedelta(seconds=1):
+                break
+            covered = max(covered, s.end)
+        if not parts or covered < finish - timedelta(seconds=1):
+            have = ", ".join(f"{s.start:%H:%M:%S}-{s.end:%H:%M:%S}" for s in parts) or "none"
+            raise NotFound(f"the archive of {camera} does not cover {begin:%Y-%m-%d %H:%M:%S} - {finish:%H:%M:%S} UTC "
+                           f"(footage there: {have})")
+        return parts
+
+    def _write_package(self, camera: str, parts: list[Any], begin: datetime, finish: datetime, redact: bool,
+                       keep_box: tuple | None, folder: Path | None) -> EvidencePackage:
+        now = self.now()
+        parent = Path(folder or self.settings.evidence_dir / self.reference)
+        parent.mkdir(parents=True, exist_ok=True)
+        stem = f"{self.reference}_{camera}_{begin:%Y%m%dT%H%M%SZ}_{now:%Y%m%dT%H%M%SZ}"
+        for n in range(1, 1000):   # a new folder, never one that exists
+            target = parent / (stem if n == 1 else f"{stem}_{n}")
+            try:
+                target.mkdir()
+                break
+            except FileExistsError:
+                continue
+        redactor = Redactor() if redact else None
+        items = []
+        try:
+            for n, seg in enumerate(parts, 1):
+                lo = max(0.0, (begin - seg.start).total_seconds())
+                hi = min((finish - seg.start).total_seconds(), (seg.end - seg.start).total_seconds())
+                keyframes = [k for k in seg.keyframes if k <= lo + 1e-4] or [0.0]
+                if redactor is not None:
+                    clip = target / f"clip-{n}.mp4"
+                    cut = reencode(Path(seg.path), clip, lo, hi, keyframes[-1],
+                                   lambda img, t: redactor(img, keep=[keep_box] if keep_box else []))
+                else:
+                    clip = target / f"clip-{n}.{CLIP_CONTAINER.get(seg.codec, 'mkv')}"
+                    cut = stream_copy(Path(seg.path), clip, lo, hi, keyframes[-1])
+                items.append({"file": clip.name, "start": seg.start + timedelta(seconds=cut.start),
+                              "end": seg.start + timedelta(seconds=cut.end), "frames": cut.frames,
+                              "source": {"segment_id": int(seg.segment_id), "sha256": seg.sha256,
+                                         "segment_start": seg.start, "codec": seg.codec}})
+            manifest = {"case": {"reference": self.reference, "purpose": self.purpose,
+                                 "legal_basis": self.info.legal_basis},
+                        "exported_by": {"user": self.user.name, "partner": self.user.partner},
+                        "exported_at": now, "camera": camera, "requested": {"start": begin, "end": finish},
+                        "redaction": None if redactor is None else
+                        {"method": "OpenCV Haar cascades (faces, plates), Gaussian blur; the vehicle of the hit kept",
+                         "faces_blurred": redactor.blurred["face"], "plates_blurred": redactor.blurred["plate"]},
+                        "items": items}
+            return write_manifest(target, manifest)
+        except BaseException:
+            import shutil
+
+            shutil.rmtree(target, ignore_errors=True)   # nothing half-written leaves as evidence
+            raise

@@ -1,0 +1,131 @@
+"""Blobs of successive frames joined into object events (start, end, box track, colour, kind...).
+
+Association is a minimum-cost matching (SciPy's Hungarian solver) between the
+tracks' predicted positions (constant velocity) and the new blobs; a track
+not seen for ``max_gap_s`` ends. Each event keeps its best view (the largest
+one clear of the frame border) for its colour, kind and appearance descriptor.
+
+    >>> tracker = ObjectTracker((320, 180))
+    >>> tracker.update(t, blobs, view)        # per analysed frame                 # doctest: +SKIP
+    >>> events = tracker.finish()                                                  # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import numpy as np
+from scipy.optimize import linear_sum_assignment
+
+from workbench.search.frame_analysis import Blob, colour_name, descriptor, direction_of, kind_of
+
+View = Callable[[], tuple[np.ndarray, np.ndarray]]   # (BGR frame, foreground mask) at analysis size
+
+
+@dataclass
+class ObjectEvent:
+    """One moving object seen by one camera; times in seconds from the segment start, boxes in 0..1."""
+
+    start: float
+    end: float
+    best_time: float
+    track: np.ndarray            # (n, 5): time, x0, y0, x1, y1
+    direction: str
+    colour: str
+    kind: str
+    size: float                  # mean box area, share of the frame
+    descriptor: np.ndarray = field(repr=False)
+
+
+@dataclass
+class _Track:
+    times: list[float]
+    boxes: list[tuple[int, int, int, int]]
+    best_score: float = -1.0
+    best_time: float = 0.0
+    best_crop: tuple[np.ndarray, np.ndarray] | None = None
+
+    def predicted(self, t: float) -> tuple[float, float]:
+        cx, cy = _centre(self.boxes[-1])
+        if len(self.times) > 1 and self.times[-1] > self.times[-2]:
+            px, py = _centre(self.boxes[-2])
+            k = (t - self.times[-1]) / (self.times[-1] - self.times[-2])
+            return cx + (cx - px) * k, cy + (cy - py) * k
+        return cx, cy
+
+
+def _centre(box: tuple[int, int, int, int]) -> tuple[float, float]:
+    return box[0] + box[2] / 2, box[1] + box[3] / 2
+
+
+class ObjectTracker:
+    """Joins blobs into tracks over one video; ``size`` is the analysis (width, height)."""
+
+    def __init__(self, size: tuple[int, int], *, max_gap_s: float = 1.0, min_samples: int = 3,
+                 min_travel: float = 0.04) -> None:
+        self.width, self.height = size
+        self.max_gap_s, self.min_samples, self.min_travel = max_gap_s, min_samples, min_travel
+        self._live: list[_Track] = []
+        self._events: list[ObjectEvent] = []
+
+    def update(self, t: float, blobs: list[Blob], view: View) -> None:
+        """Feed the blobs of the frame at ``t``; ``view`` gives its colour picture when a best view is kept."""
+        for track in [tr for tr in self._live if t - tr.times[-1] > self.max_gap_s]:
+            self._close(track)
+        matched: dict[int, int] = {}
+        if self._live and blobs:
+            cost = np.empty((len(self._live), len(blobs)))
+            for i, track in enumerate(self._live):
+                px, py = track.predicted(t)
+                w = track.boxes[-1][2]
+                for j, b in enumerate(blobs):
+                    cx, cy = _centre((b.x, b.y, b.w, b.h))
+                    cost[i, j] = np.hypot(cx - px, cy - py) / max(w, b.w, 8)
+            rows, cols = linear_sum_assignment(cost)
+            matched = {int(j): int(i) for i, j in zip(rows, cols) if cost[i, j] < 1.0}
+        frame: tuple[np.ndarray, np.ndarray] | None = None
+        for j, blob in enumerate(blobs):
+            box = (blob.x, blob.y, blob.w, blob.h)
+            if j in matched:
+                track = self._live[matched[j]]
+                track.times.append(t)
+                track.boxes.append(box)
+            else:
+                track = _Track([t], [box])
+                self._live.append(track)
+            clear = blob.x > 1 and blob.y > 1 and blob.x + blob.w < self.width - 1 and \
+                blob.y + blob.h < self.height - 1
+            score = blob.area * (1.0 if clear else 0.25)
+            if score > 1.15 * track.best_score:   # a clearly better view (spares most colour conversions)
+                frame = frame or view()
+                bgr, mask = frame
+                sl = (slice(blob.y, blob.y + blob.h), slice(blob.x, blob.x + blob.w))
+                track.best_score, track.best_time = score, t
+                track.best_crop = (bgr[sl].copy(), mask[sl].copy())
+
+    def finish(self) -> list[ObjectEvent]:
+        """Close every live track and return all events, by start time."""
+        for track in list(self._live):
+            self._close(track)
+        return sorted(self._events, key=lambda e: e.start)
+
+    def _close(self, track: _Track) -> None:
+        self._live.remove(track)
+        if len(track.times) < self.min_samples or track.best_crop is None:
+            return
+        boxes = np.asarray(track.boxes, dtype=np.float32)
+        (x0, y0), (x1, y1) = _centre(track.boxes[0]), _centre(track.boxes[-1])
+        dx, dy = (x1 - x0) / self.width, (y1 - y0) / self.height
+        if np.hypot(dx, dy) < self.min_travel:   # something that flickers in place is not an object passing
+            return
+        norm = np.column_stack([np.asarray(track.times, dtype=np.float32), boxes[:, 0] / self.width,
+                                boxes[:, 1] / self.height, (boxes[:, 0] + boxes[:, 2]) / self.width,
+                                (boxes[:, 1] + boxes[:, 3]) / self.height])
+        crop, mask = track.best_crop
+        h, w = crop.shape[:2]
+        self._events.append(ObjectEvent(
+            start=track.times[0], end=track.times[-1], best_time=track.best_time, track=norm,
+            direction=direction_of(dx, dy), colour=colour_name(crop, mask), kind=kind_of(w, h),
+            size=float(np.mean(boxes[:, 2] * boxes[:, 3]) / (self.width * self.height)),
+            descriptor=descriptor(crop, mask)))
