@@ -25,6 +25,7 @@ import pandas as pd
 from workbench.access import CaseScope
 from workbench.access.reads import load_segments
 from workbench.errors import AccessDenied, InvalidInput, NotFound
+from workbench.evidence.custody import CUSTODY_ACTION
 from workbench.evidence.clip_export import CLIP_CONTAINER, reencode, stream_copy
 from workbench.evidence.package import EvidencePackage, write_manifest
 from workbench.evidence.redaction import Redactor
@@ -207,15 +208,17 @@ class FootageCase(CaseScope):
                 example = self._example(index, segments, like)
                 found = index.objects(segments, scope.windows, roi=roi, colour=colour, kind=kind,
                                       direction=direction, like=example)
-            else:
-                found = index.motion(segments, scope.windows, roi=roi)
+                total = len(found)
+            else:   # each camera's first (or best) hits are enough for the page
+                found, total = index.motion(segments, scope.windows, roi=roi, limit=page * per_page,
+                                            by_score=order == "score")
             found = found.sort_values(["score", "best_time"], ascending=[False, True]) if order == "score" \
                 else found.sort_values(["time", "camera_id"])
             table = found.iloc[(page - 1) * per_page: page * per_page].reset_index(drop=True)
             if thumbnails:
                 table["thumbnail"] = [self._thumbnail(segments, row) for row in table.itertuples()]
-            grant.count = len(found)
-        return FrameHits(table, len(found), page, per_page, int(segments["indexed_at"].isna().sum()))
+            grant.count = total
+        return FrameHits(table, total, page, per_page, int(segments["indexed_at"].isna().sum()))
 
     def _search_windows(self, near: Any, radius: float, cameras: Iterable[str] | None, since: When,
                         until: When) -> list[tuple[str, datetime, datetime]] | None:
@@ -280,7 +283,7 @@ class FootageCase(CaseScope):
             parts = self._covering(segments, camera, begin, finish)
             package = self._write_package(camera, parts, begin, finish, redact, keep_box, folder)
             grant.count = len(parts)
-        self.record("evidence-package", resource={"manifest_sha256": package.manifest_sha256,
+        self.record(CUSTODY_ACTION, resource={"manifest_sha256": package.manifest_sha256,
                                                   "folder": package.folder.name, "camera": camera,
                                                   "start": begin, "end": finish, "redacted": redact})
         return package

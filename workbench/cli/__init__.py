@@ -27,6 +27,9 @@ _SUBCOMMANDS: dict[str, str] = {
     "plates": "workbench.cli.plates:plates",
     "hotlist": "workbench.cli.plates:hotlist",
     "kernel": "workbench.cli.kernel:kernel",
+    "footage": "workbench.cli.footage:footage",
+    "index": "workbench.cli.footage:index_group",
+    "evidence": "workbench.cli.footage:evidence",
 }
 
 

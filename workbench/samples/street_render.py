@@ -134,8 +134,11 @@ class StreetView:
 
 def render_clip(path: Path, passages: list[Passage], *, duration: float, start: datetime | None = None,
                 width: int = 640, height: int = 360, fps: Fraction = Fraction(25, 2), seed: int = 0,
-                crf: int = 28, codec: str = "libx264", preset: str = "veryfast") -> Path:
-    """Render and encode a clip (H.264 in MP4 by default, a keyframe every second), ``start`` in its metadata."""
+                crf: int = 28, codec: str = "libx264", preset: str = "veryfast", bitrate: int | None = None) -> Path:
+    """Render and encode a clip (H.264 in MP4 by default, a keyframe every second), ``start`` in its metadata.
+
+    ``bitrate`` (bits/s) encodes at a constant rate like a camera does, instead of a constant quality ``crf``.
+    """
     view = StreetView(width, height, seed=seed)
     with av.open(str(path), "w") as out:
         if start is not None:
@@ -144,7 +147,9 @@ def render_clip(path: Path, passages: list[Passage], *, duration: float, start: 
         stream.width, stream.height, stream.pix_fmt = width, height, "yuv420p" if codec != "mjpeg" else "yuvj420p"
         gop = str(max(1, round(float(fps))))
         if codec == "libx264":
-            stream.options = {"crf": str(crf), "preset": preset, "g": gop, "keyint_min": gop, "sc_threshold": "0",
+            rate = {"crf": str(crf)} if bitrate is None else \
+                {"b": str(bitrate), "maxrate": str(bitrate), "bufsize": str(2 * bitrate)}
+            stream.options = {**rate, "preset": preset, "g": gop, "keyint_min": gop, "sc_threshold": "0",
                               "bf": "0", "threads": "2"}
         elif codec == "libx265":
             stream.options = {"crf": str(crf), "preset": "ultrafast", "x265-params": f"keyint={gop}:log-level=error"}

@@ -66,16 +66,6 @@ def roi_mask(roi: tuple[float, float, float, float] | None) -> np.ndarray:
     return np.packbits(bits.ravel()).view(np.uint64)
 
 
-def cells_box(words: np.ndarray) -> tuple[float, float, float, float]:
-    """The bounding box (0..1) of the cells set in two 64-bit words."""
-    bits = np.unpackbits(np.ascontiguousarray(words, dtype=np.uint64).view(np.uint8)).reshape(GRID_ROWS, GRID_COLS)
-    rows, cols = np.nonzero(bits)
-    if len(rows) == 0:
-        return (0.0, 0.0, 0.0, 0.0)
-    return (cols.min() / GRID_COLS, rows.min() / GRID_ROWS, (cols.max() + 1) / GRID_COLS,
-            (rows.max() + 1) / GRID_ROWS)
-
-
 class FrameAnalyser:
     """Motion grid and moving blobs of successive frames of one video (keeps the background model).
 

@@ -14,6 +14,7 @@ and ``windows`` the grant's windows per camera: nothing outside them is read.
 from __future__ import annotations
 
 import threading
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -21,8 +22,8 @@ import numpy as np
 import pandas as pd
 
 from workbench.errors import InvalidInput
-from workbench.search.frame_analysis import (DIRECTIONS, KINDS, PALETTE, SYNONYMS, cells_box, descriptor,
-                                             roi_mask)
+from workbench.search.frame_analysis import (DIRECTIONS, GRID_COLS, GRID_ROWS, KINDS, PALETTE, SYNONYMS,
+                                             descriptor, roi_mask)
 from workbench.search.index_build import index_path
 
 HIT_COLUMNS = ["camera_id", "time", "end", "best_time", "x0", "y0", "x1", "y1", "score", "kind", "colour",
@@ -58,9 +59,8 @@ def _load_camera(index_dir: Path, camera_id: str, segments: pd.DataFrame) -> _Ca
             events.append(pd.DataFrame({
                 "camera_id": camera_id, "segment_id": seg.segment_id, "event_no": np.arange(k),
                 "start": start + z["ev_start"].astype(np.float64), "end": start + z["ev_end"].astype(np.float64),
-                "best": start + z["ev_best"].astype(np.float64), "direction": np.array(DIRECTIONS)[z["ev_direction"]],
-                "colour": np.array(PALETTE)[z["ev_colour"]], "kind": np.array(KINDS)[z["ev_kind"]],
-                "size": z["ev_size"]}))
+                "best": start + z["ev_best"].astype(np.float64), "direction_code": z["ev_direction"],
+                "colour_code": z["ev_colour"], "kind_code": z["ev_kind"], "size": z["ev_size"]}))
             descs.append(z["ev_descriptor"].astype(np.float32))
             track = z["track"].astype(np.float64)
             track[:, 0] += start
@@ -112,10 +112,14 @@ class FrameIndex:
         self._cameras: dict[str, _CameraIndex] = {}
         self._lock = threading.Lock()
 
-    def _camera(self, camera_id: str, segments: pd.DataFrame) -> _CameraIndex | None:
-        segs = segments[(segments["camera_id"] == camera_id) & segments["indexed_at"].notna()]
-        if segs.empty:
-            return None
+    def _cameras_of(self, segments: pd.DataFrame, windows: Windows) -> Iterator[tuple[str, _CameraIndex, tuple]]:
+        """(camera, its index, its windows) for each camera of ``windows`` with indexed segments."""
+        indexed = segments[segments["indexed_at"].notna()]
+        for camera_id, segs in indexed.groupby("camera_id", sort=True):
+            if camera_id in windows:
+                yield str(camera_id), self._camera(str(camera_id), segs), windows[camera_id]
+
+    def _camera(self, camera_id: str, segs: pd.DataFrame) -> _CameraIndex:
         key = tuple(segs["segment_id"])
         with self._lock:
             cached = self._cameras.get(camera_id)
@@ -124,33 +128,25 @@ class FrameIndex:
         return cached
 
     def motion(self, segments: pd.DataFrame, windows: Windows, *,
-               roi: tuple[float, float, float, float] | None = None, gap_s: float = 1.0) -> pd.DataFrame:
-        """Motion inside ``roi``: one hit per run of activity (runs closer than ``gap_s`` join)."""
+               roi: tuple[float, float, float, float] | None = None, gap_s: float = 1.0,
+               limit: int | None = None, by_score: bool = False) -> tuple[pd.DataFrame, int]:
+        """Motion inside ``roi``: one hit per run of activity (runs closer than ``gap_s`` join).
+
+        Returns the hits and their total number; with ``limit`` only the first
+        ``limit`` hits (in time, or by score) of each camera window are
+        described, enough for a page.
+        """
         check_roi(roi)
         mask = roi_mask(roi)
-        rows = []
-        for camera_id, wins in windows.items():
-            cam = self._camera(camera_id, segments)
-            if cam is None:
-                continue
+        parts = []
+        total = 0
+        for camera_id, cam, wins in self._cameras_of(segments, windows):
             for sl in _slices(cam.times, wins):
-                words = cam.motion[sl] & mask
-                cells = np.bitwise_count(words).sum(axis=1)
-                active = np.flatnonzero(cells)
-                if not len(active):
-                    continue
-                times = cam.times[sl][active]
-                breaks = np.flatnonzero(np.diff(times) > gap_s) + 1
-                starts = np.concatenate([[0], breaks])
-                ends = np.concatenate([breaks, [len(active)]])
-                score = np.add.reduceat(cells[active], starts)
-                union = np.bitwise_or.reduceat(words[active], starts, axis=0)
-                for a, b, sc, un in zip(starts, ends, score, union):
-                    peak = active[a + int(np.argmax(cells[active[a:b]]))]
-                    best = float(cam.times[sl][peak] + cam.bin_s / 2)
-                    rows.append((camera_id, times[a], times[b - 1] + cam.bin_s, best, *cells_box(un), float(sc),
-                                 None, None, None, None, None, cam.segments[_segment_at(cam, best)]))
-        return _frame(rows)
+                runs, count = _runs(cam, camera_id, sl, mask, gap_s, limit, by_score)
+                parts.append(runs)
+                total += count
+        parts = [p for p in parts if len(p)]
+        return _frame(pd.concat(parts, ignore_index=True) if parts else []), total
 
     def objects(self, segments: pd.DataFrame, windows: Windows, *,
                 roi: tuple[float, float, float, float] | None = None, colour: str | None = None,
@@ -164,33 +160,34 @@ class FrameIndex:
         if direction is not None and direction not in DIRECTIONS:
             raise InvalidInput(f"unknown direction {direction!r}: one of {', '.join(DIRECTIONS)} (in the image)")
         parts = []
-        for camera_id, wins in windows.items():
-            cam = self._camera(camera_id, segments)
-            if cam is None or cam.events.empty:
+        for camera_id, cam, wins in self._cameras_of(segments, windows):
+            if cam.events.empty:
                 continue
             ev = cam.events
             best = ev["best"].to_numpy()
             keep = np.zeros(len(ev), dtype=bool)
             for s, e in wins:
                 keep |= (best >= s.timestamp()) & (best < e.timestamp())
-            if colour:
-                keep &= (ev["colour"] == colour).to_numpy()
-            if kind:
-                keep &= (ev["kind"] == kind).to_numpy()
-            if direction:
-                keep &= (ev["direction"] == direction).to_numpy()
-            score = np.ones(len(ev))
+            for value, names, column in ((colour, PALETTE, "colour_code"), (kind, KINDS, "kind_code"),
+                                         (direction, DIRECTIONS, "direction_code")):
+                if value:
+                    keep &= ev[column].to_numpy() == names.index(value)
+            chosen = np.flatnonzero(keep)
             if roi is not None:
-                score = _share_in_roi(cam, roi)
-                keep &= score > 0
+                share = _share_in_roi(cam, chosen, roi)
+                chosen, score = chosen[share > 0], share[share > 0]
+            else:
+                score = np.ones(len(chosen))
             if like is not None:
-                score = cam.descriptors @ like
-            chosen = ev[keep].assign(score=score[keep])
-            parts.append(chosen)
+                score = cam.descriptors[chosen] @ like
+            parts.append(ev.iloc[chosen].assign(score=score))
         if not parts or all(p.empty for p in parts):
             return _frame([])
         found = pd.concat([p for p in parts if not p.empty], ignore_index=True)
         found["event_id"] = found["segment_id"].astype(str) + ":" + found["event_no"].astype(str)
+        found["colour"] = np.array(PALETTE)[found["colour_code"]]
+        found["kind"] = np.array(KINDS)[found["kind_code"]]
+        found["direction"] = np.array(DIRECTIONS)[found["direction_code"]]
         found = found.rename(columns={"start": "time", "best": "best_time"})
         return _frame(found[HIT_COLUMNS])
 
@@ -203,9 +200,10 @@ class FrameIndex:
         row = segments[segments["segment_id"] == segment_id]
         if row.empty:
             raise InvalidInput(f"event {event_id} is not in the footage this search may read")
-        cam = self._camera(str(row["camera_id"].iloc[0]), segments)
-        hit = cam.events.index[(cam.events["segment_id"] == segment_id) & (cam.events["event_no"] == number)] \
-            if cam is not None else []
+        camera_id = str(row["camera_id"].iloc[0])
+        segs = segments[(segments["camera_id"] == camera_id) & segments["indexed_at"].notna()]
+        cam = self._camera(camera_id, segs)
+        hit = cam.events.index[(cam.events["segment_id"] == segment_id) & (cam.events["event_no"] == number)]
         if len(hit) == 0:
             raise InvalidInput(f"no event {event_id} in the index")
         return cam.descriptors[hit[0]]
@@ -221,17 +219,49 @@ def crop_descriptor(image_rgb: np.ndarray) -> np.ndarray:
     return descriptor(small)
 
 
-def _share_in_roi(cam: _CameraIndex, roi: tuple[float, float, float, float]) -> np.ndarray:
-    """For each event, the share of its track points whose box centre lies inside ``roi``."""
-    t = cam.track
+def _share_in_roi(cam: _CameraIndex, events: np.ndarray, roi: tuple[float, float, float, float]) -> np.ndarray:
+    """For the given events, the share of their track points whose box centre lies inside ``roi``."""
+    if not len(events):
+        return np.zeros(0)
+    off = cam.track_offsets
+    points = np.concatenate([np.arange(off[e], off[e + 1]) for e in events])
+    t = cam.track[points]
     cx, cy = (t[:, 1] + t[:, 3]) / 2, (t[:, 2] + t[:, 4]) / 2
     inside = ((cx >= roi[0]) & (cx <= roi[2]) & (cy >= roi[1]) & (cy <= roi[3])).astype(np.float64)
-    off = cam.track_offsets
-    return np.add.reduceat(inside, off[:-1]) / np.maximum(np.diff(off), 1)
+    lengths = off[events + 1] - off[events]
+    return np.add.reduceat(inside, np.concatenate([[0], np.cumsum(lengths)[:-1]])) / np.maximum(lengths, 1)
 
 
-def _segment_at(cam: _CameraIndex, when: float) -> int:
-    return max(0, int(np.searchsorted(cam.seg_start, when, side="right")) - 1)
+def _runs(cam: _CameraIndex, camera_id: str, sl: slice, mask: np.ndarray, gap_s: float, limit: int | None,
+          by_score: bool) -> tuple[pd.DataFrame, int]:
+    """Runs of motion inside the mask in one slice of a camera's bins (the first ``limit``), and their count."""
+    words = cam.motion[sl] & mask
+    cells = np.bitwise_count(words).sum(axis=1, dtype=np.int32)
+    active = np.flatnonzero(cells)
+    if not len(active):
+        return pd.DataFrame(), 0
+    times = cam.times[sl][active]
+    starts = np.concatenate([[0], np.flatnonzero(np.diff(times) > gap_s + cam.bin_s / 2) + 1])
+    ends = np.concatenate([starts[1:], [len(active)]])
+    scores = np.add.reduceat(cells[active], starts)
+    count = len(starts)
+    if limit is not None and count > limit:   # describe only what a page can show
+        pick = np.sort(np.argpartition(-scores, limit)[:limit]) if by_score else np.arange(limit)
+        starts, ends, scores = starts[pick], ends[pick], scores[pick]
+    peak = np.array([a + int(np.argmax(cells[active[a:b]])) for a, b in zip(starts, ends)], dtype=np.int64)
+    best = times[peak] + cam.bin_s / 2
+    union = np.array([np.bitwise_or.reduce(words[active[a:b]], axis=0) for a, b in zip(starts, ends)],
+                     dtype=np.uint64).reshape(-1, 2)
+    grid = np.unpackbits(np.ascontiguousarray(union).view(np.uint8), axis=1).reshape(-1, GRID_ROWS, GRID_COLS)
+    cols, rows = grid.any(axis=1), grid.any(axis=2)
+    seg = np.maximum(np.searchsorted(cam.seg_start, best, side="right") - 1, 0)
+    return pd.DataFrame({
+        "camera_id": camera_id, "time": times[starts], "end": times[ends - 1] + cam.bin_s, "best_time": best,
+        "x0": cols.argmax(axis=1) / GRID_COLS, "y0": rows.argmax(axis=1) / GRID_ROWS,
+        "x1": (GRID_COLS - cols[:, ::-1].argmax(axis=1)) / GRID_COLS,
+        "y1": (GRID_ROWS - rows[:, ::-1].argmax(axis=1)) / GRID_ROWS,
+        "score": scores.astype(float), "kind": None, "colour": None,
+        "direction": None, "size": np.nan, "event_id": None, "segment_id": np.asarray(cam.segments)[seg]}), count
 
 
 def _frame(rows: list | pd.DataFrame) -> pd.DataFrame:

@@ -32,7 +32,7 @@ from workbench.store import Store
 from workbench.store.models import FootageSegment
 
 INDEX_VERSION = 1
-BIN_S = 0.5           # time resolution of the stored motion grid
+BIN_S = 1.0           # time resolution of the stored motion grid (seconds)
 ANALYSIS_HZ = 6.0     # frames analysed per second of video (every frame is decoded)
 
 

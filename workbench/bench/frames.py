@@ -1,0 +1,222 @@
+"""``workbench bench frames``: a 720p H.264 archive, our index and queries against decoding everything.
+
+Timed in one run, on this machine:
+
+* the raw decode rate of the archive with PyAV (every frame, luma touched,
+  segments spread over the cores): the physical limit of indexing;
+* our index build rate over the same archive and the same workers;
+* a straightforward baseline for a region-of-interest motion query: decode
+  every frame with OpenCV and difference the region (timed on the first
+  ``BASELINE_SECONDS`` of each segment and scaled to the archive);
+* our query latency (p50, p95) on that archive through ``case.frame_search``,
+  and on a synthetic index of ``--synthetic-hours`` camera-hours;
+* the median latency of ``case.frame`` at random times.
+
+The archive is synthetic street footage (workbench.samples.street_render),
+1280x720, 25 fps, encoded at 4 Mb/s like a typical camera stream, kept in the
+cache folder so that a second run does not render it again.
+"""
+
+from __future__ import annotations
+
+import json
+import tempfile
+import time
+from datetime import date, datetime, timedelta, timezone
+from pathlib import Path
+
+import click
+import numpy as np
+import pandas as pd
+
+CAMERAS = 3
+BASELINE_SECONDS = 60
+SYNTHETIC_EVENTS_PER_HOUR = 400
+
+
+def _render_one(path: str, seconds: float, seed: int) -> str:
+    """Worker task: render one camera's footage with random traffic (cached by name)."""
+    from workbench.samples.street_render import Passage, render_clip
+
+    target = Path(path)
+    if target.exists():
+        return path
+    rng = np.random.default_rng(seed)
+    times = np.cumsum(rng.exponential(6.0, int(seconds / 3)))
+    passages = [Passage(float(t), str(rng.choice(["white", "black", "grey", "red", "blue", "green", "yellow"])),
+                        str(rng.choice(["car", "car", "car", "van", "truck", "motorbike", "person"])),
+                        str(rng.choice(["left", "right"])), f"{rng.integers(1, 9)}-ABC-{rng.integers(100, 999)}")
+                for t in times if t < seconds]
+    partial = target.with_suffix(".partial.mp4")
+    render_clip(partial, passages, duration=seconds, width=1280, height=720, fps=25, seed=seed,
+                preset="ultrafast", bitrate=4_000_000)
+    partial.replace(target)
+    return path
+
+
+def _baseline_roi_motion(path: str, roi: tuple[float, float, float, float], seconds: float) -> tuple[int, int]:
+    """Decode frames with OpenCV and difference the region: (frames decoded, frames with motion)."""
+    import cv2
+
+    cap = cv2.VideoCapture(path)
+    previous, frames, moving = None, 0, 0
+    limit = int(seconds * (cap.get(cv2.CAP_PROP_FPS) or 25))
+    while frames < limit:
+        ok, image = cap.read()
+        if not ok:
+            break
+        h, w = image.shape[:2]
+        grey = cv2.cvtColor(image[int(roi[1] * h):int(roi[3] * h), int(roi[0] * w):int(roi[2] * w)],
+                            cv2.COLOR_BGR2GRAY)
+        if previous is not None and (cv2.absdiff(grey, previous) > 20).mean() > 0.01:
+            moving += 1
+        previous, frames = grey, frames + 1
+    cap.release()
+    return frames, moving
+
+
+def _synthetic_index(store, camera_ids: list[str], hours: int, start: datetime) -> None:  # type: ignore[no-untyped-def]
+    """Catalogue rows and index files for ``hours`` one-hour segments of index without footage."""
+    from workbench.search.frame_analysis import DIRECTIONS, KINDS, PALETTE
+    from workbench.search.index_build import BIN_S, INDEX_VERSION, index_path
+    from workbench.store.models import FootageSegment
+
+    rng = np.random.default_rng(5)
+    bins = int(3600 / BIN_S)
+    store.settings.index_dir.mkdir(parents=True, exist_ok=True)
+    with store.session() as session:
+        for h in range(hours):
+            camera = camera_ids[h % len(camera_ids)]
+            begin = start + timedelta(hours=h // len(camera_ids))
+            seg = FootageSegment(camera_id=camera, start=begin, end=begin + timedelta(hours=1), fps=25.0,
+                                 codec="h264", container="mp4", width=1280, height=720, frame_count=90000,
+                                 path=f"synthetic/{camera}/{h}.mp4", sha256=f"{h:064x}", size_bytes=0,
+                                 keyframes=[0.0], indexed_at=begin, ingested_at=begin)
+            session.add(seg)
+            session.flush()
+            cells = np.zeros((bins, 128), dtype=bool)   # a busy street: something moves 40 % of the time
+            busy = np.flatnonzero(rng.random(bins) < 0.4)
+            for k in range(4):
+                cells[busy, np.clip(rng.integers(0, 128, len(busy)) + k, 0, 127)] = True
+            words = np.packbits(cells, axis=1).view(np.uint64)
+            n = SYNTHETIC_EVENTS_PER_HOUR
+            t0 = np.sort(rng.uniform(0, 3590, n)).astype(np.float32)
+            points = 12
+            track = np.zeros((n * points, 5), np.float32)
+            track[:, 0] = np.repeat(t0, points) + np.tile(np.arange(points, dtype=np.float32) / 4, n)
+            x = rng.uniform(0, 0.8, n)
+            track[:, 1] = np.repeat(x, points) + np.tile(np.linspace(0, 0.2, points), n)
+            track[:, 3] = track[:, 1] + 0.1
+            track[:, 2] = np.repeat(rng.uniform(0, 0.8, n), points)
+            track[:, 4] = track[:, 2] + 0.1
+            desc = rng.random((n, 128)).astype(np.float16)
+            np.savez(index_path(store.settings.index_dir, seg.id), version=INDEX_VERSION, bin_s=BIN_S, motion=words,
+                     ev_start=t0, ev_end=t0 + 3, ev_best=t0 + 1.5,
+                     ev_direction=rng.integers(0, len(DIRECTIONS), n).astype(np.uint8),
+                     ev_colour=rng.integers(0, len(PALETTE), n).astype(np.uint8),
+                     ev_kind=rng.integers(0, len(KINDS), n).astype(np.uint8),
+                     ev_size=rng.uniform(0.01, 0.1, n).astype(np.float32), ev_descriptor=desc,
+                     ev_track_offsets=np.arange(0, n * points + 1, points), track=track)
+
+
+def _latencies(fn, n: int) -> tuple[float, float, float]:  # type: ignore[no-untyped-def]
+    """(cold, p50, p95) in milliseconds of ``fn(i)`` over ``n`` calls after a first, cold one."""
+    t = time.perf_counter()
+    fn(0)
+    cold = (time.perf_counter() - t) * 1000
+    times = []
+    for i in range(1, n + 1):
+        t = time.perf_counter()
+        fn(i)
+        times.append((time.perf_counter() - t) * 1000)
+    return cold, float(np.percentile(times, 50)), float(np.percentile(times, 95))
+
+
+@click.command()
+@click.option("--minutes", default=30, show_default=True, help="minutes of 720p footage in the archive (all cameras)")
+@click.option("--synthetic-hours", default=1000, show_default=True, help="camera-hours of the synthetic index")
+@click.option("--workers", default=None, type=int, help="worker processes (default: one per core)")
+@click.option("--json", "as_json", is_flag=True, help="print one JSON object")
+def command(minutes: int, synthetic_hours: int, workers: int | None, as_json: bool) -> None:
+    """Index build against raw decoding, ROI queries against decoding every frame, random frame access."""
+    import workbench
+    from workbench.config import Settings
+    from workbench.footage.footage_ingest import ingest_footage
+    from workbench.samples.world import SAMPLE_CASE, build_world
+    from workbench.search.index_build import build_index, decode_only, map_segments
+    from workbench.store import Store
+
+    say = (lambda *a: None) if as_json else click.echo
+    day = date.today() - timedelta(days=1)
+    start = datetime(day.year, day.month, day.day, 6, tzinfo=timezone.utc)
+    home = Path(tempfile.mkdtemp(prefix="wb-bench-frames-"))
+    settings = Settings.from_env({}, home=home)
+    cache = Settings.from_env().cache_dir / "bench-frames"
+    cache.mkdir(parents=True, exist_ok=True)
+    store = Store(settings)
+    store.migrate()
+    cams = [f"CCTV-PZ5339-{900 + i}" for i in range(CAMERAS)]
+    synth = [f"CCTV-PZ5339-{700 + i}" for i in range(max(1, synthetic_hours // 10))]
+    build_world(store, day, pd.DataFrame({"camera_id": cams + synth, "owner": "PZ5339", "kind": "fixed",
+                                          "name": "bench", "lon": 4.35, "lat": 50.85, "heading": None,
+                                          "fov_deg": 70.0, "range_m": 60.0}))
+    seconds = minutes * 60 / CAMERAS
+    say(f"rendering the archive ({minutes} min of 720p, cached in {cache})...")
+    jobs = [(str(cache / f"cam{i}-{int(seconds)}s.mp4"), seconds, 40 + i) for i in range(CAMERAS)]
+    paths = list(map_segments(_render_one, jobs, workers=workers, unit="camera"))
+    paths.sort()
+    for cam, path in zip(cams, paths):
+        ingest_footage(store, [Path(path)], camera_id=cam, start=start, now=datetime.now(timezone.utc))
+
+    t = time.perf_counter()
+    frames = sum(map_segments(decode_only, [(p,) for p in paths], workers=workers))
+    decode_s = time.perf_counter() - t
+    t = time.perf_counter()
+    summary = build_index(store, workers=workers)
+    index_s = time.perf_counter() - t
+    decode_fps, index_fps = frames / decode_s, summary.frames / index_s
+    say(f"raw decode (PyAV): {decode_fps:,.0f} frames/s; index build: {index_fps:,.0f} frames/s "
+        f"-> {index_fps / decode_fps:.2f} of raw decode ({summary.events:,} moving objects)")
+
+    roi = (0.5, 0.55, 1.0, 1.0)
+    t = time.perf_counter()
+    base_frames = sum(_baseline_roi_motion(p, roi, BASELINE_SECONDS)[0] for p in paths)
+    baseline_s = (time.perf_counter() - t) / base_frames * frames
+    say(f"baseline ROI query (OpenCV decode of every frame): {baseline_s:,.1f} s for the archive "
+        f"(timed on {base_frames:,} frames, scaled to {frames:,})")
+
+    ws = workbench.open(home)
+    case = ws.login("inspector.dupont").open_case(SAMPLE_CASE, purpose="judicial-investigation")
+    rng = np.random.default_rng(3)
+    rois = [(float(a), float(b), float(a) + 0.3, float(b) + 0.3) for a, b in rng.uniform(0, 0.7, (60, 2))]
+    until = start + timedelta(seconds=seconds)
+    cold, p50, p95 = _latencies(lambda i: case.frame_search(cameras=cams, since=start, until=until, roi=rois[i],
+                                                            thumbnails=False), 50)
+    say(f"our ROI query: p50 {p50:.1f} ms, p95 {p95:.1f} ms (first, cold: {cold:.0f} ms) "
+        f"-> {baseline_s / (p50 / 1000):,.0f}x faster than the baseline")
+
+    say(f"building a synthetic index of {synthetic_hours:,} camera-hours...")
+    synth_start = start - timedelta(hours=synthetic_hours // len(synth) + 1)
+    _synthetic_index(store, synth, synthetic_hours, synth_start)
+    synth_until = synth_start + timedelta(hours=synthetic_hours // len(synth) + 1)
+    kinds = ["motion", "colour"]
+    cold_1000, p50_1000, p95_1000 = _latencies(
+        lambda i: case.frame_search(cameras=synth, since=synth_start, until=synth_until, roi=rois[i],
+                                    colour="red" if kinds[i % 2] == "colour" else None, thumbnails=False), 40)
+    say(f"query on {synthetic_hours:,} camera-hours: p50 {p50_1000:.1f} ms, p95 {p95_1000:.1f} ms "
+        f"(first, loading the index: {cold_1000 / 1000:.1f} s)")
+
+    offsets = rng.uniform(0, seconds - 1, 60)
+    _, frame_p50, frame_p95 = _latencies(
+        lambda i: case.frame(cams[i % len(cams)], start + timedelta(seconds=float(offsets[i]))), 50)
+    say(f"random frame at 720p: p50 {frame_p50:.1f} ms, p95 {frame_p95:.1f} ms")
+    result = {"decode_fps": round(decode_fps, 1), "index_fps": round(index_fps, 1),
+              "index_vs_decode": round(index_fps / decode_fps, 3), "baseline_query_s": round(baseline_s, 2),
+              "query_p50_ms": round(p50, 2), "query_p95_ms": round(p95, 2),
+              "query_speedup": round(baseline_s / (p50 / 1000), 1), "query_p95_ms_1000h": round(p95_1000, 2),
+              "query_p50_ms_1000h": round(p50_1000, 2), "query_cold_s_1000h": round(cold_1000 / 1000, 2),
+              "frame_p50_ms": round(frame_p50, 2), "archive_minutes": minutes, "archive_frames": frames,
+              "synthetic_camera_hours": synthetic_hours, "moving_objects": summary.events}
+    ws.store.dispose()
+    if as_json:
+        click.echo(json.dumps(result))
