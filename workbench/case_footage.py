@@ -134,9 +134,9 @@ class FootageCase(CaseScope):
     def footage(self, *, cameras: Iterable[str] | None = None, since: When = None, until: When = None) -> pd.DataFrame:
         """The archived footage segments this case may watch (camera, start, end, codec, size, indexed)."""
         with self.access("footage", cameras=cameras, since=since, until=until, action="list-footage") as grant:
-            segments = load_segments(self.workspace.store, grant)
+            segments = load_segments(self.workspace.store, grant, keyframes=False)
             grant.count = len(segments)
-        return segments.drop(columns=["path", "keyframes"]).assign(indexed=segments["indexed_at"].notna())
+        return segments.drop(columns=["path"]).assign(indexed=segments["indexed_at"].notna())
 
     def frame(self, camera: str, at: datetime | str) -> Frame:
         """The exact frame of ``camera`` on screen at ``at``, with its true timestamp (audited)."""
@@ -202,7 +202,7 @@ class FootageCase(CaseScope):
         with self.access("footage", cameras=cameras, since=since, until=until, action="frame-search",
                          query=query) as grant:
             scope = grant.narrowed(windows) if windows is not None else grant
-            segments = load_segments(self.workspace.store, scope)
+            segments = load_segments(self.workspace.store, scope, keyframes=False)
             index = self._index
             if any(v is not None for v in (colour, kind, direction, like)):
                 example = self._example(index, segments, like)
@@ -215,8 +215,10 @@ class FootageCase(CaseScope):
             found = found.sort_values(["score", "best_time"], ascending=[False, True]) if order == "score" \
                 else found.sort_values(["time", "camera_id"])
             table = found.iloc[(page - 1) * per_page: page * per_page].reset_index(drop=True)
-            if thumbnails:
-                table["thumbnail"] = [self._thumbnail(segments, row) for row in table.itertuples()]
+            if thumbnails and len(table):
+                shown = load_segments(self.workspace.store, scope.narrowed(
+                    (r.camera_id, r.best_time, r.best_time + _TICK) for r in table.itertuples()))
+                table["thumbnail"] = [self._thumbnail(shown, row) for row in table.itertuples()]
             grant.count = total
         return FrameHits(table, total, page, per_page, int(segments["indexed_at"].isna().sum()))
 

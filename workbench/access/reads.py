@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections import defaultdict
 
 import geopandas as gpd
@@ -97,26 +98,26 @@ SEGMENT_COLUMNS = ["segment_id", "camera_id", "start", "end", "fps", "codec", "c
                    "frame_count", "path", "sha256", "keyframes", "indexed_at"]
 
 
-def load_segments(store: Store, grant) -> pd.DataFrame:  # type: ignore[no-untyped-def]
+def load_segments(store: Store, grant, *, keyframes: bool = True) -> pd.DataFrame:  # type: ignore[no-untyped-def]
     """Footage segments that overlap an authorised window of the grant, by camera and start.
 
     ``path`` is absolute; a segment only partly inside a window is listed; what
-    may be shown of it is for the caller to cut with ``grant.windows``.
+    may be shown of it is for the caller to cut with ``grant.windows``. Without
+    ``keyframes`` the (long) keyframe lists are not read: enough to search the index.
     """
     cameras = sorted(grant.windows)
+    columns = [c for c in SEGMENT_COLUMNS if keyframes or c != "keyframes"]
+    fields = [FootageSegment.id if c == "segment_id" else getattr(FootageSegment, c) for c in columns]
     rows = []
     with store.engine.connect() as conn:
         for i in range(0, len(cameras), _CHUNK):
             rows += conn.execute(
-                select(FootageSegment.id, FootageSegment.camera_id, FootageSegment.start, FootageSegment.end,
-                       FootageSegment.fps, FootageSegment.codec, FootageSegment.container, FootageSegment.width,
-                       FootageSegment.height, FootageSegment.frame_count, FootageSegment.path, FootageSegment.sha256,
-                       FootageSegment.keyframes, FootageSegment.indexed_at)
-                .where(FootageSegment.camera_id.in_(cameras[i:i + _CHUNK]), FootageSegment.start < grant.until,
-                       FootageSegment.end > grant.since)).all()
-    keep = [r for r in rows if any(r.start < e and r.end > s for s, e in grant.windows[r.camera_id])]
-    frame = pd.DataFrame(keep, columns=SEGMENT_COLUMNS)
-    frame["path"] = [str(store.settings.footage_dir / p) for p in frame["path"]]
+                select(*fields).where(FootageSegment.camera_id.in_(cameras[i:i + _CHUNK]),
+                                      FootageSegment.start < grant.until, FootageSegment.end > grant.since)).all()
+    keep = [tuple(r) for r in rows if any(r.start < e and r.end > s for s, e in grant.windows[r.camera_id])]
+    frame = pd.DataFrame(keep, columns=columns)
+    root = f"{store.settings.footage_dir}{os.sep}"
+    frame["path"] = [root + p for p in frame["path"]]
     for column in ("start", "end", "indexed_at"):
         frame[column] = pd.to_datetime(frame[column], utc=True)
     return frame.sort_values(["camera_id", "start"], ignore_index=True)

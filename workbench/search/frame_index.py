@@ -17,6 +17,7 @@ import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -40,10 +41,14 @@ class _CameraIndex:
     times: np.ndarray              # (bins,) float64 start of each motion bin
     bin_s: float
     motion: np.ndarray             # (bins, 2) uint64
-    events: pd.DataFrame           # one row per object event
+    events: dict[str, np.ndarray]  # one entry per object event in each column (see _EVENT_COLUMNS)
     descriptors: np.ndarray        # (events, d) float32
     track: np.ndarray              # (points, 5) time (epoch), x0, y0, x1, y1
     track_offsets: np.ndarray      # (events + 1,)
+
+
+_EVENT_COLUMNS = ("segment_id", "event_no", "start", "end", "best", "direction_code", "colour_code", "kind_code",
+                  "size", "x0", "y0", "x1", "y1")
 
 
 def _load_camera(index_dir: Path, camera_id: str, segments: pd.DataFrame) -> _CameraIndex:
@@ -56,22 +61,23 @@ def _load_camera(index_dir: Path, camera_id: str, segments: pd.DataFrame) -> _Ca
             times.append(start + np.arange(n) * bin_s)
             motion.append(z["motion"])
             k = len(z["ev_start"])
-            events.append(pd.DataFrame({
-                "camera_id": camera_id, "segment_id": seg.segment_id, "event_no": np.arange(k),
+            events.append({
+                "segment_id": np.full(k, seg.segment_id, dtype=np.int64), "event_no": np.arange(k),
                 "start": start + z["ev_start"].astype(np.float64), "end": start + z["ev_end"].astype(np.float64),
                 "best": start + z["ev_best"].astype(np.float64), "direction_code": z["ev_direction"],
-                "colour_code": z["ev_colour"], "kind_code": z["ev_kind"], "size": z["ev_size"]}))
+                "colour_code": z["ev_colour"], "kind_code": z["ev_kind"], "size": z["ev_size"]})
             descs.append(z["ev_descriptor"].astype(np.float32))
             track = z["track"].astype(np.float64)
             track[:, 0] += start
             tracks.append(track)
             offsets.extend((z["ev_track_offsets"][1:] + offsets[-1]).tolist())
-    ev = pd.concat(events, ignore_index=True) if events else pd.DataFrame()
+    ev = {c: np.concatenate([e[c] for e in events]) for c in events[0]} if events else {}
     track = np.concatenate(tracks) if tracks else np.zeros((0, 5))
     off = np.asarray(offsets, dtype=np.int64)
-    if len(ev):   # the union box of each track
-        for col, fn, k in (("x0", np.minimum, 1), ("y0", np.minimum, 2), ("x1", np.maximum, 3), ("y1", np.maximum, 4)):
-            ev[col] = fn.reduceat(track[:, k], off[:-1])
+    nonempty = len(off) > 1 and off[-1] > 0
+    for col, fn, k in (("x0", np.minimum, 1), ("y0", np.minimum, 2), ("x1", np.maximum, 3), ("y1", np.maximum, 4)):
+        ev[col] = fn.reduceat(track[:, k], off[:-1]) if nonempty else np.zeros(len(off) - 1)   # union box
+    ev = {c: ev.get(c, np.zeros(0)) for c in _EVENT_COLUMNS}
     return _CameraIndex(tuple(segments["segment_id"]), segments["start"].map(pd.Timestamp.timestamp).to_numpy(),
                         np.concatenate(times) if times else np.zeros(0), bin_s,
                         np.concatenate(motion) if motion else np.zeros((0, 2), np.uint64), ev,
@@ -113,17 +119,28 @@ class FrameIndex:
         self._lock = threading.Lock()
 
     def _cameras_of(self, segments: pd.DataFrame, windows: Windows) -> Iterator[tuple[str, _CameraIndex, tuple]]:
-        """(camera, its index, its windows) for each camera of ``windows`` with indexed segments."""
-        indexed = segments[segments["indexed_at"].notna()]
-        for camera_id, segs in indexed.groupby("camera_id", sort=True):
-            if camera_id in windows:
-                yield str(camera_id), self._camera(str(camera_id), segs), windows[camera_id]
+        """(camera, its index, its windows) for each camera of ``windows`` with indexed segments.
 
-    def _camera(self, camera_id: str, segs: pd.DataFrame) -> _CameraIndex:
-        key = tuple(segs["segment_id"])
+        ``segments`` is sorted by camera (as ``load_segments`` returns it).
+        """
+        indexed = segments["indexed_at"].notna().to_numpy()
+        cameras = segments["camera_id"].to_numpy()[indexed]
+        ids = segments["segment_id"].to_numpy()[indexed]
+        if not len(cameras):
+            return
+        bounds = np.flatnonzero(cameras[1:] != cameras[:-1]) + 1
+        for a, b in zip(np.concatenate([[0], bounds]), np.concatenate([bounds, [len(cameras)]])):
+            camera_id = str(cameras[a])
+            if camera_id in windows:
+                cam = self._camera(camera_id, tuple(ids[a:b].tolist()), segments, indexed)
+                yield camera_id, cam, windows[camera_id]
+
+    def _camera(self, camera_id: str, key: tuple[int, ...], segments: pd.DataFrame,
+                indexed: np.ndarray) -> _CameraIndex:
         with self._lock:
             cached = self._cameras.get(camera_id)
             if cached is None or cached.segments != key:
+                segs = segments[indexed & (segments["camera_id"] == camera_id).to_numpy()]
                 cached = self._cameras[camera_id] = _load_camera(self.index_dir, camera_id, segs)
         return cached
 
@@ -138,15 +155,15 @@ class FrameIndex:
         """
         check_roi(roi)
         mask = roi_mask(roi)
-        parts = []
+        parts: list[dict[str, Any]] = []
         total = 0
         for camera_id, cam, wins in self._cameras_of(segments, windows):
             for sl in _slices(cam.times, wins):
                 runs, count = _runs(cam, camera_id, sl, mask, gap_s, limit, by_score)
-                parts.append(runs)
+                if count:
+                    parts.append(runs)
                 total += count
-        parts = [p for p in parts if len(p)]
-        return _frame(pd.concat(parts, ignore_index=True) if parts else []), total
+        return _frame(parts), total
 
     def objects(self, segments: pd.DataFrame, windows: Windows, *,
                 roi: tuple[float, float, float, float] | None = None, colour: str | None = None,
@@ -159,37 +176,39 @@ class FrameIndex:
             raise InvalidInput(f"unknown kind {kind!r}: one of {', '.join(KINDS)}")
         if direction is not None and direction not in DIRECTIONS:
             raise InvalidInput(f"unknown direction {direction!r}: one of {', '.join(DIRECTIONS)} (in the image)")
-        parts = []
+        parts: list[dict[str, Any]] = []
         for camera_id, cam, wins in self._cameras_of(segments, windows):
-            if cam.events.empty:
-                continue
             ev = cam.events
-            best = ev["best"].to_numpy()
-            keep = np.zeros(len(ev), dtype=bool)
+            best = ev["best"]
+            keep = np.zeros(len(best), dtype=bool)
             for s, e in wins:
                 keep |= (best >= s.timestamp()) & (best < e.timestamp())
             for value, names, column in ((colour, PALETTE, "colour_code"), (kind, KINDS, "kind_code"),
                                          (direction, DIRECTIONS, "direction_code")):
                 if value:
-                    keep &= ev[column].to_numpy() == names.index(value)
+                    keep &= ev[column] == names.index(value)
             chosen = np.flatnonzero(keep)
+            score = np.ones(len(chosen))
             if roi is not None:
                 share = _share_in_roi(cam, chosen, roi)
                 chosen, score = chosen[share > 0], share[share > 0]
-            else:
-                score = np.ones(len(chosen))
+            if not len(chosen):
+                continue
             if like is not None:
                 score = cam.descriptors[chosen] @ like
-            parts.append(ev.iloc[chosen].assign(score=score))
-        if not parts or all(p.empty for p in parts):
+            part = {c: ev[c][chosen] for c in _EVENT_COLUMNS}
+            part.update(camera_id=np.full(len(chosen), camera_id, dtype=object), score=score)
+            parts.append(part)
+        if not parts:
             return _frame([])
-        found = pd.concat([p for p in parts if not p.empty], ignore_index=True)
-        found["event_id"] = found["segment_id"].astype(str) + ":" + found["event_no"].astype(str)
-        found["colour"] = np.array(PALETTE)[found["colour_code"]]
-        found["kind"] = np.array(KINDS)[found["kind_code"]]
-        found["direction"] = np.array(DIRECTIONS)[found["direction_code"]]
-        found = found.rename(columns={"start": "time", "best": "best_time"})
-        return _frame(found[HIT_COLUMNS])
+        found = {c: np.concatenate([p[c] for p in parts]) for c in parts[0]}
+        found["event_id"] = np.char.add(np.char.add(found["segment_id"].astype(str), ":"),
+                                        found["event_no"].astype(str)).astype(object)
+        found["colour"] = np.array(PALETTE, dtype=object)[found["colour_code"]]
+        found["kind"] = np.array(KINDS, dtype=object)[found["kind_code"]]
+        found["direction"] = np.array(DIRECTIONS, dtype=object)[found["direction_code"]]
+        found["time"], found["best_time"] = found.pop("start"), found.pop("best")
+        return _frame([found])
 
     def event_descriptor(self, segments: pd.DataFrame, event_id: str) -> np.ndarray:
         """The appearance descriptor of an event (``"<segment>:<n>"``) in the given segments."""
@@ -201,9 +220,9 @@ class FrameIndex:
         if row.empty:
             raise InvalidInput(f"event {event_id} is not in the footage this search may read")
         camera_id = str(row["camera_id"].iloc[0])
-        segs = segments[(segments["camera_id"] == camera_id) & segments["indexed_at"].notna()]
-        cam = self._camera(camera_id, segs)
-        hit = cam.events.index[(cam.events["segment_id"] == segment_id) & (cam.events["event_no"] == number)]
+        cam = next((c for cid, c, _ in self._cameras_of(segments, {camera_id: ()}) if cid == camera_id), None)
+        hit = np.flatnonzero((cam.events["segment_id"] == segment_id) & (cam.events["event_no"] == number)) \
+            if cam is not None else []
         if len(hit) == 0:
             raise InvalidInput(f"no event {event_id} in the index")
         return cam.descriptors[hit[0]]
@@ -221,29 +240,28 @@ def crop_descriptor(image_rgb: np.ndarray) -> np.ndarray:
 
 def _share_in_roi(cam: _CameraIndex, events: np.ndarray, roi: tuple[float, float, float, float]) -> np.ndarray:
     """For the given events, the share of their track points whose box centre lies inside ``roi``."""
-    if not len(events):
-        return np.zeros(0)
     off = cam.track_offsets
-    points = np.concatenate([np.arange(off[e], off[e + 1]) for e in events])
+    lengths = off[events + 1] - off[events]
+    firsts = np.concatenate([[0], np.cumsum(lengths)[:-1]])
+    points = np.arange(lengths.sum()) + np.repeat(off[events] - firsts, lengths)
     t = cam.track[points]
     cx, cy = (t[:, 1] + t[:, 3]) / 2, (t[:, 2] + t[:, 4]) / 2
     inside = ((cx >= roi[0]) & (cx <= roi[2]) & (cy >= roi[1]) & (cy <= roi[3])).astype(np.float64)
-    lengths = off[events + 1] - off[events]
-    return np.add.reduceat(inside, np.concatenate([[0], np.cumsum(lengths)[:-1]])) / np.maximum(lengths, 1)
+    return np.add.reduceat(inside, firsts) / np.maximum(lengths, 1) if len(events) else np.zeros(0)
 
 
 def _runs(cam: _CameraIndex, camera_id: str, sl: slice, mask: np.ndarray, gap_s: float, limit: int | None,
-          by_score: bool) -> tuple[pd.DataFrame, int]:
+          by_score: bool) -> tuple[dict[str, Any], int]:
     """Runs of motion inside the mask in one slice of a camera's bins (the first ``limit``), and their count."""
     words = cam.motion[sl] & mask
-    cells = np.bitwise_count(words).sum(axis=1, dtype=np.int32)
+    cells = np.bitwise_count(words[:, 0]) + np.bitwise_count(words[:, 1])   # at most 128: fits in uint8
     active = np.flatnonzero(cells)
     if not len(active):
-        return pd.DataFrame(), 0
+        return {}, 0
     times = cam.times[sl][active]
     starts = np.concatenate([[0], np.flatnonzero(np.diff(times) > gap_s + cam.bin_s / 2) + 1])
     ends = np.concatenate([starts[1:], [len(active)]])
-    scores = np.add.reduceat(cells[active], starts)
+    scores = np.add.reduceat(cells[active].astype(np.int64), starts)
     count = len(starts)
     if limit is not None and count > limit:   # describe only what a page can show
         pick = np.sort(np.argpartition(-scores, limit)[:limit]) if by_score else np.arange(limit)
@@ -255,17 +273,24 @@ def _runs(cam: _CameraIndex, camera_id: str, sl: slice, mask: np.ndarray, gap_s:
     grid = np.unpackbits(np.ascontiguousarray(union).view(np.uint8), axis=1).reshape(-1, GRID_ROWS, GRID_COLS)
     cols, rows = grid.any(axis=1), grid.any(axis=2)
     seg = np.maximum(np.searchsorted(cam.seg_start, best, side="right") - 1, 0)
-    return pd.DataFrame({
-        "camera_id": camera_id, "time": times[starts], "end": times[ends - 1] + cam.bin_s, "best_time": best,
-        "x0": cols.argmax(axis=1) / GRID_COLS, "y0": rows.argmax(axis=1) / GRID_ROWS,
-        "x1": (GRID_COLS - cols[:, ::-1].argmax(axis=1)) / GRID_COLS,
-        "y1": (GRID_ROWS - rows[:, ::-1].argmax(axis=1)) / GRID_ROWS,
-        "score": scores.astype(float), "kind": None, "colour": None,
-        "direction": None, "size": np.nan, "event_id": None, "segment_id": np.asarray(cam.segments)[seg]}), count
+    n = len(starts)
+    return {"camera_id": np.full(n, camera_id, dtype=object), "time": times[starts],
+            "end": times[ends - 1] + cam.bin_s, "best_time": best,
+            "x0": cols.argmax(axis=1) / GRID_COLS, "y0": rows.argmax(axis=1) / GRID_ROWS,
+            "x1": (GRID_COLS - cols[:, ::-1].argmax(axis=1)) / GRID_COLS,
+            "y1": (GRID_ROWS - rows[:, ::-1].argmax(axis=1)) / GRID_ROWS,
+            "score": scores.astype(float), "segment_id": np.asarray(cam.segments)[seg]}, count
 
 
-def _frame(rows: list | pd.DataFrame) -> pd.DataFrame:
-    frame = rows if isinstance(rows, pd.DataFrame) else pd.DataFrame(rows, columns=HIT_COLUMNS)
+def _frame(parts: list[dict[str, Any]]) -> pd.DataFrame:
+    """One hit table (HIT_COLUMNS, times as UTC timestamps) from column arrays; missing columns are empty."""
+    columns = {}
+    for column in HIT_COLUMNS:
+        values = [p[column] for p in parts if column in p]
+        n = sum(len(next(iter(p.values()))) for p in parts)
+        columns[column] = np.concatenate(values) if len(values) == len(parts) and parts else \
+            np.full(n, np.nan if column == "size" else None, dtype=float if column == "size" else object)
+    frame = pd.DataFrame(columns)
     for column in ("time", "end", "best_time"):
-        frame[column] = pd.to_datetime(frame[column], unit="s", utc=True)
-    return frame.reset_index(drop=True)
+        frame[column] = pd.to_datetime(frame[column].astype(float), unit="s", utc=True)
+    return frame
