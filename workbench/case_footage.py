@@ -38,6 +38,7 @@ Place = tuple[float, float] | str | pd.Series
 _READERS: dict[Path, FrameReader] = {}
 _INDEXES: dict[Path, FrameIndex] = {}
 _TICK = timedelta(milliseconds=1)
+_KEYFRAME_REACH = timedelta(seconds=60)   # how far a keyframe step may jump
 
 
 @dataclass
@@ -138,20 +139,46 @@ class FootageCase(CaseScope):
             grant.count = len(segments)
         return segments.drop(columns=["path"]).assign(indexed=segments["indexed_at"].notna())
 
-    def frame(self, camera: str, at: datetime | str) -> Frame:
-        """The exact frame of ``camera`` on screen at ``at``, with its true timestamp (audited)."""
+    def frame(self, camera: str, at: datetime | str, *, keyframe: str | None = None) -> Frame:
+        """The exact frame of ``camera`` on screen at ``at``, with its true timestamp (audited).
+
+        ``keyframe="previous"`` or ``"next"`` steps to the keyframe just before
+        or after ``at`` in the same recording (to scrub quickly): it never jumps
+        more than a minute, and with no keyframe that way it stays where it is.
+
+        >>> case.frame("CCTV-PZ5344-102", "2026-11-20T08:29:26Z", keyframe="next").time   # doctest: +SKIP
+        """
+        if keyframe not in (None, "previous", "next"):
+            raise InvalidInput("keyframe is 'previous', 'next' or None")
         when = as_utc(at)
-        with self.access("footage", cameras=[camera], since=when, until=when + _TICK, action="frame",
-                         query={"at": when}) as grant:
+        reach = _KEYFRAME_REACH if keyframe else _TICK
+        with self.access("footage", cameras=[camera], since=when - (reach if keyframe else timedelta(0)),
+                         until=when + reach, action="frame", query={"at": when, "keyframe": keyframe}) as grant:
             if not grant.covers(camera, when):
                 raise AccessDenied(f"{camera}: footage of {when:%Y-%m-%d %H:%M:%S} UTC is outside what this case "
                                    "may see (retention or agreement period)")
             segment = self._segment_at(load_segments(self.workspace.store, grant), camera, when)
             if segment is None:
                 raise NotFound(f"no footage of {camera} at {when:%Y-%m-%d %H:%M:%S} UTC in the archive")
+            if keyframe:
+                when = self._step_keyframe(segment, when, keyframe)
+                if not grant.covers(camera, when):
+                    raise AccessDenied(f"{camera}: the {keyframe} keyframe ({when:%H:%M:%S} UTC) is outside what "
+                                       "this case may see")
             frame = self._read(segment, when, when)
             grant.count = 1
         return frame
+
+    @staticmethod
+    def _step_keyframe(segment: Any, when: datetime, direction: str) -> datetime:
+        offset = (when - segment.start).total_seconds()
+        reach = _KEYFRAME_REACH.total_seconds()
+        keys = [float(k) for k in segment.keyframes]
+        if direction == "previous":
+            target = max(max((k for k in keys if k < offset - 1e-3), default=offset), offset - reach)
+        else:
+            target = min(min((k for k in keys if k > offset + 1e-3), default=offset), offset + reach)
+        return segment.start + timedelta(seconds=target)
 
     def frames_at(self, at: datetime | str, *, near: Place, radius: float = 250.0) -> list[Frame]:
         """The synchronised frames of every authorised camera within ``radius`` m of a place, nearest first.

@@ -24,6 +24,9 @@ Variables:
 ``WORKBENCH_TILES``
     base map: ``urbis`` (default), ``osm``, ``none`` (vector layers only) or a
     tile URL template for a closed network (``https://tiles.local/{z}/{x}/{y}.png``).
+``WORKBENCH_LANG``
+    language of the widgets and apps (``fr``, ``nl``, ``en``); an app's
+    address (``?lang=nl``, which Voila hands over as ``QUERY_STRING``) wins.
 ``WORKBENCH_URBIS_WMS`` / ``WORKBENCH_URBIS_WMTS``
     UrbIS service endpoints, for a mirror inside a closed network.
 """
@@ -34,6 +37,7 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Mapping
+from urllib.parse import parse_qs
 
 from workbench.errors import ConfigurationError
 
@@ -48,6 +52,14 @@ def _default_home() -> Path:
     return Path(user_data_dir("workbench", appauthor=False))
 
 
+LANGUAGES = ("fr", "nl", "en")
+
+
+def _language(env: Mapping[str, str]) -> str:
+    asked = parse_qs(env.get("QUERY_STRING", "")).get("lang", [env.get("WORKBENCH_LANG", "fr")])[0].lower()
+    return asked if asked in LANGUAGES else "fr"
+
+
 @dataclass(frozen=True)
 class Settings:
     """Where the workbench keeps its data and which services it talks to."""
@@ -59,6 +71,7 @@ class Settings:
     urbis_wms: str = URBIS_WMS
     urbis_ortho_wms: str = URBIS_ORTHO_WMS
     urbis_wmts: str = URBIS_WMTS
+    lang: str = "fr"
     extra: Mapping[str, str] = field(default_factory=dict)
 
     @classmethod
@@ -85,6 +98,7 @@ class Settings:
             urbis_wms=env.get("WORKBENCH_URBIS_WMS", URBIS_WMS),
             urbis_ortho_wms=env.get("WORKBENCH_URBIS_ORTHO_WMS", URBIS_ORTHO_WMS),
             urbis_wmts=env.get("WORKBENCH_URBIS_WMTS", URBIS_WMTS),
+            lang=_language(env),
         )
 
     @property

@@ -27,7 +27,7 @@ import numpy as np
 import pandas as pd
 from sqlalchemy import select
 
-from workbench.access import audit
+from workbench.access import audit, indicators
 from workbench.access.reads import distinct_plates, load_hits, load_sightings, sightings_version
 from workbench.access.policy import (AUDIT_ROLES, DEFAULT_RETENTION_DAYS, EXPORT_ROLES, READ_ROLES,
                                      AgreementFacts, CameraFacts, Decision, Window, decide)
@@ -290,6 +290,24 @@ class UserSession:
         audit.record(self.workspace.store, self._actor, "read-audit", time=self.workspace.now(),
                      resource=resource, result_count=len(frame))
         return frame
+
+    def indicators(self, *, since: datetime | str | None = None,
+                   until: datetime | str | None = None) -> indicators.Indicators:
+        """Counts the council asks for: hits by priority and zone, footage requests, accesses per partner.
+
+        Auditors and administrators only; counts, never plates or images.
+
+        >>> me.indicators(since="2026-11-01").summary()        # doctest: +SKIP
+        """
+        resource = {"since": since, "until": until}
+        if self.user.role not in AUDIT_ROLES | {"admin"}:
+            raise self._deny("read-indicators", f"the {self.user.role} role does not read the platform's "
+                             "indicators (auditors and administrators do)", resource)
+        figures = indicators.compute(self.workspace.store, as_utc(since) if since else None,
+                                     as_utc(until) if until else None)
+        audit.record(self.workspace.store, self._actor, "read-indicators", time=self.workspace.now(),
+                     resource=resource, result_count=int(figures.summary()["accesses"]))
+        return figures
 
     def verify_audit(self) -> audit.ChainCheck:
         """Check the hash chain of the whole audit trail (auditors only)."""

@@ -30,6 +30,7 @@ _SUBCOMMANDS: dict[str, str] = {
     "footage": "workbench.cli.footage:footage",
     "index": "workbench.cli.footage:index_group",
     "evidence": "workbench.cli.footage:evidence",
+    "apps": "workbench.cli.apps:apps",
 }
 
 

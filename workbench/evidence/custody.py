@@ -9,11 +9,12 @@ from pathlib import Path
 
 from sqlalchemy import select
 
+from workbench.access.indicators import EVIDENCE_ACTION
 from workbench.evidence.package import Verification, verify_package
 from workbench.store import Store
 from workbench.store.models import AuditEvent, FootageSegment
 
-CUSTODY_ACTION = "evidence-package"
+CUSTODY_ACTION = EVIDENCE_ACTION   # the audit action of a custody record
 
 
 def verify_with_store(store: Store, folder: Path) -> Verification:

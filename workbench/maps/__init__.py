@@ -16,6 +16,7 @@ cameras, sightings, routes) draw.
 from __future__ import annotations
 
 import base64
+import math
 import json
 from functools import lru_cache
 from importlib.resources import files
@@ -120,4 +121,55 @@ def add_trajectory(m: folium.Map, trip) -> folium.Map:  # type: ignore[no-untype
                                 tooltip=label, popup=folium.Popup(label, max_width=320)).add_to(routes)
         bounds = [[s["lat"].min(), s["lon"].min()], [s["lat"].max(), s["lon"].max()]]
         m.fit_bounds(bounds)
+    return _control_last(m)
+
+
+_PARTNER_COLOURS = ["#1565c0", "#2e7d32", "#6a1b9a", "#ef6c00", "#00838f", "#ad1457", "#4e342e", "#455a64",
+                    "#9e9d24", "#283593", "#c62828", "#00695c"]
+
+
+def _wedge(lon: float, lat: float, heading: float, fov: float, range_m: float) -> list[tuple[float, float]]:
+    """The field of view of a camera as a (lat, lon) polygon (a circular sector)."""
+    m_per_deg_lat, m_per_deg_lon = 111_320.0, 111_320.0 * math.cos(math.radians(lat))
+    points = [(lat, lon)]
+    for k in range(13):
+        bearing = math.radians(heading - fov / 2 + fov * k / 12)
+        points.append((lat + range_m * math.cos(bearing) / m_per_deg_lat,
+                       lon + range_m * math.sin(bearing) / m_per_deg_lon))
+    return points
+
+
+def add_cameras(m: folium.Map, cameras: pd.DataFrame) -> folium.Map:
+    """Cameras coloured by partner, one layer per kind, with their field of view when it is known.
+
+    Cameras without a position are left off the map (list them with ``cameras[cameras.lon.isna()]``).
+    """
+    colours = {p: _PARTNER_COLOURS[i % len(_PARTNER_COLOURS)] for i, p in enumerate(sorted(cameras["partner"].unique()))}
+    for kind, group in cameras.dropna(subset=["lon", "lat"]).groupby("kind"):
+        layer = folium.FeatureGroup(name=f"Caméras / Camera's: {kind}").add_to(m)
+        for cam in group.itertuples():
+            colour = colours[cam.partner]
+            if all(isinstance(v, (int, float)) and not math.isnan(v) for v in (cam.heading, cam.fov_deg, cam.range_m)):
+                folium.Polygon(_wedge(cam.lon, cam.lat, cam.heading, cam.fov_deg, cam.range_m), color=colour,
+                               weight=1, fill=True, fill_opacity=0.15).add_to(layer)
+            folium.CircleMarker([cam.lat, cam.lon], radius=5, color=colour, fill=True, fill_opacity=0.9,
+                                tooltip=f"{cam.camera_id} — {cam.partner} ({kind})").add_to(layer)
+    return _control_last(m)
+
+
+def add_density(m: folium.Map, points: pd.DataFrame, *, name: str, cell_m: float = 300.0,
+                colour: str = "#d84315") -> folium.Map:
+    """A heat map of ``points`` (lon, lat) as a grid of squares shaded by count, drawn without any plugin."""
+    pts = points.dropna(subset=["lon", "lat"])
+    layer = folium.FeatureGroup(name=name).add_to(m)
+    if pts.empty:
+        return _control_last(m)
+    dlat = cell_m / 111_320.0
+    dlon = cell_m / (111_320.0 * math.cos(math.radians(float(pts["lat"].mean()))))
+    cells = pd.DataFrame({"i": (pts["lon"] // dlon).astype(int), "j": (pts["lat"] // dlat).astype(int)})
+    counts = cells.value_counts()
+    top = int(counts.max())
+    for (i, j), n in counts.items():
+        folium.Rectangle([(j * dlat, i * dlon), ((j + 1) * dlat, (i + 1) * dlon)], color=colour, weight=0,
+                         fill=True, fill_opacity=0.15 + 0.6 * n / top, tooltip=f"{n}").add_to(layer)
     return _control_last(m)

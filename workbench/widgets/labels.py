@@ -1,0 +1,71 @@
+"""The words of the widgets and apps in French, Dutch and English.
+
+    >>> from workbench.widgets.labels import text
+    >>> text("search", "nl")
+    'Zoeken'
+
+The language is ``Settings.lang``: the app's address (``?lang=nl``), then
+``WORKBENCH_LANG``, then French.
+"""
+
+from __future__ import annotations
+
+from workbench.config import LANGUAGES
+
+_TEXT: dict[str, tuple[str, str, str]] = {
+    # key: (fr, nl, en)
+    "case": ("Dossier", "Dossier", "Case"),
+    "no_case": ("Aucun dossier ouvert que vous puissiez consulter.", "Geen open dossier dat u mag raadplegen.",
+                "No open case you may consult."),
+    "user": ("Utilisateur", "Gebruiker", "User"),
+    "plate": ("Plaque", "Nummerplaat", "Plate"),
+    "search": ("Chercher", "Zoeken", "Search"),
+    "suggestions": ("Vouliez-vous dire :", "Bedoelde u:", "Did you mean:"),
+    "no_sighting": ("Aucun passage pour cette plaque dans ce que le dossier peut voir.",
+                    "Geen doorgang voor deze nummerplaat in wat het dossier mag zien.",
+                    "No sighting of this plate in what the case may see."),
+    "sightings": ("passages", "doorgangen", "sightings"),
+    "trips": ("déplacements", "verplaatsingen", "trips"),
+    "timeline": ("Chronologie", "Tijdlijn", "Timeline"),
+    "camera": ("Caméra", "Camera", "Camera"),
+    "time": ("Heure (UTC)", "Tijd (UTC)", "Time (UTC)"),
+    "previous_key": ("◀ image clé", "◀ sleutelbeeld", "◀ keyframe"),
+    "next_key": ("image clé ▶", "sleutelbeeld ▶", "keyframe ▶"),
+    "offset": ("Décalage (s)", "Verschuiving (s)", "Offset (s)"),
+    "synchronised": ("Vues synchronisées", "Gesynchroniseerde beelden", "Synchronised views"),
+    "no_frame": ("Pas d'image à cet instant.", "Geen beeld op dit moment.", "No frame at this time."),
+    "colour": ("Couleur", "Kleur", "Colour"),
+    "kind": ("Type", "Soort", "Kind"),
+    "direction": ("Sens", "Richting", "Direction"),
+    "any": ("(tous)", "(alle)", "(any)"),
+    "cameras": ("Caméras", "Camera's", "Cameras"),
+    "since": ("Depuis", "Vanaf", "Since"),
+    "until": ("Jusqu'à", "Tot", "Until"),
+    "hits": ("résultats", "resultaten", "hits"),
+    "page": ("Page", "Pagina", "Page"),
+    "show": ("Voir", "Bekijken", "Show"),
+    "priority": ("Priorité", "Prioriteit", "Priority"),
+    "decision": ("Décision", "Beslissing", "Decision"),
+    "include_ignored": ("Montrer aussi les alertes ignorées", "Ook genegeerde alerts tonen",
+                        "Also show ignored hits"),
+    "act": ("agir", "optreden", "act"),
+    "ignore": ("ignorer", "negeren", "ignore"),
+    "reason": ("Motif", "Reden", "Reason"),
+    "zone": ("Zone", "Zone", "Zone"),
+    "hits_by_priority": ("Alertes par priorité et par zone", "Alerts per prioriteit en zone",
+                         "Hits by priority and zone"),
+    "footage_requests": ("Demandes d'images et dossiers aidés", "Beeldaanvragen en geholpen dossiers",
+                         "Footage requests and cases helped"),
+    "accesses_by_partner": ("Accès par partenaire", "Toegangen per partner", "Accesses per partner"),
+    "sightings_map": ("Carte des passages", "Kaart van de doorgangen", "Sightings map"),
+    "frame_search": ("Recherche dans les images", "Zoeken in de beelden", "Frame search"),
+    "hit_triage": ("Tri des alertes", "Triage van de alerts", "Hit triage"),
+    "indicators": ("Indicateurs", "Indicatoren", "Indicators"),
+    "error": ("Impossible :", "Onmogelijk:", "Not possible:"),
+    "working": ("Recherche en cours…", "Bezig met zoeken…", "Searching…"),
+}
+
+
+def text(key: str, lang: str = "fr") -> str:
+    """The label ``key`` in ``lang`` (``fr``, ``nl`` or ``en``)."""
+    return _TEXT[key][LANGUAGES.index(lang if lang in LANGUAGES else "fr")]
