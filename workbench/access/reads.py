@@ -38,7 +38,8 @@ def load_sightings(store: Store, grant, plates: list[str] | None,  # type: ignor
              .where(window_filter(grant, Sighting.camera_id, Sighting.first_time)))
     parts = []
     with store.engine.connect() as conn:
-        for chunk in ([None] if plates is None else [plates[i:i + _CHUNK] for i in range(0, len(plates), _CHUNK)]):
+        chunks = [None] if plates is None else [plates[i:i + _CHUNK] for i in range(0, len(plates), _CHUNK)] or [[]]
+        for chunk in chunks:
             q = query if chunk is None else query.where(Sighting.plate.in_(chunk))
             result = conn.execute(q)
             parts.append(pd.DataFrame(result.all(), columns=list(result.keys())))
