@@ -107,7 +107,7 @@ def page(browser):
 
 
 def _open(page, url: str, app: str, ready: str, query: str = "") -> None:
-    page.goto(f"{url}/voila/render/{app}.ipynb{query}", timeout=LOAD_MS)
+    page.goto(f"{url}/voila/render/{app}.ipynb{query}", timeout=LOAD_MS, wait_until="domcontentloaded")
     page.wait_for_selector(ready, timeout=LOAD_MS)
 
 
@@ -130,6 +130,10 @@ def test_sightings_map_finds_the_suspect_and_draws_it_offline(servers, page, hom
     the_map = page.frame_locator("iframe").first
     the_map.locator("path.leaflet-interactive").first.wait_for(timeout=30_000)
     assert the_map.locator("path.leaflet-interactive").count() >= len(trip.sightings) + 19   # + municipalities
+    assert the_map.locator("path.wb-slider-point").count() == len(trip.sightings)   # the time slider, at the end
+    the_map.locator(".wb-time-slider input").evaluate("r => { r.value = 0; r.dispatchEvent(new Event('input')); }")
+    assert the_map.locator("path.wb-slider-point").count() == 1
+    assert trip.sightings["camera_id"].iloc[0] in the_map.locator(".wb-time").inner_text()
     _shot(page, "sightings_map")
     assert page.errors == []
 
@@ -196,6 +200,9 @@ def test_indicators_for_the_auditor_and_a_clear_refusal_for_others(servers, page
     assert int(shown) == figures.summary()["hits"] > 0
     assert page.locator(".wb-figure[data-name='footage_requests']").count() == 1
     assert "PZ5339" in page.locator("table.wb-table").last.inner_text()
+    the_map = page.frame_locator("iframe").first
+    the_map.locator("path.wb-density").first.wait_for(timeout=30_000)
+    assert the_map.locator("path.wb-density").count() >= 1
     _shot(page, "indicators")
     _open(page, servers["inspector.dupont"], "indicators", ".wb-message")
     assert "investigator role does not read" in page.locator(".wb-message").inner_text()

@@ -7,7 +7,9 @@
 - requests for footage per case (frame views, searches, exports) and whether
   the case took evidence from them (an evidence package is in the trail), the
   nearest measure of "the footage helped" the platform records;
-- accesses per partner, granted and refused.
+- accesses per partner, granted and refused;
+- the cameras (position, field of view) with their number of hits, to set
+  the coverage against where the hits happen.
 """
 
 from __future__ import annotations
@@ -35,6 +37,7 @@ class Indicators:
     hits_by_priority: pd.DataFrame      # priority, zone, hits
     footage_requests: pd.DataFrame      # case, requests, refused, evidence_packages, helped
     accesses_by_partner: pd.DataFrame   # partner, granted, denied, errors
+    cameras: pd.DataFrame               # camera_id, partner, kind, lon, lat, heading, fov_deg, range_m, hits
 
     def summary(self) -> dict[str, int]:
         """The headline numbers: hits, footage requests, cases helped by footage, accesses, refusals."""
@@ -51,14 +54,22 @@ def compute(store: Store, since: datetime | None, until: datetime | None) -> Ind
              .join(Sighting, Sighting.id == Hit.sighting_id).join(Camera, Camera.id == Sighting.camera_id)
              .join(Partner, Partner.id == Camera.partner_id).group_by(Hit.priority, Partner.code)
              .order_by(Hit.priority, Partner.code))
+    per_camera = select(Sighting.camera_id, func.count(Hit.id).label("hits")).join(
+        Hit, Hit.sighting_id == Sighting.id).group_by(Sighting.camera_id)
     if since is not None:
-        query = query.where(Sighting.first_time >= since)
+        query, per_camera = query.where(Sighting.first_time >= since), per_camera.where(Sighting.first_time >= since)
     if until is not None:
-        query = query.where(Sighting.first_time < until)
+        query, per_camera = query.where(Sighting.first_time < until), per_camera.where(Sighting.first_time < until)
+    cameras_query = select(Camera.id.label("camera_id"), Partner.code.label("partner"), Camera.kind, Camera.lon,
+                           Camera.lat, Camera.heading, Camera.fov_deg, Camera.range_m).join(
+        Partner, Partner.id == Camera.partner_id).order_by(Camera.id)
     with store.engine.connect() as conn:
         hits = pd.DataFrame(conn.execute(query).all(), columns=["priority", "zone", "hits"])
+        counts = dict(conn.execute(per_camera).all())
+        cameras = pd.DataFrame(conn.execute(cameras_query).mappings().all())
+    cameras["hits"] = cameras["camera_id"].map(counts).fillna(0).astype(int)
     events = audit.events_frame(store, since=since, until=until)
-    return Indicators(since, until, hits, _footage_requests(events), _accesses(events))
+    return Indicators(since, until, hits, _footage_requests(events), _accesses(events), cameras)
 
 
 def _footage_requests(events: pd.DataFrame) -> pd.DataFrame:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import subprocess
+import os
 import sys
 from pathlib import Path
 
@@ -41,6 +41,7 @@ def apps(port: int, ip: str, folder: Path | None) -> None:
     _ensure_kernel()
     user = Settings.from_env().user or "nobody: set WORKBENCH_USER"
     click.echo(f"apps of {where} on http://{ip}:{port}/ (user {user})")
-    # Voila reads voila.json from the folder it starts in: the apps' safe defaults (no tracebacks...)
-    command = [sys.executable, "-m", "voila", "--no-browser", f"--port={port}", f"--Voila.ip={ip}", "."]
-    sys.exit(subprocess.call(command, cwd=where))
+    os.chdir(where)   # Voila reads voila.json from the folder it starts in: the apps' safe defaults
+    sys.stdout.flush()
+    os.execv(sys.executable, [sys.executable, "-m", "voila", "--no-browser", f"--port={port}", f"--Voila.ip={ip}",
+                              "."])

@@ -23,6 +23,8 @@ from importlib.resources import files
 
 import folium
 import pandas as pd
+from branca.element import MacroElement
+from jinja2 import Template
 
 from workbench.config import Settings
 
@@ -40,13 +42,24 @@ _LAYER_NAMES = {"region": "Région / Gewest", "police_zone": "Zones de police / 
                 "municipality": "Communes / Gemeenten"}
 
 
+# the layer-control button, drawn here so that it shows with no image file to fetch
+_LAYERS_ICON = ("<svg xmlns='http://www.w3.org/2000/svg' width='26' height='26' viewBox='0 0 26 26'>"
+                "<path d='M13 4 23 9 13 14 3 9Z' fill='#5c8fd6' stroke='#1d4f80'/>"
+                "<path d='M3 13 13 18 23 13M3 17 13 22 23 17' fill='none' stroke='#1d4f80' stroke-width='2'/></svg>")
+
+
+def _data_uri(data: bytes, mime: str) -> str:
+    return f"data:{mime};base64," + base64.b64encode(data).decode()
+
+
 @lru_cache(maxsize=1)
 def _inline_assets() -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
-    def uri(name: str, mime: str) -> str:
-        return f"data:{mime};base64," + base64.b64encode((_STATIC / name).read_bytes()).decode()
-
-    return [("leaflet", uri("leaflet.js", "text/javascript")), ("jquery", uri("jquery.min.js", "text/javascript"))], \
-        [("leaflet_css", uri("leaflet.css", "text/css"))]
+    icon = f"url({_data_uri(_LAYERS_ICON.encode(), 'image/svg+xml')})"
+    css = (_STATIC / "leaflet.css").read_text(encoding="utf-8")
+    css = css.replace("url(images/layers.png)", icon).replace("url(images/layers-2x.png)", icon)
+    return [("leaflet", _data_uri((_STATIC / "leaflet.js").read_bytes(), "text/javascript")),
+            ("jquery", _data_uri((_STATIC / "jquery.min.js").read_bytes(), "text/javascript"))], \
+        [("leaflet_css", _data_uri(css.encode(), "text/css"))]
 
 
 @lru_cache(maxsize=1)
@@ -157,19 +170,90 @@ def add_cameras(m: folium.Map, cameras: pd.DataFrame) -> folium.Map:
     return _control_last(m)
 
 
-def add_density(m: folium.Map, points: pd.DataFrame, *, name: str, cell_m: float = 300.0,
-                colour: str = "#d84315") -> folium.Map:
-    """A heat map of ``points`` (lon, lat) as a grid of squares shaded by count, drawn without any plugin."""
+def add_density(m: folium.Map, points: pd.DataFrame, *, name: str, weight: str | None = None,
+                cell_m: float = 300.0, colour: str = "#d84315") -> folium.Map:
+    """A heat map of ``points`` (lon, lat; each counts ``weight`` or 1) as a grid of shaded squares.
+
+    Drawn as plain vector squares, with no plugin to download.
+    """
     pts = points.dropna(subset=["lon", "lat"])
     layer = folium.FeatureGroup(name=name).add_to(m)
     if pts.empty:
         return _control_last(m)
     dlat = cell_m / 111_320.0
     dlon = cell_m / (111_320.0 * math.cos(math.radians(float(pts["lat"].mean()))))
-    cells = pd.DataFrame({"i": (pts["lon"] // dlon).astype(int), "j": (pts["lat"] // dlat).astype(int)})
-    counts = cells.value_counts()
-    top = int(counts.max())
+    cells = pd.DataFrame({"i": (pts["lon"] // dlon).astype(int), "j": (pts["lat"] // dlat).astype(int),
+                          "n": pts[weight] if weight else 1})
+    counts = cells.groupby(["i", "j"])["n"].sum()
+    counts = counts[counts > 0]
+    top = float(counts.max()) if len(counts) else 1.0
     for (i, j), n in counts.items():
         folium.Rectangle([(j * dlat, i * dlon), ((j + 1) * dlat, (i + 1) * dlon)], color=colour, weight=0,
-                         fill=True, fill_opacity=0.15 + 0.6 * n / top, tooltip=f"{n}").add_to(layer)
+                         fill=True, fill_opacity=0.15 + 0.6 * n / top, tooltip=f"{n:g}",
+                         class_name="wb-density").add_to(layer)
     return _control_last(m)
+
+
+class _TimeSlider(MacroElement):
+    """A Leaflet control: a range over the sightings in time order, and a play button that animates them."""
+
+    _template = Template("""
+{% macro script(this, kwargs) %}
+(function () {
+  var map = {{ this._parent.get_name() }};
+  var points = {{ this.points | tojson }};
+  var layer = L.layerGroup().addTo(map);
+  var control = L.control({position: "bottomleft"});
+  control.onAdd = function () {
+    var div = L.DomUtil.create("div", "wb-time-slider leaflet-bar");
+    div.style.cssText = "background:white;padding:4px 8px;font:12px sans-serif";
+    div.innerHTML = '<button type="button" class="wb-play" title="{{ this.play_title }}">&#9654;</button> ' +
+      '<input type="range" min="0" max="' + (points.length - 1) + '" value="' + (points.length - 1) +
+      '" style="width:220px;vertical-align:middle"> <span class="wb-time"></span>';
+    L.DomEvent.disableClickPropagation(div);
+    return div;
+  };
+  control.addTo(map);
+  var box = control.getContainer(), range = box.querySelector("input"), label = box.querySelector(".wb-time");
+  function show(k) {
+    layer.clearLayers();
+    for (var i = 0; i <= k; i++) {
+      L.circleMarker([points[i].lat, points[i].lon], {radius: i === k ? 10 : 5, weight: 2,
+        color: i === k ? "#d50000" : "#37474f", fillOpacity: 0.8, className: "wb-slider-point"})
+        .bindTooltip(points[i].label).addTo(layer);
+    }
+    label.textContent = points[k].label;
+  }
+  range.addEventListener("input", function () { show(+range.value); });
+  var timer = null;
+  box.querySelector(".wb-play").addEventListener("click", function () {
+    if (timer) { clearInterval(timer); timer = null; return; }
+    range.value = 0; show(0);
+    timer = setInterval(function () {
+      if (+range.value >= points.length - 1) { clearInterval(timer); timer = null; return; }
+      range.value = +range.value + 1; show(+range.value);
+    }, 700);
+  });
+  show(points.length - 1);
+})();
+{% endmacro %}
+""")
+
+    def __init__(self, points: list[dict], play_title: str) -> None:
+        super().__init__()
+        self._name = "TimeSlider"
+        self.points, self.play_title = points, play_title
+
+
+def add_time_slider(m: folium.Map, sightings: pd.DataFrame) -> folium.Map:
+    """A time slider over ``sightings`` (time, camera_id, lon, lat): drag it, or press play to animate.
+
+    Plain Leaflet, no plugin to download: it works on a closed network.
+    """
+    s = sightings.dropna(subset=["lon", "lat"]).sort_values("time")
+    if s.empty:
+        return m
+    points = [{"lat": float(r.lat), "lon": float(r.lon),
+               "label": f"{pd.Timestamp(r.time):%H:%M:%S} {r.camera_id}"} for r in s.itertuples()]
+    m.add_child(_TimeSlider(points, "Animer / Afspelen / Play"))
+    return m

@@ -13,8 +13,9 @@ from workbench.widgets.case_header import CaseHeader, message_html
 from workbench.widgets.frame_viewer import FrameViewer, SyncGrid
 from workbench.widgets.gallery import HitGallery, hit_caption
 from workbench.widgets.labels import text
+from workbench.widgets.map_view import MapView
 from workbench.widgets.plate_search import PlateSearch, suggestions
 from workbench.widgets.timeline import Timeline, timeline_svg
 
-__all__ = ["CaseHeader", "FrameViewer", "HitGallery", "PlateSearch", "SyncGrid", "Timeline", "hit_caption",
+__all__ = ["CaseHeader", "FrameViewer", "HitGallery", "MapView", "PlateSearch", "SyncGrid", "Timeline", "hit_caption",
            "message_html", "suggestions", "text", "timeline_svg"]
