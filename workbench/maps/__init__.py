@@ -157,7 +157,8 @@ def add_cameras(m: folium.Map, cameras: pd.DataFrame) -> folium.Map:
 
     Cameras without a position are left off the map (list them with ``cameras[cameras.lon.isna()]``).
     """
-    colours = {p: _PARTNER_COLOURS[i % len(_PARTNER_COLOURS)] for i, p in enumerate(sorted(cameras["partner"].unique()))}
+    partners = sorted(cameras["partner"].unique())
+    colours = {p: _PARTNER_COLOURS[i % len(_PARTNER_COLOURS)] for i, p in enumerate(partners)}
     for kind, group in cameras.dropna(subset=["lon", "lat"]).groupby("kind"):
         layer = folium.FeatureGroup(name=f"Caméras / Camera's: {kind}").add_to(m)
         for cam in group.itertuples():
