@@ -44,12 +44,13 @@ class Redactor:
 
     def detect(self, rgb: np.ndarray) -> list[tuple[str, tuple[int, int, int, int]]]:
         """Faces and plates in an RGB image, as (kind, (x, y, w, h)) in pixels."""
-        grey = cv2.equalizeHist(cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY))
+        grey = cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY)
         h = grey.shape[0]
         found = [("face", tuple(map(int, b))) for b in
-                 self._faces.detectMultiScale(grey, 1.15, 4, minSize=(max(12, h // 40),) * 2)]
+                 self._faces.detectMultiScale(cv2.equalizeHist(grey), 1.15, 4, minSize=(max(12, h // 40),) * 2)]
+        # fine steps and few neighbours: a plate missed is worse than a patch blurred for nothing
         found += [("plate", tuple(map(int, b))) for b in
-                  self._plates.detectMultiScale(grey, 1.1, 3, minSize=(max(20, h // 30), max(8, h // 90)))]
+                  self._plates.detectMultiScale(grey, 1.05, 2, minSize=(max(20, h // 30), max(8, h // 90)))]
         return found
 
     def __call__(self, rgb: np.ndarray, keep: Sequence[Box] = ()) -> np.ndarray:
