@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from datetime import timedelta
+from types import SimpleNamespace
 
 import pandas as pd
 import pytest
@@ -154,3 +155,14 @@ def test_density_squares_add_up_weights_per_cell(ws):
     assert html.count("L.rectangle") == 2
     tooltips = sorted(int(t) for t in re.findall(r"bindTooltip\(\s*`<div>\s*(\d+)\s*</div>`", html))
     assert tooltips == [5, 7]
+
+
+def test_a_sighting_at_a_camera_without_position_is_left_off_the_map(ws, case, suspect):
+    trip = case.trajectory(suspect)
+    sightings = trip.sightings.copy()
+    sightings.loc[sightings.index[0], ["lon", "lat"]] = float("nan")
+    unplaced = SimpleNamespace(plate=trip.plate, route=trip.route, sightings=sightings)
+    whole = maps.add_trajectory(maps.base_map(ws.settings), trip).get_root().render()
+    partial = maps.add_trajectory(maps.base_map(ws.settings), unplaced).get_root().render()
+    assert "NaN" not in partial
+    assert partial.count("L.circleMarker") == whole.count("L.circleMarker") - 1

@@ -115,7 +115,10 @@ def add_camera_access(m: folium.Map, access: pd.DataFrame) -> folium.Map:
 
 
 def add_trajectory(m: folium.Map, trip) -> folium.Map:  # type: ignore[no-untyped-def]
-    """A trajectory: inferred routes (alternatives dashed), sightings coloured from early to late."""
+    """A trajectory: inferred routes (alternatives dashed), sightings coloured from early to late.
+
+    Sightings at a camera without a position are left off the map (the caller says so).
+    """
     routes = folium.FeatureGroup(name=f"Trajet {trip.plate}").add_to(m)
     for r in trip.route.itertuples():
         main = r.kind == "main"
@@ -123,7 +126,7 @@ def add_trajectory(m: folium.Map, trip) -> folium.Map:  # type: ignore[no-untype
                         weight=5 if main else 3, dash_array=None if main else "6 6",
                         tooltip=f"{r.from_camera} → {r.to_camera}: {r.length_m / 1000:.1f} km"
                                 + ("" if main else " (alternative)")).add_to(routes)
-    s = trip.sightings
+    s = trip.sightings.dropna(subset=["lon", "lat"])
     if len(s):
         span = max((s["time"].iloc[-1] - s["time"].iloc[0]).total_seconds(), 1.0)
         for row in s.itertuples():

@@ -39,7 +39,7 @@ class PlateSearch(widgets.VBox):
         self.case, self.on_plate, self.lang, self.max_distance = case, on_plate, lang, max_distance
         self.query = widgets.Text(placeholder="1-ABC-234", description=text("plate", lang),
                                   layout={"width": "280px"})
-        self.button = widgets.Button(description=text("search", lang), button_style="primary", icon="search")
+        self.button = widgets.Button(description=text("search", lang), button_style="primary")
         self.choices = widgets.ToggleButtons(options=[], value=None, layout={"display": "none"})
         self.status = widgets.HTML()
         self.button.on_click(lambda _b: self.search(self.query.value))
