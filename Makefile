@@ -7,7 +7,7 @@ PORT   ?= 8888
 # JupyterLab refuses to run as root unless told to (containers, CI machines)
 ALLOW_ROOT := $(if $(filter 0,$(shell id -u)),--allow-root,)
 
-.PHONY: demo test install initial-migration clean-home
+.PHONY: demo apps test install initial-migration clean-home
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -25,6 +25,12 @@ demo: install  ## build the sample world and open JupyterLab on notebooks/ with 
 	@echo "JupyterLab on http://127.0.0.1:$(PORT)/lab (WORKBENCH_HOME=$(HOME_DIR), user inspector.dupont); open the URL with its token that JupyterLab prints below"
 	WORKBENCH_HOME=$(HOME_DIR) WORKBENCH_USER=inspector.dupont \
 	  $(BIN)/jupyter lab --no-browser $(ALLOW_ROOT) --ip=127.0.0.1 --port=$(PORT) --notebook-dir=notebooks
+
+APPS_PORT ?= 8866
+APPS_USER ?= inspector.dupont
+apps: install  ## build the sample world and serve the Voila apps on http://127.0.0.1:$(APPS_PORT)/ as $(APPS_USER)
+	WORKBENCH_HOME=$(HOME_DIR) $(BIN)/workbench sample build
+	WORKBENCH_HOME=$(HOME_DIR) WORKBENCH_USER=$(APPS_USER) $(BIN)/workbench apps --port $(APPS_PORT)
 
 test: install  ## run the whole suite (unit, property, PostgreSQL when configured, notebooks under the audited kernel)
 	$(BIN)/workbench kernel install --sys-prefix
