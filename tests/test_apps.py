@@ -209,3 +209,15 @@ def test_indicators_for_the_auditor_and_a_clear_refusal_for_others(servers, page
     _open(page, servers["auditor.maes"], "sightings_map", ".wb-message")
     assert "Aucun dossier ouvert que vous puissiez consulter" in page.locator(".wb-message").inner_text()
     assert page.locator("input[placeholder='1-ABC-234']").count() == 0
+
+
+def test_frame_search_shows_its_pages(servers, page, home):
+    ws = workbench.open(home)
+    case = ws.login("inspector.dupont").open_case(SAMPLE_CASE, purpose="judicial-investigation")
+    found = case.frame_search(per_page=12, thumbnails=False)
+    _open(page, servers["inspector.dupont"], "frame_search", "input[placeholder='1-ABC-234']")
+    page.get_by_role("button", name="Chercher").click()
+    page.get_by_text(f"{found.total} résultats — Page 1/{found.pages}").wait_for(timeout=120_000)
+    assert page.get_by_role("button", name="Voir").count() == min(found.total, 12)
+    assert page.get_by_role("button", name="◀").is_disabled()
+    assert page.get_by_role("button", name="▶").is_disabled() == (found.pages == 1)
