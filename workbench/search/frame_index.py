@@ -40,7 +40,7 @@ class _CameraIndex:
     seg_start: np.ndarray          # epoch seconds of each segment's start
     times: np.ndarray              # (bins,) float64 start of each motion bin
     bin_s: float
-    motion: np.ndarray             # (bins, 2) uint64
+    motion: np.ndarray             # (2, bins) uint64: each word of the grid contiguous
     events: dict[str, np.ndarray]  # one entry per object event in each column (see _EVENT_COLUMNS)
     descriptors: np.ndarray        # (events, d) float32
     track: np.ndarray              # (points, 5) time (epoch), x0, y0, x1, y1
@@ -80,7 +80,7 @@ def _load_camera(index_dir: Path, camera_id: str, segments: pd.DataFrame) -> _Ca
     ev = {c: ev.get(c, np.zeros(0)) for c in _EVENT_COLUMNS}
     return _CameraIndex(tuple(segments["segment_id"]), segments["start"].map(pd.Timestamp.timestamp).to_numpy(),
                         np.concatenate(times) if times else np.zeros(0), bin_s,
-                        np.concatenate(motion) if motion else np.zeros((0, 2), np.uint64), ev,
+                        np.ascontiguousarray(np.concatenate(motion).T) if motion else np.zeros((2, 0), np.uint64), ev,
                         np.concatenate(descs) if descs else np.zeros((0, 128), np.float32), track, off)
 
 
@@ -253,8 +253,8 @@ def _share_in_roi(cam: _CameraIndex, events: np.ndarray, roi: tuple[float, float
 def _runs(cam: _CameraIndex, camera_id: str, sl: slice, mask: np.ndarray, gap_s: float, limit: int | None,
           by_score: bool) -> tuple[dict[str, Any], int]:
     """Runs of motion inside the mask in one slice of a camera's bins (the first ``limit``), and their count."""
-    words = cam.motion[sl] & mask
-    cells = np.bitwise_count(words[:, 0]) + np.bitwise_count(words[:, 1])   # at most 128: fits in uint8
+    halves = [np.bitwise_count(cam.motion[k, sl] & mask[k]) for k in range(2) if mask[k]]   # skip an empty word
+    cells = halves[0] + halves[1] if len(halves) == 2 else halves[0]   # at most 128: fits in uint8
     active = np.flatnonzero(cells)
     if not len(active):
         return {}, 0
@@ -268,8 +268,9 @@ def _runs(cam: _CameraIndex, camera_id: str, sl: slice, mask: np.ndarray, gap_s:
         starts, ends, scores = starts[pick], ends[pick], scores[pick]
     peak = np.array([a + int(np.argmax(cells[active[a:b]])) for a, b in zip(starts, ends)], dtype=np.int64)
     best = times[peak] + cam.bin_s / 2
-    union = np.array([np.bitwise_or.reduce(words[active[a:b]], axis=0) for a, b in zip(starts, ends)],
-                     dtype=np.uint64).reshape(-1, 2)
+    bins = sl.start + active
+    union = np.array([np.bitwise_or.reduce(cam.motion[:, bins[a:b]] & mask[:, None], axis=1)
+                      for a, b in zip(starts, ends)], dtype=np.uint64).reshape(-1, 2)   # the cells each run touched
     grid = np.unpackbits(np.ascontiguousarray(union).view(np.uint8), axis=1).reshape(-1, GRID_ROWS, GRID_COLS)
     cols, rows = grid.any(axis=1), grid.any(axis=2)
     seg = np.maximum(np.searchsorted(cam.seg_start, best, side="right") - 1, 0)
