@@ -7,7 +7,7 @@ from collections import defaultdict
 
 import geopandas as gpd
 import pandas as pd
-from sqlalchemy import and_, false, or_, select
+from sqlalchemy import and_, false, func, or_, select
 
 from workbench.store import Store
 from workbench.store.models import (Camera, FootageSegment, Hit, Hotlist, HotlistEntry, Partner, PlateRead,
@@ -83,8 +83,6 @@ def load_hits(store: Store, grant) -> pd.DataFrame:  # type: ignore[no-untyped-d
 
 def sightings_version(store: Store) -> int:
     """The newest sighting id: a plate index built at this version knows every plate sighted so far."""
-    from sqlalchemy import func
-
     with store.engine.connect() as conn:
         return int(conn.execute(select(func.max(Sighting.id))).scalar() or 0)
 
@@ -99,13 +97,36 @@ SEGMENT_COLUMNS = ["segment_id", "camera_id", "start", "end", "fps", "codec", "c
                    "frame_count", "path", "sha256", "keyframes", "indexed_at"]
 
 
+_SEGMENT_CACHE: dict[tuple, pd.DataFrame] = {}
+_SEGMENT_CACHE_SIZE = 32
+
+
+def segments_version(store: Store) -> tuple:
+    """Number, newest id and newest indexing time of the segments: it changes with any ingest, indexing, purge."""
+    with store.engine.connect() as conn:
+        return tuple(conn.execute(select(func.count(FootageSegment.id), func.max(FootageSegment.id),
+                                         func.max(FootageSegment.indexed_at))).one())
+
+
 def load_segments(store: Store, grant, *, keyframes: bool = True) -> pd.DataFrame:  # type: ignore[no-untyped-def]
     """Footage segments that overlap an authorised window of the grant, by camera and start.
 
     ``path`` is absolute; a segment only partly inside a window is listed; what
     may be shown of it is for the caller to cut with ``grant.windows``. Without
     ``keyframes`` the (long) keyframe lists are not read: enough to search the index.
+    The same windows at the same catalogue version give the same table, kept
+    for repeated searches.
     """
+    key = (store.safe_url, str(store.settings.footage_dir), segments_version(store), keyframes, grant.since,
+           grant.until, tuple(sorted(grant.windows.items())))
+    if key not in _SEGMENT_CACHE:
+        if len(_SEGMENT_CACHE) >= _SEGMENT_CACHE_SIZE:
+            _SEGMENT_CACHE.pop(next(iter(_SEGMENT_CACHE)))
+        _SEGMENT_CACHE[key] = _query_segments(store, grant, keyframes)
+    return _SEGMENT_CACHE[key].copy()
+
+
+def _query_segments(store: Store, grant, keyframes: bool) -> pd.DataFrame:  # type: ignore[no-untyped-def]
     cameras = sorted(grant.windows)
     columns = [c for c in SEGMENT_COLUMNS if keyframes or c != "keyframes"]
     fields = [FootageSegment.id if c == "segment_id" else getattr(FootageSegment, c) for c in columns]

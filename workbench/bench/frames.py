@@ -25,33 +25,65 @@ import time
 from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 
+import av
 import click
 import numpy as np
 import pandas as pd
 
 CAMERAS = 3
 BASELINE_SECONDS = 60
+RENDERED_SECONDS = 60   # drawn per camera; the rest of the archive repeats it
 SYNTHETIC_EVENTS_PER_HOUR = 400
 
 
 def _render_one(path: str, seconds: float, seed: int) -> str:
-    """Worker task: render one camera's footage with random traffic (cached by name)."""
+    """Worker task: one camera's footage with random traffic (cached by name).
+
+    A stretch of at most ``RENDERED_SECONDS`` is drawn and encoded, then its
+    packets are repeated with shifted timestamps up to ``seconds``: the file
+    decodes like a long recording, and the first run takes minutes, not tens.
+    """
     from workbench.samples.street_render import Passage, render_clip
 
     target = Path(path)
     if target.exists():
         return path
+    rendered = min(seconds, RENDERED_SECONDS)
     rng = np.random.default_rng(seed)
-    times = np.cumsum(rng.exponential(6.0, int(seconds / 3)))
+    times = np.cumsum(rng.exponential(6.0, int(rendered / 3)))
     passages = [Passage(float(t), str(rng.choice(["white", "black", "grey", "red", "blue", "green", "yellow"])),
                         str(rng.choice(["car", "car", "car", "van", "truck", "motorbike", "person"])),
                         str(rng.choice(["left", "right"])), f"{rng.integers(1, 9)}-ABC-{rng.integers(100, 999)}")
-                for t in times if t < seconds]
-    partial = target.with_suffix(".partial.mp4")
-    render_clip(partial, passages, duration=seconds, width=1280, height=720, fps=25, seed=seed,
+                for t in times if t < rendered]
+    stretch = target.with_suffix(".stretch.mp4")
+    render_clip(stretch, passages, duration=rendered, width=1280, height=720, fps=25, seed=seed,
                 preset="ultrafast", bitrate=4_000_000)
+    partial = target.with_suffix(".partial.mp4")
+    _repeat(stretch, partial, seconds)
+    stretch.unlink()
     partial.replace(target)
     return path
+
+
+def _repeat(source: Path, target: Path, seconds: float) -> None:
+    """Copy the packets of ``source`` again and again, timestamps shifted, until ``seconds`` are filled."""
+    with av.open(str(source)) as probe:
+        packets = [(p.pts, p.dts, p.is_keyframe, bytes(p)) for p in probe.demux(video=0) if p.size]
+        stream = probe.streams.video[0]
+        base = stream.time_base
+        length = max(p[0] for p in packets) + round(1 / (stream.average_rate * base))   # last frame's end
+    with av.open(str(source)) as template, av.open(str(target), "w") as out:
+        clip = out.add_stream_from_template(template.streams.video[0])
+        shift = 0
+        while shift * base < seconds:
+            for pts, dts, key, data in packets:
+                if (pts + shift) * base >= seconds:
+                    break
+                packet = av.Packet(data)
+                packet.pts, packet.dts, packet.time_base, packet.stream = pts + shift, dts + shift, base, clip
+                packet.is_keyframe = key
+                out.mux(packet)
+            shift += length
 
 
 def _baseline_roi_motion(path: str, roi: tuple[float, float, float, float], seconds: float) -> tuple[int, int]:
@@ -162,7 +194,8 @@ def command(minutes: int, synthetic_hours: int, workers: int | None, as_json: bo
                                           "fov_deg": 70.0, "range_m": 60.0}))
     seconds = minutes * 60 / CAMERAS
     say(f"rendering the archive ({minutes} min of 720p, cached in {cache})...")
-    jobs = [(str(cache / f"cam{i}-{int(seconds)}s.mp4"), seconds, 40 + i) for i in range(CAMERAS)]
+    jobs = [(str(cache / f"cam{i}-{int(seconds)}s-from{RENDERED_SECONDS}s.mp4"), seconds, 40 + i)
+            for i in range(CAMERAS)]
     paths = list(map_segments(_render_one, jobs, workers=workers, unit="camera"))
     paths.sort()
     for cam, path in zip(cams, paths):

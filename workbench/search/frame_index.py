@@ -150,20 +150,23 @@ class FrameIndex:
         """Motion inside ``roi``: one hit per run of activity (runs closer than ``gap_s`` join).
 
         Returns the hits and their total number; with ``limit`` only the first
-        ``limit`` hits (in time, or by score) of each camera window are
-        described, enough for a page.
+        ``limit`` hits over all cameras (in time, or by score) are described,
+        enough for a page.
         """
         check_roi(roi)
         mask = roi_mask(roi)
-        parts: list[dict[str, Any]] = []
-        total = 0
-        for camera_id, cam, wins in self._cameras_of(segments, windows):
-            for sl in _slices(cam.times, wins):
-                runs, count = _runs(cam, camera_id, sl, mask, gap_s, limit, by_score)
-                if count:
-                    parts.append(runs)
-                total += count
-        return _frame(parts), total
+        found = [runs for camera_id, cam, wins in self._cameras_of(segments, windows)
+                 for sl in _slices(cam.times, wins) if (runs := _find_runs(cam, camera_id, sl, mask, gap_s))]
+        sizes = [len(r.starts) for r in found]
+        total = sum(sizes)
+        picks = [np.arange(n) for n in sizes]
+        if limit is not None and total > limit:   # the page's candidates over all cameras
+            key = np.concatenate([-r.scores if by_score else r.times[r.starts] for r in found])
+            chosen = np.argpartition(key, limit)[:limit]
+            owner = np.repeat(np.arange(len(found)), sizes)[chosen]
+            local = np.concatenate(picks)[chosen]
+            picks = [np.sort(local[owner == i]) for i in range(len(found))]
+        return _frame([_describe(r, pick, mask) for r, pick in zip(found, picks) if len(pick)]), total
 
     def objects(self, segments: pd.DataFrame, windows: Windows, *,
                 roi: tuple[float, float, float, float] | None = None, colour: str | None = None,
@@ -250,37 +253,51 @@ def _share_in_roi(cam: _CameraIndex, events: np.ndarray, roi: tuple[float, float
     return np.add.reduceat(inside, firsts) / np.maximum(lengths, 1) if len(events) else np.zeros(0)
 
 
-def _runs(cam: _CameraIndex, camera_id: str, sl: slice, mask: np.ndarray, gap_s: float, limit: int | None,
-          by_score: bool) -> tuple[dict[str, Any], int]:
-    """Runs of motion inside the mask in one slice of a camera's bins (the first ``limit``), and their count."""
+@dataclass
+class _Runs:
+    """The runs of activity in one camera window, found but not yet described."""
+
+    camera_id: str
+    cam: _CameraIndex
+    bins: np.ndarray      # the active bins (indexes into the camera's arrays)
+    cells: np.ndarray     # active cells inside the mask, per active bin
+    times: np.ndarray     # start time of each active bin
+    starts: np.ndarray    # first active bin of each run (index into ``bins``)
+    ends: np.ndarray      # one past its last
+    scores: np.ndarray    # active cells summed over the run
+
+
+def _find_runs(cam: _CameraIndex, camera_id: str, sl: slice, mask: np.ndarray, gap_s: float) -> _Runs | None:
+    """Runs of motion inside the mask in one slice of a camera's bins (``None`` when nothing moved)."""
     halves = [np.bitwise_count(cam.motion[k, sl] & mask[k]) for k in range(2) if mask[k]]   # skip an empty word
     cells = halves[0] + halves[1] if len(halves) == 2 else halves[0]   # at most 128: fits in uint8
     active = np.flatnonzero(cells)
     if not len(active):
-        return {}, 0
+        return None
     times = cam.times[sl][active]
     starts = np.concatenate([[0], np.flatnonzero(np.diff(times) > gap_s + cam.bin_s / 2) + 1])
     ends = np.concatenate([starts[1:], [len(active)]])
-    scores = np.add.reduceat(cells[active].astype(np.int64), starts)
-    count = len(starts)
-    if limit is not None and count > limit:   # describe only what a page can show
-        pick = np.sort(np.argpartition(-scores, limit)[:limit]) if by_score else np.arange(limit)
-        starts, ends, scores = starts[pick], ends[pick], scores[pick]
-    peak = np.array([a + int(np.argmax(cells[active[a:b]])) for a, b in zip(starts, ends)], dtype=np.int64)
-    best = times[peak] + cam.bin_s / 2
-    bins = sl.start + active
-    union = np.array([np.bitwise_or.reduce(cam.motion[:, bins[a:b]] & mask[:, None], axis=1)
-                      for a, b in zip(starts, ends)], dtype=np.uint64).reshape(-1, 2)   # the cells each run touched
+    return _Runs(camera_id, cam, sl.start + active, cells[active], times, starts, ends,
+                 np.add.reduceat(cells[active].astype(np.int64), starts))
+
+
+def _describe(runs: _Runs, pick: np.ndarray, mask: np.ndarray) -> dict[str, Any]:
+    """Hit columns for the chosen runs: span, peak time, the outline of the cells they touched, score."""
+    cam, starts, ends = runs.cam, runs.starts[pick], runs.ends[pick]
+    peak = np.array([a + int(np.argmax(runs.cells[a:b])) for a, b in zip(starts, ends)], dtype=np.int64)
+    best = runs.times[peak] + cam.bin_s / 2
+    union = np.array([np.bitwise_or.reduce(cam.motion[:, runs.bins[a:b]] & mask[:, None], axis=1)
+                      for a, b in zip(starts, ends)], dtype=np.uint64).reshape(-1, 2)
     grid = np.unpackbits(np.ascontiguousarray(union).view(np.uint8), axis=1).reshape(-1, GRID_ROWS, GRID_COLS)
     cols, rows = grid.any(axis=1), grid.any(axis=2)
     seg = np.maximum(np.searchsorted(cam.seg_start, best, side="right") - 1, 0)
     n = len(starts)
-    return {"camera_id": np.full(n, camera_id, dtype=object), "time": times[starts],
-            "end": times[ends - 1] + cam.bin_s, "best_time": best,
+    return {"camera_id": np.full(n, runs.camera_id, dtype=object), "time": runs.times[starts],
+            "end": runs.times[ends - 1] + cam.bin_s, "best_time": best,
             "x0": cols.argmax(axis=1) / GRID_COLS, "y0": rows.argmax(axis=1) / GRID_ROWS,
             "x1": (GRID_COLS - cols[:, ::-1].argmax(axis=1)) / GRID_COLS,
             "y1": (GRID_ROWS - rows[:, ::-1].argmax(axis=1)) / GRID_ROWS,
-            "score": scores.astype(float), "segment_id": np.asarray(cam.segments)[seg]}, count
+            "score": runs.scores[pick].astype(float), "segment_id": np.asarray(cam.segments)[seg]}
 
 
 def _frame(parts: list[dict[str, Any]]) -> pd.DataFrame:
