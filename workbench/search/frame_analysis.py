@@ -25,6 +25,7 @@ ANALYSIS_WIDTH = 320
 GRID_COLS, GRID_ROWS = 16, 8
 CELL_ACTIVE = 0.03          # share of a cell's pixels that must change
 DIFF_THRESHOLD = 20         # grey-level change that counts as change
+STILL_LEARN = 4             # when nothing moves, the background model learns from one frame in this many
 MIN_BLOB = 0.0012           # smallest moving object, as a share of the frame
 
 PALETTE = ("black", "white", "grey", "red", "orange", "yellow", "green", "blue", "purple", "brown")
@@ -84,12 +85,17 @@ class FrameAnalyser:
         self._kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (3, 3))
         self._min_area = max(6, int(MIN_BLOB * self._object_size[0] * self._object_size[1]))
         self._mask: np.ndarray | None = None
+        self._still = 0
 
     def reduce(self, luma: np.ndarray) -> np.ndarray:
         """The luma plane at analysis size, lightly blurred against sensor noise and aliasing."""
         small = luma if luma.shape[1] == self.size[0] and luma.shape[0] == self.size[1] else \
             cv2.resize(luma, self.size, interpolation=cv2.INTER_LINEAR)
         return cv2.blur(small, (3, 3))
+
+    def _learn(self, small: np.ndarray) -> np.ndarray:
+        """Update the background model with a frame; returns its foreground mask."""
+        return self._mog.apply(cv2.resize(small, self._object_size, interpolation=cv2.INTER_AREA))
 
     def foreground(self) -> np.ndarray:
         """The moving-object mask of the last analysed frame, at ``size``."""
@@ -99,16 +105,19 @@ class FrameAnalyser:
     def analyse(self, luma: np.ndarray) -> tuple[np.ndarray, list[Blob]]:
         """Motion grid words (2 x uint64) and blobs for one frame's luma plane (full size)."""
         small = self.reduce(luma)
-        mask = self._mog.apply(cv2.resize(small, self._object_size, interpolation=cv2.INTER_AREA))
         previous, self._previous = self._previous, small
         if previous is None:
+            self._learn(small)
             return np.zeros(2, dtype=np.uint64), []
         changed = cv2.threshold(cv2.absdiff(small, previous), DIFF_THRESHOLD, 255, cv2.THRESH_BINARY)[1]
         cells = cv2.resize(changed, (GRID_COLS, GRID_ROWS), interpolation=cv2.INTER_AREA)
         bits = np.packbits((cells > 255 * CELL_ACTIVE).ravel()).view(np.uint64)
-        if not bits.any():
+        if not bits.any():   # nothing moves: the background model learns from one still frame in STILL_LEARN
+            self._still += 1
+            if self._still % STILL_LEARN == 0:
+                self._learn(small)
             return bits, []
-        mask = cv2.morphologyEx(mask, cv2.MORPH_OPEN, None)
+        mask = cv2.morphologyEx(self._learn(small), cv2.MORPH_OPEN, None)
         self._mask = mask = cv2.morphologyEx(mask, cv2.MORPH_CLOSE, self._kernel, iterations=2)
         count, _, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8)
         blobs = [Blob(2 * int(x), 2 * int(y), 2 * int(w), 2 * int(h), 4 * int(a)) for x, y, w, h, a in stats[1:count]
