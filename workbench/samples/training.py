@@ -16,7 +16,8 @@ from typing import Any
 QUESTIONS: dict[str, tuple[str, str]] = {
     "stolen_plate": ("Plaque signalée comme véhicule volé", "Nummerplaat gesignaleerd als gestolen voertuig"),
     "suspect_sightings": ("Nombre de passages du suspect", "Aantal doorgangen van de verdachte"),
-    "suspect_plausible": ("Tous les sauts du suspect sont-ils possibles ?", "Zijn alle sprongen van de verdachte mogelijk?"),
+    "suspect_plausible": ("Tous les sauts du suspect sont-ils possibles ?",
+                          "Zijn alle sprongen van de verdachte mogelijk?"),
     "convoy_plate": ("Plaque qui roule avec le suspect au plus de caméras",
                      "Nummerplaat die met de verdachte rijdt langs de meeste camera's"),
 }
@@ -46,7 +47,8 @@ class TrainingCheck:
                     value = str(self.case.convoy(suspect)["plate"].iloc[0])
                 else:
                     trip = self.case.trajectory(suspect)
-                    value = len(trip.sightings) if question == "suspect_sightings" else bool(trip.hops["plausible"].all())
+                    value = len(trip.sightings) if question == "suspect_sightings" else \
+                        bool(trip.hops["plausible"].all())
             self._answers[question] = value
         return self._answers[question]
 

@@ -36,7 +36,8 @@ def timeline_svg(sightings: pd.DataFrame, *, lang: str = "fr") -> str:
         y = 14 + row * _ROW
         parts.append(f"<text x='{_LEFT - 8}' y='{y + 4}' text-anchor='end'>{html.escape(str(camera))}</text>"
                      f"<line x1='{_LEFT}' x2='{_LEFT + plot}' y1='{y}' y2='{y}' stroke='#ddd'/>")
-    label = sightings["plate_as_read"] if "plate_as_read" in sightings else sightings.get("plate", sightings["camera_id"])
+    label = sightings["plate_as_read"] if "plate_as_read" in sightings else \
+        sightings.get("plate", sightings["camera_id"])
     for t, camera, name in zip(times, sightings["camera_id"], label):
         x = _LEFT + plot * (t - t0).total_seconds() / span
         y = 14 + cameras.index(camera) * _ROW
