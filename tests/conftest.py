@@ -33,6 +33,17 @@ def fixed_clock(now: datetime = NOW):
 
 
 @contextmanager
+def sample_workspace(home: Path):
+    """The sample world of SAMPLE_DAY built in ``home``, opened with the clock fixed the day after."""
+    build_sample(Settings.from_env({}, home=home), day=SAMPLE_DAY)
+    ws = workbench.open(home, clock=fixed_clock())
+    try:
+        yield ws
+    finally:
+        ws.store.dispose()
+
+
+@contextmanager
 def new_database(backend: str, folder: Path):
     """A fresh, empty catalogue URL on ``backend`` (sqlite or postgresql), dropped afterwards."""
     if backend == "sqlite":

@@ -10,16 +10,14 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-import workbench
-from workbench.config import Settings
 from workbench.errors import AccessDenied, InvalidInput, NotFound
 from workbench.evidence.custody import verify_with_store
 from workbench.footage import ingest_footage, probe
-from workbench.samples import SAMPLE_CASE, build_sample, ground_truth_dir
+from workbench.samples import SAMPLE_CASE, ground_truth_dir
 from workbench.samples.street_render import Passage, render_clip
 from workbench.search import build_index
 
-from conftest import NOW, SAMPLE_DAY, fixed_clock
+from conftest import NOW, sample_workspace
 
 OWN_CAMERA = "CCTV-PZ5339-001"       # a camera of the investigator's own zone
 START = datetime(2026, 11, 20, 7, 0, tzinfo=timezone.utc)
@@ -29,11 +27,8 @@ CARS = [Passage(1.5, "red", "car", "right", "1-ABC-234"), Passage(3.0, "blue", "
 @pytest.fixture(scope="module")
 def world(tmp_path_factory):
     """The sample world with its traffic and footage, the clock fixed the day after."""
-    home = tmp_path_factory.mktemp("footage")
-    build_sample(Settings.from_env({}, home=home), day=SAMPLE_DAY)
-    ws = workbench.open(home, clock=fixed_clock())
-    yield ws
-    ws.store.dispose()
+    with sample_workspace(tmp_path_factory.mktemp("footage")) as ws:
+        yield ws
 
 
 @pytest.fixture(scope="module")

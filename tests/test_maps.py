@@ -7,23 +7,19 @@ import shutil
 
 import pytest
 
-import workbench
 from workbench import maps
 from workbench.config import Settings
-from workbench.samples import SAMPLE_CASE, build_sample
+from workbench.samples import SAMPLE_CASE
 
-from conftest import SAMPLE_DAY, fixed_clock
+from conftest import sample_workspace
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 
 
 @pytest.fixture(scope="module")
 def case(tmp_path_factory):
-    home = tmp_path_factory.mktemp("maps")
-    build_sample(Settings.from_env({}, home=home), day=SAMPLE_DAY)
-    ws = workbench.open(home, clock=fixed_clock())
-    yield ws.login("inspector.dupont").open_case(SAMPLE_CASE, purpose="judicial-investigation")
-    ws.store.dispose()
+    with sample_workspace(tmp_path_factory.mktemp("maps")) as ws:
+        yield ws.login("inspector.dupont").open_case(SAMPLE_CASE, purpose="judicial-investigation")
 
 
 def _external_assets(html: str) -> list[str]:

@@ -5,7 +5,6 @@ from __future__ import annotations
 from datetime import timedelta
 
 import geopandas as gpd
-import numpy as np
 import pandas as pd
 import pytest
 

@@ -9,24 +9,20 @@ from types import SimpleNamespace
 import pandas as pd
 import pytest
 
-import workbench
 from workbench import maps
 from workbench import widgets as ww
 from workbench.config import Settings
 from workbench.errors import AccessDenied
-from workbench.samples import SAMPLE_CASE, TRAINING_CASE, build_sample
+from workbench.samples import SAMPLE_CASE, TRAINING_CASE
 from workbench.samples.training import TrainingCheck
 
-from conftest import SAMPLE_DAY, fixed_clock
+from conftest import sample_workspace
 
 
 @pytest.fixture(scope="module")
 def ws(tmp_path_factory):
-    home = tmp_path_factory.mktemp("widgets")
-    build_sample(Settings.from_env({}, home=home), day=SAMPLE_DAY)
-    ws = workbench.open(home, clock=fixed_clock())
-    yield ws
-    ws.store.dispose()
+    with sample_workspace(tmp_path_factory.mktemp("widgets")) as ws:
+        yield ws
 
 
 @pytest.fixture(scope="module")
