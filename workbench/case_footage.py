@@ -151,9 +151,9 @@ class FootageCase(CaseScope):
         if keyframe not in (None, "previous", "next"):
             raise InvalidInput("keyframe is 'previous', 'next' or None")
         when = as_utc(at)
-        reach = _KEYFRAME_REACH if keyframe else _TICK
-        with self.access("footage", cameras=[camera], since=when - (reach if keyframe else timedelta(0)),
-                         until=when + reach, action="frame", query={"at": when, "keyframe": keyframe}) as grant:
+        before, after = (_KEYFRAME_REACH, _KEYFRAME_REACH) if keyframe else (timedelta(0), _TICK)
+        with self.access("footage", cameras=[camera], since=when - before, until=when + after, action="frame",
+                         query={"at": when, "keyframe": keyframe}) as grant:
             if not grant.covers(camera, when):
                 raise AccessDenied(f"{camera}: footage of {when:%Y-%m-%d %H:%M:%S} UTC is outside what this case "
                                    "may see (retention or agreement period)")

@@ -56,10 +56,9 @@ def compute(store: Store, since: datetime | None, until: datetime | None) -> Ind
              .order_by(Hit.priority, Partner.code))
     per_camera = select(Sighting.camera_id, func.count(Hit.id).label("hits")).join(
         Hit, Hit.sighting_id == Sighting.id).group_by(Sighting.camera_id)
-    if since is not None:
-        query, per_camera = query.where(Sighting.first_time >= since), per_camera.where(Sighting.first_time >= since)
-    if until is not None:
-        query, per_camera = query.where(Sighting.first_time < until), per_camera.where(Sighting.first_time < until)
+    period = [c for c in (None if since is None else Sighting.first_time >= since,
+                          None if until is None else Sighting.first_time < until) if c is not None]
+    query, per_camera = query.where(*period), per_camera.where(*period)
     cameras_query = select(Camera.id.label("camera_id"), Partner.code.label("partner"), Camera.kind, Camera.lon,
                            Camera.lat, Camera.heading, Camera.fov_deg, Camera.range_m).join(
         Partner, Partner.id == Camera.partner_id).order_by(Camera.id)

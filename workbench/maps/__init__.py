@@ -114,6 +114,11 @@ def add_camera_access(m: folium.Map, access: pd.DataFrame) -> folium.Map:
     return _control_last(m)
 
 
+def time_colour(share: float) -> str:
+    """The colour of a moment ``share`` of the way from the first sighting (blue) to the last (red)."""
+    return f"#{int(30 + 200 * share):02x}{int(90 * (1 - share)):02x}{int(220 * (1 - share)):02x}"
+
+
 def add_trajectory(m: folium.Map, trip) -> folium.Map:  # type: ignore[no-untyped-def]
     """A trajectory: inferred routes (alternatives dashed), sightings coloured from early to late.
 
@@ -131,7 +136,7 @@ def add_trajectory(m: folium.Map, trip) -> folium.Map:  # type: ignore[no-untype
         span = max((s["time"].iloc[-1] - s["time"].iloc[0]).total_seconds(), 1.0)
         for row in s.itertuples():
             f = (row.time - s["time"].iloc[0]).total_seconds() / span
-            colour = f"#{int(30 + 200 * f):02x}{int(90 * (1 - f)):02x}{int(220 * (1 - f)):02x}"
+            colour = time_colour(f)
             label = f"{row.plate_as_read} — {row.time:%Y-%m-%d %H:%M:%S} UTC — {row.camera_id}"
             folium.CircleMarker([row.lat, row.lon], radius=7, color=colour, fill=True, fill_opacity=0.9,
                                 tooltip=label, popup=folium.Popup(label, max_width=320)).add_to(routes)
@@ -166,7 +171,7 @@ def add_cameras(m: folium.Map, cameras: pd.DataFrame) -> folium.Map:
         layer = folium.FeatureGroup(name=f"Caméras / Camera's: {kind}").add_to(m)
         for cam in group.itertuples():
             colour = colours[cam.partner]
-            if all(isinstance(v, (int, float)) and not math.isnan(v) for v in (cam.heading, cam.fov_deg, cam.range_m)):
+            if pd.notna([cam.heading, cam.fov_deg, cam.range_m]).all():
                 folium.Polygon(_wedge(cam.lon, cam.lat, cam.heading, cam.fov_deg, cam.range_m), color=colour,
                                weight=1, fill=True, fill_opacity=0.15).add_to(layer)
             folium.CircleMarker([cam.lat, cam.lon], radius=5, color=colour, fill=True, fill_opacity=0.9,

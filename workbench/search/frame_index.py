@@ -303,9 +303,9 @@ def _describe(runs: _Runs, pick: np.ndarray, mask: np.ndarray) -> dict[str, Any]
 def _frame(parts: list[dict[str, Any]]) -> pd.DataFrame:
     """One hit table (HIT_COLUMNS, times as UTC timestamps) from column arrays; missing columns are empty."""
     columns = {}
+    n = sum(len(next(iter(p.values()))) for p in parts)
     for column in HIT_COLUMNS:
         values = [p[column] for p in parts if column in p]
-        n = sum(len(next(iter(p.values()))) for p in parts)
         columns[column] = np.concatenate(values) if len(values) == len(parts) and parts else \
             np.full(n, np.nan if column == "size" else None, dtype=float if column == "size" else object)
     frame = pd.DataFrame(columns)

@@ -13,6 +13,7 @@ import html
 import ipywidgets as widgets
 import pandas as pd
 
+from workbench.maps import time_colour
 from workbench.widgets.labels import text
 
 _ROW, _LEFT, _WIDTH = 22, 150, 820
@@ -41,8 +42,7 @@ def timeline_svg(sightings: pd.DataFrame, *, lang: str = "fr") -> str:
     for t, camera, name in zip(times, sightings["camera_id"], label):
         x = _LEFT + plot * (t - t0).total_seconds() / span
         y = 14 + cameras.index(camera) * _ROW
-        share = (t - t0).total_seconds() / span
-        colour = f"#{int(30 + 200 * share):02x}{int(90 * (1 - share)):02x}{int(220 * (1 - share)):02x}"
+        colour = time_colour((t - t0).total_seconds() / span)
         parts.append(f"<circle class='wb-sighting' cx='{x:.1f}' cy='{y}' r='6' fill='{colour}'>"
                      f"<title>{html.escape(str(name))} {t:%H:%M:%S} {html.escape(str(camera))}</title></circle>")
     parts.append("</svg>")
