@@ -121,16 +121,23 @@ class _Writer:
                 plain = plain.assign(**{name: shapely.to_wkb(np.asarray(column.array))})
         active = frame.geometry.name if isinstance(frame, gpd.GeoDataFrame) and frame._geometry_column_name in \
             frame.columns else None
-        lists = [str(c) for c in plain.columns if plain[c].dtype == object and
-                 plain[c].map(lambda v: isinstance(v, (list, tuple))).any()]
-        try:
-            table = pa.Table.from_pandas(plain, preserve_index=True)
-        except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError) as exc:
-            raise InvalidInput(f"a table with mixed column types cannot be sent: {exc}") from None
+        objects = [c for c in plain.columns if plain[c].dtype == object]
+        lists = [str(c) for c in objects if plain[c].map(lambda v: isinstance(v, (list, tuple))).any()]
+        loose = {}   # mappings (an audit event's resource) and mixed columns Arrow cannot type: value by value
+        for c in objects:
+            if not plain[c].map(lambda v: isinstance(v, dict)).any():
+                try:
+                    pa.array(plain[c], from_pandas=True)
+                    continue
+                except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError):
+                    pass
+            loose[str(c)] = [list(plain.columns).index(c), [self.tree(v) for v in plain[c].tolist()]]
+        table = pa.Table.from_pandas(plain.drop(columns=[c for c in objects if str(c) in loose]), preserve_index=True)
         sink = pa.BufferOutputStream()
         with pa.ipc.new_stream(sink, table.schema) as writer:
             writer.write_table(table)
-        return {"$table": self.buffer(sink.getvalue().to_pybytes()), "geo": geo, "active": active, "lists": lists}
+        return {"$table": self.buffer(sink.getvalue().to_pybytes()), "geo": geo, "active": active, "lists": lists,
+                "loose": loose}
 
 
 class _Reader:
@@ -219,7 +226,11 @@ class _Reader:
             raise InvalidInput(f"a message holds a table that does not decode: {exc}") from None
         frame = table.to_pandas()
         for name in node.get("lists", []):
-            frame[name] = pd.Series(table.column(name).to_pylist(), index=frame.index, dtype=object)
+            if name not in node.get("loose", {}):
+                frame[name] = pd.Series(table.column(name).to_pylist(), index=frame.index, dtype=object)
+        for name, (position, values) in sorted(node.get("loose", {}).items(), key=lambda item: item[1][0]):
+            frame.insert(int(position), name, pd.Series([self.tree(v) for v in values], index=frame.index,
+                                                        dtype=object))
         geo = node.get("geo", {})
         if not geo:
             return frame

@@ -1,0 +1,68 @@
+"""Run ``workbench serve`` in a process of its own on a free loopback port (tests, benchmarks, demos).
+
+    >>> with served(home, tokens, now="2026-11-21T10:00Z") as url:     # doctest: +SKIP
+    ...     ws = workbench.open(service=url, token=token)
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import httpx
+
+from workbench.errors import ServiceUnavailable
+
+
+def free_port() -> int:
+    """A TCP port free on 127.0.0.1 now."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@contextmanager
+def served(home: Path, tokens: Path, *, now: str | None = None, db_url: str | None = None,
+           extra_args: tuple[str, ...] = (), startup_s: float = 60.0) -> Iterator[str]:
+    """Start the service on ``home`` with the token table ``tokens``; yields its URL, stops it on exit."""
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("JUPYTERHUB_", "WORKBENCH_"))}
+    env.update(WORKBENCH_HOME=str(home), WORKBENCH_SERVICE_TOKENS=str(tokens))
+    if db_url:
+        env["WORKBENCH_DB_URL"] = db_url
+    command = [sys.executable, "-m", "workbench.cli", "serve", "--port", str(port), *extra_args]
+    if now:
+        command += ["--now", now]
+    url = f"http://127.0.0.1:{port}"
+    with tempfile.TemporaryFile() as log:
+        process = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=log)
+        try:
+            deadline = time.monotonic() + startup_s
+            while True:
+                if process.poll() is not None:
+                    log.seek(0)
+                    raise ServiceUnavailable("the workbench service stopped at start: "
+                                             + log.read().decode(errors="replace")[-2000:])
+                try:
+                    if httpx.get(f"{url}/api/health", timeout=1.0).status_code == 200:
+                        break
+                except httpx.HTTPError:
+                    pass
+                if time.monotonic() > deadline:
+                    raise ServiceUnavailable(f"the workbench service did not start within {startup_s:g} s")
+                time.sleep(0.2)
+            yield url
+        finally:
+            process.terminate()
+            try:
+                process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
