@@ -20,7 +20,7 @@ import workbench
 from workbench.config import Settings
 from workbench.errors import AccessDenied
 from workbench.samples import SAMPLE_CASE, build_sample
-from workbench.service.process import free_port
+from workbench.service.process import free_port, wait_until_up
 
 from conftest import NOW, SAMPLE_DAY, fixed_clock
 
@@ -77,18 +77,8 @@ def hub(tmp_path_factory):
         api = f"http://127.0.0.1:{ports['hub_port']}/hub/api"
         service = f"http://127.0.0.1:{ports['service_port']}"
         try:
-            deadline = time.monotonic() + 120
-            while True:
-                try:
-                    if httpx.get(f"{service}/api/health", timeout=1).status_code == 200 and \
-                            httpx.get(f"{api}/", timeout=1).status_code == 200:
-                        break
-                except httpx.HTTPError:
-                    pass
-                if process.poll() is not None or time.monotonic() > deadline:
-                    pytest.fail("JupyterHub or the workbench service did not start:\n"
-                                + (folder / "hub.log").read_text(errors="replace")[-3000:])
-                time.sleep(0.5)
+            wait_until_up(process, [f"{service}/api/health", f"{api}/"], 120,
+                          lambda: (folder / "hub.log").read_bytes())
             admin = httpx.Client(base_url=api, headers={"Authorization": f"token {ADMIN_TOKEN}"}, timeout=30)
             admin.post("/users", json={"usernames": ["inspector.dupont", "analyst.peeters", "mallory"]}) \
                 .raise_for_status()

@@ -320,7 +320,26 @@ class UserSession:
         return check
 
 
-class CaseScope:
+class OpenCase:
+    """What an open case is, embedded or served by the workbench service: its info and the settings it runs with."""
+
+    info: CaseInfo
+    workspace: Any
+
+    @property
+    def reference(self) -> str:
+        return self.info.reference
+
+    @property
+    def purpose(self) -> str:
+        return self.info.purpose
+
+    @property
+    def settings(self) -> Settings:
+        return self.workspace.settings
+
+
+class CaseScope(OpenCase):
     """An open case: every read of footage or plate reads goes through :meth:`access`.
 
     Analysis cores take the :class:`Grant` it yields and never decide access
@@ -338,18 +357,6 @@ class CaseScope:
 
     def __repr__(self) -> str:
         return f"<Case {self.info.reference} ({self.info.purpose}) opened by {self.user.name}>"
-
-    @property
-    def reference(self) -> str:
-        return self.info.reference
-
-    @property
-    def purpose(self) -> str:
-        return self.info.purpose
-
-    @property
-    def settings(self) -> Settings:
-        return self.workspace.settings
 
     @property
     def actor(self) -> audit.Actor:

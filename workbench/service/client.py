@@ -20,7 +20,6 @@ not answer raises :class:`~workbench.errors.ServiceUnavailable` in words.
 from __future__ import annotations
 
 import functools
-import itertools
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -28,7 +27,8 @@ from typing import Any
 import httpx
 
 from workbench import errors
-from workbench.access import CaseInfo, UserInfo, UserSession
+from workbench.access import CaseInfo, CaseScope, UserInfo, UserSession
+from workbench.access.session import OpenCase
 from workbench.config import Settings
 from workbench.errors import EvidenceError, ServiceUnavailable, WorkbenchError
 from workbench.evidence.package import MANIFEST, EvidencePackage
@@ -129,31 +129,17 @@ class ClientUserSession:
 
 
 @_serves(registry.CASE, Case)
-class ClientCase:
+class ClientCase(OpenCase):
     """An open case, served: the methods of the embedded ``Case``; the service opens it again for every call."""
 
-    _opened = itertools.count()
-
     def __init__(self, user_session: ClientUserSession, info: CaseInfo) -> None:
-        self.order = next(ClientCase._opened)
+        self.order = next(CaseScope._opened)   # one count with the embedded cases (the audited kernel asks)
         self.workspace = user_session.workspace
         self.user = user_session.user
         self.info = info
 
     def __repr__(self) -> str:
         return f"<Case {self.info.reference} ({self.info.purpose}) opened by {self.user.name} via the service>"
-
-    @property
-    def reference(self) -> str:
-        return self.info.reference
-
-    @property
-    def purpose(self) -> str:
-        return self.info.purpose
-
-    @property
-    def settings(self) -> Settings:
-        return self.workspace.settings
 
     def _call(self, name: str, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
         folder = kwargs.pop("folder", None) if name == "export_clip" else None

@@ -12,7 +12,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -26,6 +26,22 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
+
+
+def wait_until_up(process: subprocess.Popen, urls: list[str], startup_s: float,
+                  log: Callable[[], bytes]) -> None:
+    """Wait until every URL answers 200; ServiceUnavailable (with the end of the log) if the process stops first."""
+    deadline = time.monotonic() + startup_s
+    while True:
+        if process.poll() is not None or time.monotonic() > deadline:
+            state = "stopped" if process.poll() is not None else f"did not answer within {startup_s:g} s"
+            raise ServiceUnavailable(f"the service {state} at start: " + log().decode(errors="replace")[-3000:])
+        try:
+            if all(httpx.get(u, timeout=1.0).status_code == 200 for u in urls):
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.2)
 
 
 @contextmanager
@@ -43,21 +59,13 @@ def served(home: Path, tokens: Path, *, now: str | None = None, db_url: str | No
     url = f"http://127.0.0.1:{port}"
     with tempfile.TemporaryFile() as log:
         process = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=log)
+
+        def written() -> bytes:
+            log.seek(0)
+            return log.read()
+
         try:
-            deadline = time.monotonic() + startup_s
-            while True:
-                if process.poll() is not None:
-                    log.seek(0)
-                    raise ServiceUnavailable("the workbench service stopped at start: "
-                                             + log.read().decode(errors="replace")[-2000:])
-                try:
-                    if httpx.get(f"{url}/api/health", timeout=1.0).status_code == 200:
-                        break
-                except httpx.HTTPError:
-                    pass
-                if time.monotonic() > deadline:
-                    raise ServiceUnavailable(f"the workbench service did not start within {startup_s:g} s")
-                time.sleep(0.2)
+            wait_until_up(process, [f"{url}/api/health"], startup_s, written)
             yield url
         finally:
             process.terminate()

@@ -111,33 +111,42 @@ class _Writer:
         return {"$series": self.table(value.to_frame(name="__value__")), "name": self.tree(value.name)}
 
     def table(self, frame: pd.DataFrame) -> dict[str, Any]:
-        geo = {}
+        geo: dict[str, dict[str, Any]] = {}
         plain = pd.DataFrame(frame, copy=False)
-        for name in frame.columns:
-            column = frame[name]
-            if isinstance(column.dtype, gpd.array.GeometryDtype):
-                crs = column.crs.to_string() if getattr(column, "crs", None) is not None else None
-                geo[str(name)] = crs
-                plain = plain.assign(**{name: shapely.to_wkb(np.asarray(column.array))})
+        for position, name in enumerate(frame.columns):
+            if isinstance(frame[name].dtype, gpd.array.GeometryDtype):
+                geo[str(name)] = self._geometry(frame[name], position)
+                plain = plain.drop(columns=[name]) if "xy" in geo[str(name)] else \
+                    plain.assign(**{name: shapely.to_wkb(np.asarray(frame[name].array))})
         active = frame.geometry.name if isinstance(frame, gpd.GeoDataFrame) and frame._geometry_column_name in \
             frame.columns else None
-        objects = [c for c in plain.columns if plain[c].dtype == object]
-        lists = [str(c) for c in objects if plain[c].map(lambda v: isinstance(v, (list, tuple))).any()]
-        loose = {}   # mappings (an audit event's resource) and mixed columns Arrow cannot type: value by value
-        for c in objects:
-            if not plain[c].map(lambda v: isinstance(v, dict)).any():
-                try:
-                    pa.array(plain[c], from_pandas=True)
-                    continue
-                except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError):
-                    pass
-            loose[str(c)] = [list(plain.columns).index(c), [self.tree(v) for v in plain[c].tolist()]]
-        table = pa.Table.from_pandas(plain.drop(columns=[c for c in objects if str(c) in loose]), preserve_index=True)
+        lists, loose = [], {}   # loose: mappings (an audit event's resource) and mixed columns, value by value
+        for c in [c for c in plain.columns if plain[c].dtype == object and str(c) not in geo]:
+            try:
+                kind = str(pa.array(plain[c], from_pandas=True).type)
+            except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError):
+                kind = "mixed"
+            if kind == "mixed" or "struct" in kind or "map<" in kind:
+                loose[str(c)] = [list(frame.columns).index(c), [self.tree(v) for v in plain[c].tolist()]]
+            elif kind.startswith(("list<", "large_list<")):
+                lists.append(str(c))
+        table = pa.Table.from_pandas(plain.drop(columns=[c for c in plain.columns if str(c) in loose]),
+                                     preserve_index=True)
         sink = pa.BufferOutputStream()
         with pa.ipc.new_stream(sink, table.schema) as writer:
             writer.write_table(table)
         return {"$table": self.buffer(sink.getvalue().to_pybytes()), "geo": geo, "active": active, "lists": lists,
                 "loose": loose}
+
+    def _geometry(self, column: gpd.GeoSeries, position: int) -> dict[str, Any]:
+        """A geometry column: x and y when every value is a 2-D point (exact, and fast), else WKB in the table."""
+        crs = column.crs.to_string() if getattr(column, "crs", None) is not None else None
+        values = np.asarray(column.array)
+        if len(values) and (shapely.get_type_id(values) == 0).all() and not shapely.has_z(values).any() \
+                and not shapely.is_empty(values).any():
+            xy = np.ascontiguousarray(shapely.get_coordinates(values), dtype=np.float64)
+            return {"crs": crs, "xy": self.buffer(xy.tobytes()), "position": position}
+        return {"crs": crs}
 
 
 class _Reader:
@@ -232,12 +241,16 @@ class _Reader:
             frame.insert(int(position), name, pd.Series([self.tree(v) for v in values], index=frame.index,
                                                         dtype=object))
         geo = node.get("geo", {})
-        if not geo:
-            return frame
-        for name, crs in geo.items():
-            frame[name] = gpd.GeoSeries(shapely.from_wkb(frame[name].to_numpy()), index=frame.index, crs=crs)
+        for name, spec in sorted(geo.items(), key=lambda item: item[1].get("position", -1)):
+            if "xy" in spec:
+                xy = np.frombuffer(self.buffer(spec["xy"]), dtype=np.float64).reshape(-1, 2)
+                frame.insert(int(spec["position"]), name, gpd.GeoSeries(
+                    gpd.points_from_xy(xy[:, 0], xy[:, 1]), index=frame.index, crs=spec["crs"]))
+            else:
+                frame[name] = gpd.GeoSeries(shapely.from_wkb(frame[name].to_numpy()), index=frame.index,
+                                            crs=spec["crs"])
         active = node.get("active")
-        return gpd.GeoDataFrame(frame, geometry=active, crs=geo.get(active)) if active else frame
+        return gpd.GeoDataFrame(frame, geometry=active, crs=geo[active]["crs"]) if active else frame
 
 
 def encode(value: Any) -> bytes:
