@@ -20,7 +20,7 @@ import workbench
 from workbench.config import Settings
 from workbench.errors import AccessDenied
 from workbench.samples import SAMPLE_CASE, build_sample
-from workbench.service.process import free_port, wait_until_up
+from workbench.service.process import free_port, stop, wait_until_up
 
 from conftest import NOW, SAMPLE_DAY, fixed_clock
 
@@ -84,11 +84,7 @@ def hub(tmp_path_factory):
                 .raise_for_status()
             yield admin, service, home
         finally:
-            process.terminate()
-            try:
-                process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                process.kill()
+            stop(process, 20)
 
 
 def hub_token(admin: httpx.Client, user: str, **body) -> str:

@@ -18,6 +18,10 @@ loopback port (``workbench serve``) and the sample world of the given day:
 * ``concurrent_p95_ms``: 8 clients, each with its own token and connection,
   querying plates while a plates ingest runs in another process (target: p95
   under 5 times the idle p50, no error).
+
+With ``--db-url postgresql+psycopg://...`` the world is built into a new
+database on that server (dropped afterwards), as in a deployment; by default
+it is SQLite in a temporary home (or a copy of ``--home``).
 """
 
 from __future__ import annotations
@@ -31,7 +35,9 @@ import sys
 import tempfile
 import threading
 import time
-from collections.abc import Callable
+import uuid
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -126,14 +132,16 @@ def _shifted_feed(home: Path, target: Path) -> Path:
     return target
 
 
-def _concurrent(url: str, tokens: dict[str, str], plates: list[str], home: Path, feed: Path,
-                per_client: int) -> tuple[list[float], int, float]:
+def _concurrent(url: str, tokens: dict[str, str], plates: list[str], home: Path, feed: Path, per_client: int,
+                db_url: str | None) -> tuple[list[float], int, float]:
     """Latencies of ``CLIENTS`` clients querying plates during an ingest; errors; the ingest's seconds."""
     import workbench
     from workbench.samples import SAMPLE_CASE
 
     env = {k: v for k, v in os.environ.items() if not k.startswith(("WORKBENCH_", "JUPYTERHUB_"))}
     env["WORKBENCH_HOME"] = str(home)
+    if db_url:
+        env["WORKBENCH_DB_URL"] = db_url
     latencies: list[float] = []
     errors: list[str] = []
     lock = threading.Lock()
@@ -166,13 +174,34 @@ def _concurrent(url: str, tokens: dict[str, str], plates: list[str], home: Path,
     return latencies, len(errors), time.perf_counter() - ingest_start
 
 
+@contextmanager
+def _database(server: str | None) -> Iterator[str | None]:
+    """A new, empty database on the PostgreSQL ``server`` (dropped on exit), or None for SQLite."""
+    if server is None:
+        yield None
+        return
+    from sqlalchemy import create_engine, text
+
+    name = f"wb_bench_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(server, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield server.rsplit("/", 1)[0] + "/" + name
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
 @click.command()
 @click.option("--home", type=click.Path(path_type=Path, file_okay=False), default=None,
               help="a sample world already built (copied first); default: build one")
 @click.option("--repeat", default=30, show_default=True, help="calls per timing")
 @click.option("--sightings", default=1_000_000, show_default=True, help="rows of the transfer test")
+@click.option("--db-url", default=None, help="a PostgreSQL server: the world goes into a new database there")
 @click.option("--json", "as_json", is_flag=True, help="print one JSON object")
-def command(home: Path | None, repeat: int, sightings: int, as_json: bool) -> None:
+def command(home: Path | None, repeat: int, sightings: int, db_url: str | None, as_json: bool) -> None:
     """The served facade against the embedded one: per-call overhead, trajectory, transfer, frames, load."""
     import workbench
     from workbench.config import Settings
@@ -181,22 +210,22 @@ def command(home: Path | None, repeat: int, sightings: int, as_json: bool) -> No
     from workbench.service.identity import issue_token
     from workbench.service.process import served
 
-    with tempfile.TemporaryDirectory(prefix="workbench-bench-service-") as tmp:
+    with tempfile.TemporaryDirectory(prefix="workbench-bench-service-") as tmp, _database(db_url) as database:
         world = Path(tmp) / "home"
-        if home is not None:
+        if home is not None and database is None:
             shutil.copytree(home, world)
         else:
-            build_sample(Settings.from_env({}, home=world))
-        settings = Settings.from_env({}, home=world)
+            build_sample(Settings.from_env({}, home=world, db_url=database))
+        settings = Settings.from_env({}, home=world, db_url=database)
         truth = GroundTruth.load(ground_truth_dir(settings))
         plate = truth.scenario["suspect"]
         day = pd.Timestamp(truth.passages["time"].min()).tz_convert("UTC").normalize()
         now = (day + pd.Timedelta(days=1, hours=10)).to_pydatetime()
-        embedded_ws = workbench.open(world, clock=lambda: now)
+        embedded_ws = workbench.open(world, db_url=database, clock=lambda: now)
         embedded = embedded_ws.login(USER).open_case(SAMPLE_CASE, purpose=PURPOSE)
         tokens_file = Path(tmp) / "tokens.json"
         tokens = {f"client-{n}": issue_token(tokens_file, USER) for n in range(CLIENTS)}
-        with served(world, tokens_file, now=now.isoformat()) as url:
+        with served(world, tokens_file, now=now.isoformat(), db_url=database) as url:
             client = workbench.open(service=url, token=tokens["client-0"]).login() \
                 .open_case(SAMPLE_CASE, purpose=PURPOSE)
             embedded_plate = _timed(lambda: embedded.plate_reads(plate), repeat)
@@ -211,7 +240,7 @@ def command(home: Path | None, repeat: int, sightings: int, as_json: bool) -> No
             served_frame = _timed(lambda: client.frame(*next(frames)), repeat)
             plates = sorted(set(embedded.sightings(None)["plate"]))[:2000]
             feed = _shifted_feed(world, Path(tmp) / "feed.csv")
-            latencies, errors, ingest_s = _concurrent(url, tokens, plates, world, feed, per_client=repeat)
+            latencies, errors, ingest_s = _concurrent(url, tokens, plates, world, feed, repeat, database)
         embedded_ws.store.dispose()
     transfer = _transfer(sightings)
     idle = _p(served_plate, 50)
@@ -226,7 +255,7 @@ def command(home: Path | None, repeat: int, sightings: int, as_json: bool) -> No
         "concurrent_p95_ms": round(_p(latencies, 95), 2) if latencies else None,
         "concurrent_p95_over_idle_p50": round(_p(latencies, 95) / idle, 2) if latencies else None,
         "concurrent_errors": errors, "concurrent_calls": len(latencies), "ingest_during_s": round(ingest_s, 1),
-        "load_average": [round(x, 2) for x in os.getloadavg()],
+        "store": "postgresql" if db_url else "sqlite", "load_average": [round(x, 2) for x in os.getloadavg()],
         "measured_at": datetime.now(UTC).isoformat(timespec="seconds"),
     }
     if as_json:

@@ -28,7 +28,12 @@ def serve(host: str, port: int, now: str | None, max_request_mb: float, body_tim
     from workbench.service.app import Limits, create_app
 
     fixed = as_utc(now) if now else None
-    app = create_app(settings_from(), clock=(lambda: fixed) if fixed else None,
+    settings = settings_from()
+    if settings.home.exists() and settings.home.stat().st_mode & 0o077:
+        click.echo(f"warning: {settings.home} is open to other users (mode {settings.home.stat().st_mode & 0o777:o}): "
+                   "in a deployment the store, archive, indexes and evidence belong to the service's own user, "
+                   "mode 700", err=True)
+    app = create_app(settings, clock=(lambda: fixed) if fixed else None,
                      limits=Limits(max_request_bytes=int(max_request_mb * 2**20), body_timeout_s=body_timeout))
     click.echo(f"workbench service on http://{host}:{port}/ (Ctrl-C stops it)", err=True)
     uvicorn.run(app, host=host, port=port, log_level="warning", timeout_keep_alive=5,

@@ -11,8 +11,10 @@ the data only through it::
 
 The user is whoever the token belongs to (``identity``); for every call the
 service logs that user in (a session kept a minute at most) and, for a case
-method, opens the case again for that user and purpose, so nothing the caller
-sends can speak for another user, partner or case. A method is served only if
+method, opens the case again for that user and purpose (``reopen_case``: the
+checks of ``open_case``, refusals audited; the opening itself was audited when
+the client opened the case), so nothing the caller sends can speak for another
+user, partner or case. A method is served only if
 :mod:`workbench.service.registry` names it, with its arguments bound to the
 embedded signature. Errors come back as ``{"error": <class>, "message": ...}``
 and are raised again on the client as the same :mod:`workbench.errors` class.
@@ -133,8 +135,8 @@ class Service:
             if not isinstance(case, dict) or not isinstance(case.get("reference"), str) \
                     or not isinstance(case.get("purpose"), str):
                 raise InvalidInput("a case call names the case's reference and purpose")
-            subject: Any = me.open_case(case["reference"], purpose=case["purpose"],
-                                        legal_basis=case.get("legal_basis"))
+            subject: Any = me.reopen_case(case["reference"], purpose=case["purpose"],
+                                          legal_basis=case.get("legal_basis"))
         else:
             subject = me
         result = getattr(subject, method)(*call["args"], **call["kwargs"])

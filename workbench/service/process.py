@@ -68,9 +68,14 @@ def served(home: Path, tokens: Path, *, now: str | None = None, db_url: str | No
             wait_until_up(process, [f"{url}/api/health"], startup_s, written)
             yield url
         finally:
-            process.terminate()
-            try:
-                process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
+            stop(process)
+
+
+def stop(process: subprocess.Popen, timeout: float = 10.0) -> None:
+    """Stop a process we started: SIGTERM, then SIGKILL if it has not ended within ``timeout`` seconds."""
+    process.terminate()
+    try:
+        process.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()

@@ -112,29 +112,41 @@ class _Writer:
 
     def table(self, frame: pd.DataFrame) -> dict[str, Any]:
         geo: dict[str, dict[str, Any]] = {}
-        plain = pd.DataFrame(frame, copy=False)
-        for position, name in enumerate(frame.columns):
-            if isinstance(frame[name].dtype, gpd.array.GeometryDtype):
+        names = list(frame.columns)
+        kinds = list(frame.dtypes)
+        replaced, dropped = {}, []
+        for position, (name, kind) in enumerate(zip(names, kinds)):
+            if isinstance(kind, gpd.array.GeometryDtype):
                 geo[str(name)] = self._geometry(frame[name], position)
-                plain = plain.drop(columns=[name]) if "xy" in geo[str(name)] else \
-                    plain.assign(**{name: shapely.to_wkb(np.asarray(frame[name].array))})
-        active = frame.geometry.name if isinstance(frame, gpd.GeoDataFrame) and frame._geometry_column_name in \
-            frame.columns else None
+                if "xy" in geo[str(name)]:
+                    dropped.append(name)
+                else:
+                    replaced[name] = shapely.to_wkb(np.asarray(frame[name].array))
         lists, loose = [], {}   # loose: mappings (an audit event's resource) and mixed columns, value by value
-        for c in [c for c in plain.columns if plain[c].dtype == object and str(c) not in geo]:
+        for position, (name, kind) in enumerate(zip(names, kinds)):
+            if not pd.api.types.is_object_dtype(kind) or str(name) in geo:
+                continue
+            values = frame[name]
             try:
-                kind = str(pa.array(plain[c], from_pandas=True).type)
+                arrow_kind = str(pa.array(values, from_pandas=True).type)
             except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError):
-                kind = "mixed"
-            if kind == "mixed" or "struct" in kind or "map<" in kind:
-                loose[str(c)] = [list(frame.columns).index(c), [self.tree(v) for v in plain[c].tolist()]]
-            elif kind.startswith(("list<", "large_list<")):
-                lists.append(str(c))
-        table = pa.Table.from_pandas(plain.drop(columns=[c for c in plain.columns if str(c) in loose]),
-                                     preserve_index=True)
+                arrow_kind = "mixed"
+            if arrow_kind == "mixed" or "struct" in arrow_kind or "map<" in arrow_kind:
+                loose[str(name)] = [position, [self.tree(v) for v in values.tolist()]]
+                dropped.append(name)
+            elif arrow_kind.startswith(("list<", "large_list<")):
+                lists.append(str(name))
+        plain = pd.DataFrame(frame, copy=False)
+        if replaced:
+            plain = plain.assign(**replaced)
+        if dropped:
+            plain = plain.drop(columns=dropped)
+        table = pa.Table.from_pandas(plain, preserve_index=True)
         sink = pa.BufferOutputStream()
         with pa.ipc.new_stream(sink, table.schema) as writer:
             writer.write_table(table)
+        active = frame.geometry.name if isinstance(frame, gpd.GeoDataFrame) and frame._geometry_column_name in \
+            frame.columns else None
         return {"$table": self.buffer(sink.getvalue().to_pybytes()), "geo": geo, "active": active, "lists": lists,
                 "loose": loose}
 
