@@ -96,16 +96,17 @@ up() {
     runuser -u postgres -- "$pgbin/pg_ctl" -D "$state/pg/data" -l "$state/pg/server.log" -w \
       -o "-h 127.0.0.1 -p $pg_port -k $state/pg" start >/dev/null
   fi
-  if [ ! -s "$state/service/db_url" ]; then
+  if [ ! -s "$state/service/db_password" ]; then
     pw=$(secret)
     PGPASSWORD=$(cat "$state/pg/superuser_password") psql -q -h 127.0.0.1 -p "$pg_port" -U postgres -v ON_ERROR_STOP=1 \
       -c "CREATE ROLE workbench LOGIN PASSWORD '$pw'" -c "CREATE DATABASE workbench OWNER workbench" >/dev/null
-    (umask 077; echo "postgresql+psycopg://workbench:$pw@127.0.0.1:$pg_port/workbench" > "$state/service/db_url")
-    chown "$service_account" "$state/service/db_url"
+    (umask 077; echo "$pw" > "$state/service/db_password")
+    chown "$service_account" "$state/service/db_password"
   fi
+  db_url="postgresql+psycopg://workbench:$(cat "$state/service/db_password")@127.0.0.1:$pg_port/workbench"
 
   local service_env=(env -i PATH=/usr/bin:/bin HOME="$state/service" LANG=C.UTF-8
-    WORKBENCH_HOME="$state/service/home" WORKBENCH_DB_URL="$(cat "$state/service/db_url")"
+    WORKBENCH_HOME="$state/service/home" WORKBENCH_DB_URL="$db_url"
     WORKBENCH_ANCHOR_DIR="$state/service/anchors"
     JUPYTERHUB_API_URL="http://127.0.0.1:$((hub_port + 1))/hub/api"
     JUPYTERHUB_API_TOKEN="$(cat "$state/hub/service_token")" JUPYTERHUB_SERVICE_NAME=workbench)
@@ -114,11 +115,11 @@ up() {
   as_service "${service_env[@]}" "$venv/bin/workbench" sample build
 
   say "workbench service on 127.0.0.1:$service_port (as $service_account)"
-  if ! wait_for "http://127.0.0.1:$service_port/" 0; then
+  if ! wait_for "http://127.0.0.1:$service_port/api/health" 0; then
     setsid runuser -u "$service_account" -- "${service_env[@]}" "$venv/bin/workbench" serve \
       --host 127.0.0.1 --port "$service_port" < /dev/null >> "$state/service/service.log" 2>&1 &
     echo $! > "$state/hub/service.pid"
-    wait_for "http://127.0.0.1:$service_port/" 60 || die "the service did not start: see $state/service/service.log"
+    wait_for "http://127.0.0.1:$service_port/api/health" 60 || die "the service did not start: see $state/service/service.log"
   fi
 
   say "JupyterHub on http://127.0.0.1:$hub_port/"

@@ -58,8 +58,9 @@ c.JupyterHub.load_roles = [
 # Each user's server: the workbench's interpreter, the audited kernel only, no terminal.
 c.Spawner.cmd = [str(venv / "bin" / "jupyterhub-singleuser")]
 c.Spawner.args = [
-    "--KernelSpecManager.ensure_native_kernel=False",
-    "--KernelSpecManager.allowed_kernelspecs=workbench-audited",
+    "--ServerApp.kernel_spec_manager_class=workbench.kernelspec.AuditedOnlyKernelSpecManager",
+    "--MultiKernelManager.default_kernel_name=workbench-audited",
+    "--KernelManager.transport=ipc",  # kernel sockets in the user's private runtime folder, not on loopback TCP
     "--ServerApp.terminals_enabled=False",
 ]
 c.Spawner.default_url = "/lab"

@@ -11,6 +11,8 @@ import sys
 import tempfile
 from pathlib import Path
 
+from jupyter_client.kernelspec import KernelSpec, KernelSpecManager, NoSuchKernel
+
 from workbench.errors import ConfigurationError
 
 KERNEL_NAME = "workbench-audited"
@@ -19,8 +21,6 @@ TEMPLATE = Path(__file__).resolve().parents[1] / "kernels" / KERNEL_NAME / "kern
 
 def install(*, user: bool = False, prefix: str | None = None) -> str:
     """Write the kernel spec from the template in kernels/; returns where it went."""
-    from jupyter_client.kernelspec import KernelSpecManager
-
     if not TEMPLATE.exists():
         raise ConfigurationError(f"the kernel spec template {TEMPLATE} is missing: install the workbench from its "
                                  "source tree (pip install -e .)")
@@ -42,3 +42,22 @@ def main(argv: list[str] | None = None) -> None:
 
 if __name__ == "__main__":
     main()
+
+
+
+class AuditedOnlyKernelSpecManager(KernelSpecManager):
+    """Lists and starts the audited kernel only (the team deployment's servers use it).
+
+    jupyter_client's ``allowed_kernelspecs`` hides other kernels from the list
+    but still starts ``python3`` when asked for it by name; this one refuses:
+
+        jupyterhub-singleuser --ServerApp.kernel_spec_manager_class=workbench.kernelspec.AuditedOnlyKernelSpecManager
+    """
+
+    def get_kernel_spec(self, kernel_name: str) -> KernelSpec:
+        if kernel_name != KERNEL_NAME:
+            raise NoSuchKernel(kernel_name)
+        return super().get_kernel_spec(kernel_name)
+
+    def find_kernel_specs(self) -> dict[str, str]:
+        return {name: path for name, path in super().find_kernel_specs().items() if name == KERNEL_NAME}

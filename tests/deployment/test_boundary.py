@@ -43,7 +43,7 @@ def test_the_service_files_cannot_be_read(kernel, deployment):
 import os
 result = {{}}
 for p in [{str(deployment.state / 'service')!r}, {str(deployment.state / 'service' / 'home')!r},
-          {str(deployment.state / 'service' / 'db_url')!r}, {str(deployment.state / 'hub')!r},
+          {str(deployment.state / 'service' / 'db_password')!r}, {str(deployment.state / 'hub')!r},
           {str(deployment.state / 'hub' / 'passwords')!r}, {str(deployment.state / 'pg')!r}]:
     try:
         result[p] = os.listdir(p) if os.path.isdir(p) else open(p).read()[:20]
