@@ -14,7 +14,7 @@
 #
 # Settings (environment): WB_HUB_STATE (default ./.hub), WB_HUB_PORT (8000; the hub API and the
 # proxy API take the next two ports), WB_SERVICE_PORT (8765), WB_HUB_PG_PORT (55440),
-# WB_HUB_USERS ("inspector.dupont analyst.peeters"). The workbench is installed for the deployment in
+# WB_HUB_USERS ("inspector.dupont analyst.peeters auditor.maes"). The workbench is installed for the deployment in
 # $WB_HUB_STATE/venv with Debian's python3 (a developer's interpreter under /root is not readable by the
 # users' accounts).
 set -euo pipefail
@@ -24,7 +24,7 @@ state=$(realpath -m "${WB_HUB_STATE:-$repo/.hub}")
 hub_port=${WB_HUB_PORT:-8000}
 service_port=${WB_SERVICE_PORT:-8765}
 pg_port=${WB_HUB_PG_PORT:-55440}
-users=${WB_HUB_USERS:-"inspector.dupont analyst.peeters"}
+users=${WB_HUB_USERS:-"inspector.dupont analyst.peeters auditor.maes"}
 venv=$state/venv
 pgbin=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1)
 service_account=workbench

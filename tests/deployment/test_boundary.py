@@ -111,3 +111,126 @@ def test_another_users_server_cannot_be_reached_with_ones_own_token(dupont, depl
     reply = dupont.api("GET", "/user/analyst.peeters/api/kernels", allow_redirects=False)
     assert reply.status_code in (302, 403, 404), reply.status_code
     assert reply.status_code != 200
+
+
+# --- through the service: every attempt that reaches it is refused and audited -----------------------------
+
+SAMPLE_CASE = "PV-BR-2026-001234"
+OPEN = f"me = wb.open().login(); case = me.open_case({SAMPLE_CASE!r}, purpose='judicial-investigation')\n"
+
+
+@pytest.fixture(scope="module")
+def auditor(deployment):
+    """The data protection officer, with the workbench client and their own hub token."""
+    import workbench
+
+    user = deployment.login("auditor.maes")
+    return workbench.open(service=deployment.service_url, token=user.token).login()
+
+
+def events_of(auditor, user: str, since_seq: int = 0):
+    events = auditor.audit_events(user_name=user)
+    return events[events["seq"] > since_seq] if "seq" in events else events
+
+
+def last_seq(auditor) -> int:
+    events = auditor.audit_events()
+    return int(events["seq"].max()) if len(events) else 0
+
+
+def test_the_service_knows_the_user_from_the_hub_token_not_the_environment(kernel):
+    code = """
+import os
+os.environ['WORKBENCH_USER'] = os.environ['JUPYTERHUB_USER'] = 'auditor.maes'
+result = wb.open().login().user.name
+"""
+    assert attempt(kernel, code) == "inspector.dupont"
+
+
+def test_a_forged_or_stolen_token_is_refused_and_audited(kernel, auditor):
+    before = last_seq(auditor)
+    code = """
+result = {}
+for token in ['forged', 'a' * 64, '']:
+    try:
+        wb.open(token=token or 'x').login()
+        result[token] = 'accepted'
+    except Exception as e:
+        result[token] = type(e).__name__
+"""
+    result = attempt(kernel, code)
+    assert set(result.values()) == {"AccessDenied"}, result
+    refused = auditor.audit_events()
+    refused = refused[(refused["seq"] > before) & (refused["outcome"] == "denied")]
+    assert len(refused) >= 3
+
+
+def test_a_case_the_user_is_not_member_of_is_refused_and_audited(kernel, auditor):
+    before = last_seq(auditor)
+    code = """
+me = wb.open().login()
+try:
+    me.open_case('FORMATION-2026-01', purpose='training')
+    result = 'opened'
+except Exception as e:
+    result = type(e).__name__ + ': ' + str(e)
+"""
+    assert attempt(kernel, code).startswith("AccessDenied")
+    mine = events_of(auditor, "inspector.dupont", before)
+    assert ((mine["action"] == "open-case") & (mine["outcome"] == "denied")).any()
+
+
+def test_patching_the_workbench_in_the_kernel_does_not_silence_the_audit(kernel, auditor):
+    before = last_seq(auditor)
+    code = OPEN + """
+import workbench.access.audit as audit
+for name in dir(audit):
+    if callable(getattr(audit, name)) and not name.startswith('_'):
+        setattr(audit, name, lambda *a, **k: None)
+result = len(case.plate_reads('1-ABC-234'))
+"""
+    assert attempt(kernel, code) > 0
+    mine = events_of(auditor, "inspector.dupont", before)
+    assert (mine["action"] == "plate-reads").any(), mine["action"].tolist()
+
+
+def test_code_hidden_in_user_expressions_is_still_audited_by_the_service(kernel, auditor):
+    kernel.run(OPEN)
+    before = last_seq(auditor)
+    out = kernel.run("", user_expressions={"x": "len(case.plate_reads('1-ABC-234'))"})
+    assert out.user_expressions["x"]["status"] == "ok"
+    mine = events_of(auditor, "inspector.dupont", before)
+    assert (mine["action"] == "plate-reads").any()
+
+
+def test_internal_objects_built_in_the_kernel_reach_no_data(kernel, deployment):
+    code = f"""
+from workbench.access import Workspace
+from workbench.config import Settings
+result = {{}}
+for url in ['postgresql+psycopg://workbench@127.0.0.1:{deployment.pg_port}/workbench',
+            'sqlite:///{deployment.state}/service/home/workbench.db']:
+    try:
+        Workspace(Settings.from_env({{'WORKBENCH_DB_URL': url, 'WORKBENCH_HOME': '/tmp/x'}})).login('inspector.dupont')
+        result[url] = 'reached'
+    except Exception as e:
+        result[url] = type(e).__name__
+"""
+    result = attempt(kernel, code)
+    assert "reached" not in result.values(), result
+
+
+def test_methods_that_are_not_served_are_refused_and_audited(kernel, auditor):
+    code = OPEN + """
+conn = me.workspace.connection if hasattr(me.workspace, 'connection') else me._connection
+result = {}
+for target, method in [('session', 'record'), ('session', 'admin'), ('case', 'access'), ('case', '_deny'),
+                       ('case', 'export_clip_to'), ('store', 'session')]:
+    try:
+        conn.call(target, method, (), {})
+        result[method] = 'served'
+    except Exception as e:
+        result[method] = type(e).__name__
+"""
+    result = attempt(kernel, code)
+    assert result and "served" not in result.values(), result
