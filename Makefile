@@ -7,7 +7,7 @@ PORT   ?= 8888
 # JupyterLab refuses to run as root unless told to (containers, CI machines)
 ALLOW_ROOT := $(if $(filter 0,$(shell id -u)),--allow-root,)
 
-.PHONY: demo apps test install initial-migration clean-home
+.PHONY: demo apps hub hub-down test install initial-migration clean-home
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -31,6 +31,12 @@ APPS_USER ?= inspector.dupont
 apps: install  ## build the sample world and serve the Voila apps on http://127.0.0.1:$(APPS_PORT)/ as $(APPS_USER)
 	WORKBENCH_HOME=$(HOME_DIR) $(BIN)/workbench sample build
 	WORKBENCH_HOME=$(HOME_DIR) WORKBENCH_USER=$(APPS_USER) $(BIN)/workbench apps --port $(APPS_PORT)
+
+hub:  ## as root: the team deployment on this machine (PostgreSQL, the workbench service, JupyterHub); see docs/deployment.md
+	bash deploy/hub.sh up
+
+hub-down:  ## stop what make hub started (its state stays in .hub/)
+	bash deploy/hub.sh down
 
 test: install  ## run the whole suite (unit, property, PostgreSQL when configured, notebooks under the audited kernel)
 	$(BIN)/workbench kernel install --sys-prefix

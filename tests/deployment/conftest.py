@@ -2,9 +2,9 @@
 
 It needs root (it creates system accounts and JupyterHub spawns servers as
 them), Debian's PostgreSQL and python3-venv, and configurable-http-proxy from
-npm; ``.ci/run`` installs them. Without them the tests fail and say what is
-missing (they are marked ``deployment``: ``pytest -m "not deployment"`` leaves
-them out on a developer's machine).
+npm; ``.ci/run`` installs them. Without them the tests are skipped with that
+reason shown, except under CI (CI=true), where they fail. They are marked
+``deployment`` (``pytest -m "not deployment"`` leaves them out).
 """
 
 from __future__ import annotations
@@ -71,7 +71,10 @@ def deployment(tmp_path_factory) -> Deployment:
         ("PostgreSQL (apt-get install postgresql)", any(Path("/usr/lib/postgresql").glob("*/bin/initdb"))),
     ] if not ok]
     if missing:
-        pytest.fail("the deployment tests need: " + "; ".join(missing))
+        reason = "the deployment tests need: " + "; ".join(missing)
+        if os.environ.get("CI"):
+            pytest.fail(reason)  # CI must prove the deployment
+        pytest.skip(reason)
     state = Path(os.environ.get("WB_TEST_HUB_STATE") or tmp_path_factory.mktemp("hub"))
     hub_port, service_port, pg_port = _free_port_block(3), _free_port_block(1), _free_port_block(1)
     env = dict(os.environ, WB_HUB_STATE=str(state), WB_HUB_PORT=str(hub_port), WB_SERVICE_PORT=str(service_port),
