@@ -203,8 +203,10 @@ def test_auditors_read_the_trail_and_the_indicators(login, world):
     assert asdict(auditor.user) == asdict(world[0].login("auditor.maes").user)
 
 
-def test_a_served_client_cannot_name_another_user(world, request):
+def test_a_served_client_cannot_name_another_user(world, request, monkeypatch):
     url, tokens = request.getfixturevalue("service")
+    monkeypatch.setenv("JUPYTERHUB_USER", "inspector.dupont")     # the environment names nobody to the service
+    monkeypatch.setenv("WORKBENCH_USER", "auditor.maes")
     ws = workbench.open(service=url, token=tokens["analyst.peeters"])
     with pytest.raises(AccessDenied, match="token belongs to analyst.peeters"):
         ws.login("inspector.dupont")
