@@ -25,7 +25,6 @@ import pandas as pd
 from workbench.access import CaseScope
 from workbench.access.reads import load_segments
 from workbench.errors import AccessDenied, InvalidInput, NotFound
-from workbench.evidence.custody import CUSTODY_ACTION
 from workbench.evidence.clip_export import CLIP_CONTAINER, reencode, stream_copy
 from workbench.evidence.package import EvidencePackage, write_manifest
 from workbench.evidence.redaction import Redactor
@@ -300,7 +299,9 @@ class FootageCase(CaseScope):
         readable) and the clip is re-encoded; otherwise the original pictures
         are copied as they are, from the keyframe before ``start``.
         """
-        camera, begin, finish, keep_box = self._export_span(what, start, end, seconds)
+        with self._refusals("export-clip", {"what": what if isinstance(what, str) else "(a hit)",
+                                            "start": start, "end": end, "seconds": seconds}):
+            camera, begin, finish, keep_box = self._export_span(what, start, end, seconds)
         query = {"redact": redact, "start": begin, "end": finish}
         with self.access("footage", cameras=[camera], since=begin, until=finish, action="export-clip", export=True,
                          query=query) as grant:
@@ -312,9 +313,10 @@ class FootageCase(CaseScope):
             parts = self._covering(segments, camera, begin, finish)
             package = self._write_package(camera, parts, begin, finish, redact, keep_box, folder)
             grant.count = len(parts)
-        self.record(CUSTODY_ACTION, resource={"manifest_sha256": package.manifest_sha256,
-                                                  "folder": package.folder.name, "camera": camera,
-                                                  "start": begin, "end": finish, "redacted": redact})
+            grant.custody = {"manifest_sha256": package.manifest_sha256,
+                             "clips": [item["sha256"] for item in package.manifest["items"]],
+                             "details": {"folder": package.folder.name, "camera": camera, "start": begin,
+                                         "end": finish, "redacted": redact}}
         return package
 
     def _export_span(self, what: pd.Series | str, start: When, end: When,

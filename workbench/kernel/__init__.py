@@ -57,7 +57,6 @@ class AuditedKernel(IPythonKernel):
                     "execution_count": self.execution_count}
         reply = await super().do_execute(code, silent, *args, **kwargs)
         if code.strip():
-            session.record("notebook-cell", case=self._active_case(), resource={
-                "sha256": hashlib.sha256(code.encode("utf-8")).hexdigest(), "chars": len(code),
-                "execution_count": reply.get("execution_count"), "status": reply.get("status")})
+            session.note_cell(hashlib.sha256(code.encode("utf-8")).hexdigest(), len(code),
+                              reply.get("execution_count"), str(reply.get("status")), case=self._active_case())
         return reply
