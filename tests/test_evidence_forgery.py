@@ -37,14 +37,12 @@ def world(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def packages(world):
-    """Two genuine packages exported by inspector.dupont, from two cameras."""
+    """Two genuine packages exported by inspector.dupont: two stretches of one camera's first segment."""
     case = world.login("inspector.dupont").open_case(SAMPLE_CASE, purpose=PURPOSE)
-    footage = case.footage().sort_values(["camera_id", "start"])
-    made = []
-    for camera in sorted(set(footage["camera_id"]))[:2]:
-        first = footage[footage["camera_id"] == camera].iloc[0]
-        made.append(case.export_clip(camera, first["start"], first["start"] + (first["end"] - first["start"]) / 4))
-    return made
+    first = case.footage().sort_values(["camera_id", "start"]).iloc[0]
+    quarter = (first["end"] - first["start"]) / 4
+    return [case.export_clip(first["camera_id"], first["start"] + n * quarter, first["start"] + (n + 1) * quarter)
+            for n in (0, 2)]
 
 
 def _copy(package, target: Path) -> Path:
