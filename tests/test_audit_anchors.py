@@ -146,6 +146,23 @@ def test_anchoring_is_due_daily(sample_ws, tmp_path):
     assert anchor_if_due(sample_ws.store, folder, now=NOW + timedelta(hours=25), actor=SYSTEM).n == 2
 
 
+def test_logins_anchor_the_chain_daily_when_an_anchor_directory_is_set(sample_ws, tmp_path):
+    from dataclasses import replace
+
+    from workbench.access import Workspace
+
+    folder = tmp_path / "anchors"
+    now = [NOW]
+    ws = Workspace(replace(sample_ws.settings, anchor_dir=folder), clock=lambda: now[0])
+    ws.login("inspector.dupont")
+    ws.login("analyst.peeters")
+    now[0] = NOW + timedelta(days=1, minutes=1)
+    ws.login("inspector.dupont")
+    assert len((folder / ANCHOR_FILE).read_text().splitlines()) == 2
+    assert verify_anchors(ws.store, folder).ok
+    ws.store.dispose()
+
+
 def test_the_trail_refuses_update_delete_and_a_head_moved_back(sample_ws):
     _activity(sample_ws)
     store = sample_ws.store

@@ -176,7 +176,15 @@ class Workspace:
                 audit.append(session, audit.Actor(user.name, partner.code), "login", time=self.now())
         if info is None:
             raise AccessDenied(f"no active workbench account named {name!r}")
+        self._anchor_if_due()
         return UserSession(self, info)
+
+    def _anchor_if_due(self) -> None:
+        """Sign the audit chain's head into ``WORKBENCH_ANCHOR_DIR`` when the last anchor is a day old."""
+        if self.settings.anchor_dir is not None:
+            from workbench.access.anchors import anchor_if_due   # cryptography loads only where anchoring is on
+
+            anchor_if_due(self.store, self.settings.anchor_dir, now=self.now(), actor=audit.Actor("system:anchor"))
 
 
 class UserSession:
