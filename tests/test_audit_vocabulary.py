@@ -38,6 +38,13 @@ def test_every_action_has_a_description_and_others_are_refused(sample_ws):
     assert audit.verify(sample_ws.store).events == before
 
 
+def test_an_access_under_an_unknown_action_reads_nothing(sample_ws):
+    case = _case(sample_ws)
+    with pytest.raises(InvalidInput, match="not an audit action"):
+        with case.access("plates", action="quiet-read"):
+            pytest.fail("the block ran under an action the trail cannot hold")
+
+
 @pytest.mark.parametrize("action", [CUSTODY_ACTION, CELL_ACTION])
 def test_custody_and_cell_events_are_not_written_through_the_general_path(sample_ws, action):
     with pytest.raises(InvalidInput, match="written only by"):
@@ -131,6 +138,9 @@ def test_a_refused_camera_is_audited_once(sample_ws):
     (lambda c: c.plate_reads("1-ABC-%%%"), "plate-reads"),
     (lambda c: c.place_hold("CCTV-PZ5339-101", "2026-11-20", "2026-11-19", "seized"), "place-hold"),
     (lambda c: c.export_clip("CCTV-PZ5339-101"), "export-clip"),
+    (lambda c: c.frame("CCTV-PZ5339-101", "2026-11-20T08:00:00Z", keyframe="sideways"), "frame"),
+    (lambda c: c.frames_at("yesterday-ish", near="CCTV-PZ5339-101"), "frames-at"),
+    (lambda c: c.frame_search(page=0), "frame-search"),
 ])
 def test_bad_input_is_refused_and_audited(sample_ws, call, action):
     case = _case(sample_ws)
@@ -140,3 +150,15 @@ def test_bad_input_is_refused_and_audited(sample_ws, call, action):
     assert (event["action"], event["outcome"], event["case_reference"]) == (action, "error", SAMPLE_CASE)
     assert str(refusal.value) in event["reason"]
     assert audit.verify(sample_ws.store).ok
+
+
+def test_bad_input_outside_a_case_is_audited_too(sample_ws):
+    me = sample_ws.login("inspector.dupont")
+    with pytest.raises(InvalidInput, match="unknown purpose"):
+        me.create_case("PV-NEW-1", title="t", purpose="curiosity", legal_basis="none")
+    event = _events(sample_ws, "inspector.dupont").iloc[-1]
+    assert (event["action"], event["outcome"]) == ("create-case", "error") and "curiosity" in event["reason"]
+    auditor = sample_ws.login("auditor.maes")
+    with pytest.raises(InvalidInput):
+        auditor.audit_events(since="last tuesday")
+    assert tuple(_events(sample_ws, "auditor.maes").iloc[-1][["action", "outcome"]]) == ("read-audit", "error")

@@ -27,7 +27,7 @@ import numpy as np
 import pandas as pd
 from sqlalchemy import select
 
-from workbench.access import audit, indicators
+from workbench.access import audit, audit_actions, indicators
 from workbench.access.admin import AdminSession
 from workbench.access.reads import distinct_plates, load_hits, load_sightings, sightings_version
 from workbench.access.policy import (AUDIT_ROLES, DEFAULT_RETENTION_DAYS, EXPORT_ROLES, READ_ROLES,
@@ -285,6 +285,11 @@ class UserSession:
         """Open a new case (investigators); the creator is always a member."""
         resource = {"reference": reference, "purpose": purpose, "members": sorted(set(members))}
         actor = audit.Actor(self.user.name, self.user.partner, reference, purpose)
+        with audit.refusals_audited(self.workspace.store, actor, "create-case", resource, self.workspace.now):
+            return self._create_case(reference, title, purpose, legal_basis, members, training, actor, resource)
+
+    def _create_case(self, reference: str, title: str, purpose: str, legal_basis: str, members: Iterable[str],
+                     training: bool, actor: audit.Actor, resource: dict[str, Any]) -> CaseInfo:
         allowed_role = "trainer" if training else "investigator"
         if self.user.role != allowed_role:
             raise self._deny("create-case", f"only an {allowed_role} creates "
@@ -315,13 +320,15 @@ class UserSession:
         return frame
 
     def audit_events(self, *, case_reference: str | None = None, user_name: str | None = None,
-                     since: datetime | None = None, until: datetime | None = None) -> pd.DataFrame:
+                     since: datetime | str | None = None, until: datetime | str | None = None) -> pd.DataFrame:
         """The whole audit trail, filtered (auditors only)."""
         resource = {"case": case_reference, "user": user_name, "since": since, "until": until}
         if self.user.role not in AUDIT_ROLES:
             raise self._deny("read-audit", "only auditors read the audit trail of others", resource)
+        with audit.refusals_audited(self.workspace.store, self._actor, "read-audit", resource, self.workspace.now):
+            start, end = as_utc(since) if since else None, as_utc(until) if until else None
         frame = audit.events_frame(self.workspace.store, case_reference=case_reference, user_name=user_name,
-                                   since=as_utc(since) if since else None, until=as_utc(until) if until else None)
+                                   since=start, until=end)
         audit.record(self.workspace.store, self._actor, "read-audit", time=self.workspace.now(),
                      resource=resource, result_count=len(frame))
         return frame
@@ -338,8 +345,10 @@ class UserSession:
         if self.user.role not in AUDIT_ROLES | {"admin"}:
             raise self._deny("read-indicators", f"the {self.user.role} role does not read the platform's "
                              "indicators (auditors and administrators do)", resource)
-        figures = indicators.compute(self.workspace.store, as_utc(since) if since else None,
-                                     as_utc(until) if until else None)
+        with audit.refusals_audited(self.workspace.store, self._actor, "read-indicators", resource,
+                                    self.workspace.now):
+            start, end = as_utc(since) if since else None, as_utc(until) if until else None
+        figures = indicators.compute(self.workspace.store, start, end)
         audit.record(self.workspace.store, self._actor, "read-indicators", time=self.workspace.now(),
                      resource=resource, result_count=int(figures.summary()["accesses"]))
         return figures
@@ -470,6 +479,7 @@ class CaseScope:
         ``grant.custody``: the custody record is then appended in the same
         transaction, right after the access event.
         """
+        audit_actions.check(action)   # an access that could not be audited reads nothing
         resource: dict[str, Any] = {"kind": kind, "since": since, "until": until, "query": query or {},
                                     "cameras": None if cameras is None else "(not checked)"}
         with self._refusals(action, resource):

@@ -5,8 +5,9 @@ An IPython kernel that takes the identity from the environment (JupyterHub's
 and after each cell appends an audit event with the cell's SHA-256, its length,
 its execution count and status, and the case most recently opened in the
 kernel. ``user_expressions`` sent with a request run code too: they are
-hashed with the cell, so a request with an empty cell leaves a trace as well. The cell text itself is not stored (it may hold plates); its hash lets
-an auditor match a saved notebook against the trail.
+hashed with the cell, so a request with an empty cell leaves a trace as well.
+The cell text itself is not stored (it may hold plates); its hash lets an
+auditor match a saved notebook against the trail.
 
 Started by the kernel spec "Workbench (audited)" (see kernels/).
 """
@@ -19,7 +20,7 @@ from typing import Any
 
 from ipykernel.ipkernel import IPythonKernel
 
-from workbench.errors import WorkbenchError
+from workbench.errors import InvalidInput, WorkbenchError
 
 
 class AuditedKernel(IPythonKernel):
@@ -61,8 +62,12 @@ class AuditedKernel(IPythonKernel):
         text = _audited_text(code, kwargs["user_expressions"] if "user_expressions" in kwargs
                              else args[1] if len(args) > 1 else None)
         if text.strip():
-            session.note_cell(hashlib.sha256(text.encode("utf-8")).hexdigest(), len(text),
-                              reply.get("execution_count"), str(reply.get("status")), case=self._active_case())
+            fields = (hashlib.sha256(text.encode("utf-8")).hexdigest(), len(text), reply.get("execution_count"),
+                      str(reply.get("status")))
+            try:
+                session.note_cell(*fields, case=self._active_case())
+            except InvalidInput:   # a case object altered in the namespace: the cell is recorded without it
+                session.note_cell(*fields)
         return reply
 
 
