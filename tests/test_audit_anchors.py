@@ -38,9 +38,15 @@ def _activity(ws, rounds: int = 1) -> None:
 
 
 @pytest.fixture
-def anchored(sample_ws, tmp_path):
+def anchor_dir(tmp_path_factory):
+    """A directory apart from the test's database (the workbench refuses one beside an SQLite file)."""
+    return tmp_path_factory.mktemp("anchors")
+
+
+@pytest.fixture
+def anchored(sample_ws, anchor_dir):
     """Activity, an anchor, more activity, a second anchor, a little more activity."""
-    folder = tmp_path / "anchors"
+    folder = anchor_dir
     _activity(sample_ws)
     write_anchor(sample_ws.store, folder, now=NOW, actor=SYSTEM)
     _activity(sample_ws)
@@ -138,20 +144,33 @@ def test_a_replaced_key_pair_is_caught_with_the_auditors_copy(anchored, tmp_path
     assert not check.ok and "signature does not verify" in str(check)
 
 
-def test_anchoring_is_due_daily(sample_ws, tmp_path):
-    folder = tmp_path / "anchors"
+def test_anchors_are_kept_apart_from_an_sqlite_database(tmp_path):
+    from workbench.config import Settings
+    from workbench.errors import ConfigurationError
+    from workbench.store import Store
+
+    store = Store(Settings.from_env({}, home=tmp_path / "home"))
+    store.migrate()
+    with pytest.raises(ConfigurationError, match="apart"):
+        write_anchor(store, tmp_path / "home" / "anchors", now=NOW, actor=SYSTEM)
+    assert write_anchor(store, tmp_path / "elsewhere", now=NOW, actor=SYSTEM).n == 1
+    store.dispose()
+
+
+def test_anchoring_is_due_daily(sample_ws, anchor_dir):
+    folder = anchor_dir
     assert anchor_if_due(sample_ws.store, None, now=NOW, actor=SYSTEM) is None
     assert anchor_if_due(sample_ws.store, folder, now=NOW, actor=SYSTEM).n == 1
     assert anchor_if_due(sample_ws.store, folder, now=NOW + timedelta(hours=23), actor=SYSTEM) is None
     assert anchor_if_due(sample_ws.store, folder, now=NOW + timedelta(hours=25), actor=SYSTEM).n == 2
 
 
-def test_logins_anchor_the_chain_daily_when_an_anchor_directory_is_set(sample_ws, tmp_path):
+def test_logins_anchor_the_chain_daily_when_an_anchor_directory_is_set(sample_ws, anchor_dir):
     from dataclasses import replace
 
     from workbench.access import Workspace
 
-    folder = tmp_path / "anchors"
+    folder = anchor_dir
     now = [NOW]
     ws = Workspace(replace(sample_ws.settings, anchor_dir=folder), clock=lambda: now[0])
     ws.login("inspector.dupont")
@@ -186,9 +205,9 @@ def _cli(ws, *args: str, anchor_dir=None) -> subprocess.CompletedProcess:  # typ
                           capture_output=True, text=True)
 
 
-def test_cli_anchor_verify_and_report_as_an_auditor(sample_ws, tmp_path):
+def test_cli_anchor_verify_and_report_as_an_auditor(sample_ws, tmp_path, anchor_dir):
     _activity(sample_ws)
-    folder = tmp_path / "anchors"
+    folder = anchor_dir
     written = _cli(sample_ws, "audit", "anchor", anchor_dir=folder)
     assert written.returncode == 0 and "anchor 1" in written.stdout, written.stderr
     ok = _cli(sample_ws, "audit", "verify", "--anchors", str(folder))

@@ -126,6 +126,7 @@ def write_anchor(store: Store, directory: Path, *, now: datetime, actor: audit.A
     head is the last event at that moment.
     """
     directory = Path(directory)
+    _check_apart(store, directory)
     key = signing_key(directory)
     with open(directory / ANCHOR_FILE, "a+", encoding="utf-8") as handle:
         fcntl.flock(handle, fcntl.LOCK_EX)
@@ -147,6 +148,16 @@ def write_anchor(store: Store, directory: Path, *, now: datetime, actor: audit.A
             audit.append(session, actor, ANCHOR_ACTION, time=now, result_count=seq,
                          resource={"n": fields["n"], "seq": seq, "anchor": digest, "key": fields["key"]})
     return Anchor(fields["n"], seq, head_hash, fields["time"], digest)
+
+
+def _check_apart(store: Store, directory: Path) -> None:
+    """Refuse an anchor directory beside or below an SQLite catalogue: anchors must outlive the database."""
+    database = store.engine.url.database if store.dialect == "sqlite" else None
+    if database:
+        beside = Path(database).resolve().parent
+        if directory.resolve() == beside or beside in directory.resolve().parents:
+            raise ConfigurationError(f"the anchor directory {directory} lies with the database ({beside}): keep "
+                                     "it apart (another volume, owned by the service)")
 
 
 def anchor_if_due(store: Store, directory: Path | None, *, now: datetime, actor: audit.Actor,
