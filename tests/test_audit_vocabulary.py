@@ -122,6 +122,20 @@ def test_a_refusal_raised_inside_an_access_is_audited_once_as_denied(sample_ws):
     assert tuple(events.iloc[-1][["outcome", "reason"]]) == ("denied", "outside the export window")
 
 
+def test_an_old_refusal_raised_again_inside_a_new_access_is_audited_again(sample_ws):
+    """Re-raising an exception audited earlier must not silence the new access it leaves."""
+    case = _case(sample_ws, "analyst.peeters")
+    refused = case.camera_access().query("not granted")["camera_id"].iloc[0]
+    with pytest.raises(AccessDenied) as earlier:
+        case.sightings(None, cameras=[refused])
+    before = len(_events(sample_ws, "analyst.peeters"))
+    with pytest.raises(AccessDenied):
+        with case.access("plates", action="read-sightings"):
+            raise earlier.value
+    events = _events(sample_ws, "analyst.peeters")
+    assert len(events) == before + 1 and events.iloc[-1]["outcome"] == "denied"
+
+
 def test_a_refused_camera_is_audited_once(sample_ws):
     case = _case(sample_ws, "analyst.peeters")
     refused = case.camera_access().query("not granted")["camera_id"].iloc[0]

@@ -16,6 +16,7 @@ Appending locks the head row (``SELECT ... FOR UPDATE`` on PostgreSQL, the
 from __future__ import annotations
 
 import hashlib
+import itertools
 import json
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -163,12 +164,18 @@ def append_cell(store: Store, actor: Actor, *, time: datetime, sha256: str, leng
 
 
 _AUDITED = "_workbench_audited"
+_TICKS = itertools.count(1)   # orders block entries and audit marks (next() is atomic under the GIL)
 
 
 def mark_audited(exc: BaseException) -> Any:
-    """Mark ``exc`` as already written to the audit trail (so an enclosing block does not write it twice)."""
+    """Mark ``exc`` as written to the audit trail now, so the blocks around it do not write it twice.
+
+    The mark is a tick, not a flag: a block audits every exception not marked
+    since the block began, so an old, already audited exception raised again
+    inside a new access is audited again.
+    """
     try:
-        setattr(exc, _AUDITED, True)
+        setattr(exc, _AUDITED, next(_TICKS))
     except AttributeError:   # an exception type without a __dict__: audited again at worst
         pass
     return exc
@@ -182,12 +189,13 @@ def refusals_audited(store: Store, actor: Actor, action: str, resource: dict[str
     Bad input, unknown cameras, a failing reader or an interrupt inside an
     access all leave an event with the reason; nothing fails untraced.
     """
+    began = next(_TICKS)
     try:
         yield
     except BaseException as exc:
-        if not getattr(exc, _AUDITED, False):
+        if getattr(exc, _AUDITED, 0) < began:
             record(store, actor, action, time=now(), resource=resource, reason=_reason(exc),
-                         outcome="denied" if isinstance(exc, AccessDenied) else "error")
+                   outcome="denied" if isinstance(exc, AccessDenied) else "error")
             mark_audited(exc)
         raise
 
