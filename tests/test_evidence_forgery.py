@@ -58,16 +58,18 @@ def _rewrite_manifest(folder: Path, change) -> dict:  # type: ignore[no-untyped-
 
 
 def _forge_custody(world, folder: Path, user: str, partner: str, case: str, purpose: str,
-                   with_export: bool = True) -> None:
+                   with_export: bool = True, export_camera: str | None = None) -> None:
     """Write a custody record for ``folder`` straight into the store, chain kept consistent."""
     manifest = _rewrite_manifest(folder, lambda m: m.update(exported_by={"user": user, "partner": partner},
                                                               case={**m["case"], "reference": case}))
     actor = audit.Actor(user, partner, case, purpose)
     with world.store.session() as session:
         if with_export:
-            audit.append(session, actor, "export-clip", time=NOW, resource={"kind": "footage"}, result_count=1)
+            audit.append(session, actor, "export-clip", time=NOW, result_count=1,
+                         resource={"kind": "footage", "cameras": [export_camera or manifest["camera"]]})
         audit.append_custody(session, actor, time=NOW, manifest_sha256=sha256_of(folder / MANIFEST),
-                             clips=[item["sha256"] for item in manifest["items"]], details={"forged": True})
+                             clips=[item["sha256"] for item in manifest["items"]],
+                             details={"camera": manifest["camera"]})
 
 
 def test_a_genuine_package_verifies_and_its_read_me_is_covered(world, packages):
@@ -97,6 +99,13 @@ def test_custody_by_a_member_investigator_without_an_export_is_refused(world, pa
     _forge_custody(world, forged, "inspector.janssens", "PZ5344", SAMPLE_CASE, PURPOSE, with_export=False)
     report = verify_with_store(world.store, forged)
     assert not report.ok and "does not follow an export" in report.problems[0]
+
+
+def test_custody_after_an_export_of_another_camera_is_refused(world, packages, tmp_path):
+    forged = _copy(packages[0], tmp_path / "forged")
+    _forge_custody(world, forged, "inspector.janssens", "PZ5344", SAMPLE_CASE, PURPOSE,
+                   export_camera="CCTV-SOMEWHERE-ELSE")
+    assert "not the package's camera" in verify_with_store(world.store, forged).problems[0]
 
 
 def test_custody_under_a_forged_partner_is_refused(world, packages, tmp_path):
@@ -164,7 +173,8 @@ def test_a_custody_record_does_not_vouch_for_other_clips(world, packages, tmp_pa
 
     genuine = packages[0]
     custody = {genuine.manifest_sha256: CustodyRecord(1, "inspector.dupont", SAMPLE_CASE,
-                                                      (packages[1].manifest["items"][0]["sha256"],))}
+                                                      (packages[1].manifest["items"][0]["sha256"],),
+                                                      camera=genuine.manifest["camera"])}
     report = verify_package(genuine.folder, custody=custody)
     assert not report.ok and "another package" in report.problems[0]
 

@@ -39,7 +39,7 @@ def verify_with_store(store: Store, folder: Path) -> Verification:
             clips = resource.get("clips")
             record = CustodyRecord(event.seq, event.user_name, event.case_reference,
                                    tuple(map(str, clips)) if isinstance(clips, list) else (),
-                                   custody_problem(session, event))
+                                   custody_problem(session, event), resource.get("camera"))
             if sha not in custody or custody[sha].problem:   # a record that vouches wins over one that does not
                 custody[sha] = record
     return verify_package(folder, known_sources=sources, custody=custody)
@@ -70,4 +70,7 @@ def custody_problem(session: Session, event: AuditEvent) -> str | None:
             or before.outcome != "ok" or (before.user_name, before.case_reference) != \
             (event.user_name, event.case_reference):
         return "it does not follow an export of footage by the same user in the same case"
+    read = before.resource.get("cameras") if isinstance(before.resource, dict) else None
+    if read != [event.resource.get("camera")]:
+        return f"the export before it read {read}, not the package's camera {event.resource.get('camera')}"
     return None

@@ -97,6 +97,7 @@ class CustodyRecord:
     case_reference: str | None
     clips: tuple[str, ...]
     problem: str | None = None
+    camera: str | None = None
 
 
 @dataclass
@@ -211,9 +212,10 @@ def _check_custody(manifest: dict[str, Any], report: Verification, custody: dict
         return
     exported_by = (manifest.get("exported_by") or {}).get("user")
     case = (manifest.get("case") or {}).get("reference")
-    if (exported_by, case) != (record.user_name, record.case_reference):
-        report.problems.append(f"the manifest names {exported_by} in case {case}, the custody record "
-                               f"{record.user_name} in case {record.case_reference}")
+    if (exported_by, case, manifest.get("camera")) != (record.user_name, record.case_reference, record.camera):
+        report.problems.append(f"the manifest names {exported_by} in case {case} for {manifest.get('camera')}, "
+                               f"the custody record {record.user_name} in case {record.case_reference} for "
+                               f"{record.camera}")
     elif tuple(item["sha256"] for item in manifest["items"]) != record.clips:
         report.problems.append("the clips are not the ones the custody record names (clip from another package?)")
     else:
