@@ -73,7 +73,7 @@ def test_a_redacted_clip_blurs_faces_and_other_plates_but_keeps_the_hit_vehicle(
     keep_box = (kept[0] / 640 - 0.05, kept[1] / 360 - 0.05, (kept[0] + kept[2]) / 640 + 0.05,
                 (kept[1] + kept[3]) / 360 + 0.05)
     redactor = Redactor()
-    cut = reencode(source, tmp_path / "redacted.mp4", 0.0, 1.5, 0.0, lambda img, t: redactor(img, keep=[keep_box]))
+    cut = reencode(source, tmp_path / "redacted.mp4", 0.0, 1.5, [0.0], lambda img, t: redactor(img, keep=[keep_box]))
     assert cut.frames >= 17
     with av.open(str(tmp_path / "redacted.mp4")) as clip:
         frame = next(clip.decode(video=0)).to_ndarray(format="rgb24")

@@ -26,7 +26,7 @@ from workbench.access import CaseScope
 from workbench.access.reads import load_segments
 from workbench.errors import AccessDenied, InvalidInput, NotFound
 from workbench.evidence.custody import CUSTODY_ACTION
-from workbench.evidence.clip_export import CLIP_CONTAINER, reencode, stream_copy
+from workbench.evidence.clip_export import clip_suffix, reencode, stream_copy
 from workbench.evidence.package import EvidencePackage, write_manifest
 from workbench.evidence.redaction import Redactor
 from workbench.footage.frame_reader import Frame, FrameReader, encode_image
@@ -118,7 +118,7 @@ class FootageCase(CaseScope):
 
     def _read(self, segment: Any, at: datetime, requested: datetime | None = None) -> Frame:
         offset = (at - segment.start).total_seconds()
-        image, shown, key = self._reader.read(Path(segment.path), offset, list(segment.keyframes), segment.fps)
+        image, shown, key = self._reader.read(Path(segment.path), offset, list(segment.keyframes))
         return Frame(segment.camera_id, segment.start + timedelta(seconds=shown), image, int(segment.segment_id),
                      key, requested)
 
@@ -365,14 +365,14 @@ class FootageCase(CaseScope):
             for n, seg in enumerate(parts, 1):
                 lo = max(0.0, (begin - seg.start).total_seconds())
                 hi = min((finish - seg.start).total_seconds(), (seg.end - seg.start).total_seconds())
-                keyframes = [k for k in seg.keyframes if k <= lo + 1e-4] or [0.0]
+                keyframes = [float(k) for k in seg.keyframes]
                 if redactor is not None:
                     clip = target / f"clip-{n}.mp4"
-                    cut = reencode(Path(seg.path), clip, lo, hi, keyframes[-1],
+                    cut = reencode(Path(seg.path), clip, lo, hi, keyframes,
                                    lambda img, t: redactor(img, keep=[keep_box] if keep_box else []))
                 else:
-                    clip = target / f"clip-{n}.{CLIP_CONTAINER.get(seg.codec, 'mkv')}"
-                    cut = stream_copy(Path(seg.path), clip, lo, hi, keyframes[-1])
+                    clip = target / f"clip-{n}.{clip_suffix(seg.container)}"
+                    cut = stream_copy(Path(seg.path), clip, lo, hi, keyframes)
                 items.append({"file": clip.name, "start": seg.start + timedelta(seconds=cut.start),
                               "end": seg.start + timedelta(seconds=cut.end), "frames": cut.frames,
                               "source": {"segment_id": int(seg.segment_id), "sha256": seg.sha256,
