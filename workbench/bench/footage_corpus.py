@@ -354,3 +354,16 @@ def _decode_clip(path: Path, truth: _Truth, first: int) -> tuple[list[int], list
         for k, (_, frame) in enumerate(video.pictures()):
             indices.append(truth.identify(frame.to_ndarray(format="rgb24"), first + k))
     return indices, dts
+
+
+def corpus_exact_rate(folder: Path) -> tuple[float, int, list[str]]:
+    """Build the corpus in ``folder`` and check all of it: (exact checks / checks, checks, failures)."""
+    corpus = build_corpus(folder)
+    by_name = {v.name: v for v in VARIANTS}
+    exact = checks = 0
+    failures: list[str] = []
+    for name, path in corpus.items():
+        result = check_variant(path, by_name.get(name), workdir=folder / "exports")
+        exact, checks = exact + result.exact, checks + result.checks
+        failures += [f"{name}: {f}" for f in result.failures]
+    return exact / max(1, checks), checks, failures
