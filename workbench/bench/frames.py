@@ -249,7 +249,6 @@ def command(minutes: int, synthetic_hours: int, workers: int | None, as_json: bo
     say(f"random frame at 720p: p50 {frame_p50:.1f} ms, p95 {frame_p95:.1f} ms")
 
     from workbench.bench.footage_corpus import corpus_exact_rate
-
     from workbench.bench.labelled_events import evaluate_labelled_events
 
     exact_rate, corpus_checks, corpus_failures = corpus_exact_rate(home / "corpus")

@@ -8,6 +8,12 @@ is not one, such as a patch of road). Each labelled object is matched to the
 index's event nearest in time whose box overlaps it; one not found counts as
 wrong.
 
+``labelled_rois.csv`` names regions of the same clips: ``foliage`` (trees,
+lawn, hedges that move in the wind, where no road or path is) and ``road``.
+Motion in a foliage region is a real hit only while an object's track crosses
+it; on a road region, the seconds an object's track crosses it should all show
+motion (recall).
+
     >>> scores = evaluate_labelled_events()                   # doctest: +SKIP
     >>> scores["colour_accuracy"], scores["kind_accuracy"]    # doctest: +SKIP
 """
@@ -20,9 +26,11 @@ import numpy as np
 import pandas as pd
 
 from workbench.bench.footage_corpus import CLIPS
-from workbench.search.index_build import index_video
+from workbench.search.frame_analysis import roi_mask
+from workbench.search.index_build import SegmentIndex, index_video
 
 LABELS = CLIPS / "labelled_events.csv"
+ROIS = CLIPS / "labelled_rois.csv"
 MATCH_S = 0.5        # seconds between a label and an event's best view
 MATCH_IOU = 0.3
 
@@ -37,9 +45,17 @@ def _iou(a: np.ndarray, b: np.ndarray) -> float:
 def evaluate_labelled_events(labels: Path = LABELS) -> dict[str, float | int]:
     """Index each labelled clip and score colour and kind against the labels, and the objects' precision."""
     table = pd.read_csv(labels)
+    rois = pd.read_csv(Path(labels).with_name(ROIS.name))
     right_colour = right_kind = real = found_real = events_total = 0
+    motion = {"foliage": [0, 0, 0], "road": [0, 0, 0]}   # seconds: with motion, also crossed, crossed
     for clip, rows in table.groupby("clip"):
-        events = index_video(Path(labels).parent / str(clip)).events
+        index = index_video(Path(labels).parent / str(clip))
+        for roi in rois[rois["clip"] == clip].itertuples():
+            hits, crossed = _motion_in(index, (roi.x0, roi.y0, roi.x1, roi.y1))
+            counts = motion[roi.what]
+            counts[0], counts[1], counts[2] = (counts[0] + int(hits.sum()), counts[1] + int((hits & crossed).sum()),
+                                               counts[2] + int(crossed.sum()))
+        events = index.events
         events_total += len(events)
         views = [(e, e.track[int(np.argmin(np.abs(e.track[:, 0] - e.best_time))), 1:]) for e in events]
         for row in rows.itertuples():
@@ -54,6 +70,21 @@ def evaluate_labelled_events(labels: Path = LABELS) -> dict[str, float | int]:
                 found_real += 1
                 right_colour += match.colour == row.colour
                 right_kind += match.kind == row.kind
+    foliage_hits, foliage_real, _ = motion["foliage"]
     return {"labelled_objects": real, "colour_accuracy": round(right_colour / max(1, real), 4),
             "kind_accuracy": round(right_kind / max(1, real), 4),
-            "object_precision_real": round(found_real / max(1, events_total), 4)}
+            "object_precision_real": round(found_real / max(1, events_total), 4),
+            "motion_precision_vegetation": round(foliage_real / foliage_hits, 4) if foliage_hits else 1.0,
+            "motion_seconds_vegetation": foliage_hits,
+            "motion_recall_road": round(motion["road"][1] / max(1, motion["road"][2]), 4)}
+
+
+def _motion_in(index: SegmentIndex, roi: tuple[float, float, float, float]) -> tuple[np.ndarray, np.ndarray]:
+    """Per second: motion inside ``roi``, and an object's track crossing it."""
+    hits = ((index.motion & roi_mask(roi)) != 0).any(axis=1)
+    crossed = np.zeros(len(hits), bool)
+    for event in index.events:
+        for t, x0, y0, x1, y1 in event.track:
+            if x1 > roi[0] and x0 < roi[2] and y1 > roi[1] and y0 < roi[3]:
+                crossed[min(int(t), len(crossed) - 1)] = True
+    return hits, crossed

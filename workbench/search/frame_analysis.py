@@ -112,7 +112,7 @@ class FrameAnalyser:
         changed = cv2.threshold(cv2.absdiff(small, previous), DIFF_THRESHOLD, 255, cv2.THRESH_BINARY)[1]
         cells = cv2.resize(changed, (GRID_COLS, GRID_ROWS), interpolation=cv2.INTER_AREA)
         bits = np.packbits((cells > 255 * CELL_ACTIVE).ravel()).view(np.uint64)
-        if not bits.any():   # nothing moves: the background model learns from one still frame in STILL_LEARN
+        if not bits.any():   # nothing changes: the background model learns from one still frame in STILL_LEARN
             self._still += 1
             if self._still % STILL_LEARN == 0:
                 self._learn(small)
@@ -122,7 +122,18 @@ class FrameAnalyser:
         count, _, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8)
         blobs = [Blob(2 * int(x), 2 * int(y), 2 * int(w), 2 * int(h), 4 * int(a)) for x, y, w, h, a in stats[1:count]
                  if a >= self._min_area]
-        return bits, blobs
+        return bits & self._cells_of(blobs), blobs
+
+    def _cells_of(self, blobs: list[Blob]) -> np.ndarray:
+        """The grid cells that moving objects cover: changed pixels elsewhere (leaves, rain, flicker that the
+        background model has learnt as background) are not motion."""
+        cells = np.zeros((GRID_ROWS, GRID_COLS), dtype=bool)
+        width, height = self.size
+        for b in blobs:
+            c0, c1 = b.x * GRID_COLS // width, -(-(b.x + b.w) * GRID_COLS // width)
+            r0, r1 = b.y * GRID_ROWS // height, -(-(b.y + b.h) * GRID_ROWS // height)
+            cells[r0:r1, c0:c1] = True
+        return np.packbits(cells.ravel()).view(np.uint64)
 
 
 # hue angles in the a*b* plane (degrees) where each chromatic name starts, in order
