@@ -21,6 +21,11 @@ Two ways of reading the time of a picture, chosen per container:
   does it once); after a seek the reader starts at the keyframe packet and
   counts from the first keyframe picture the decoder returns.
 
+Known limits: an AVI whose recorder dropped frames as empty packets is
+counted as if none were dropped (its pictures come one interval apart); a
+transport stream whose clock starts again half way (two recordings cat'ed
+together) is refused by the probe rather than given two pictures at one time.
+
     >>> with VideoFile(Path("cam12.avi")) as video:                     # doctest: +SKIP
     ...     for t, frame in video.pictures():
     ...         print(t, frame.pict_type)
