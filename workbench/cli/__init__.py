@@ -32,6 +32,7 @@ _SUBCOMMANDS: dict[str, str] = {
     "evidence": "workbench.cli.footage:evidence",
     "apps": "workbench.cli.apps:apps",
     "redact": "workbench.cli.redact:redact",
+    "admin": "workbench.cli.admin:admin",
 }
 
 
