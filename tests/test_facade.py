@@ -12,6 +12,7 @@ from collections.abc import Callable
 from dataclasses import asdict
 
 import geopandas as gpd
+import httpx
 import numpy as np
 import pandas as pd
 import pytest
@@ -202,8 +203,10 @@ def test_auditors_read_the_trail_and_the_indicators(login, world):
     assert asdict(auditor.user) == asdict(world[0].login("auditor.maes").user)
 
 
-def test_a_served_client_cannot_name_another_user(world, request):
+def test_a_served_client_cannot_name_another_user(world, request, monkeypatch):
     url, tokens = request.getfixturevalue("service")
+    monkeypatch.setenv("JUPYTERHUB_USER", "inspector.dupont")     # the environment names nobody to the service
+    monkeypatch.setenv("WORKBENCH_USER", "auditor.maes")
     ws = workbench.open(service=url, token=tokens["analyst.peeters"])
     with pytest.raises(AccessDenied, match="token belongs to analyst.peeters"):
         ws.login("inspector.dupont")
@@ -223,3 +226,21 @@ def test_the_client_holds_no_path_to_the_data(request):
     me = ws.login()
     case = me.open_case(SAMPLE_CASE, purpose=PURPOSE)
     assert not any(hasattr(x, name) for x in (ws, me, case) for name in ("store", "access", "record", "_deny"))
+
+
+def test_evidence_files_go_only_to_who_exported_them(request, tmp_path):
+    url, tokens = request.getfixturevalue("service")
+    case = workbench.open(service=url, token=tokens["inspector.dupont"]).login().open_case(SAMPLE_CASE,
+                                                                                          purpose=PURPOSE)
+    package = case.export_clip(case.frame_search(kind="vehicle", per_page=1)[0], seconds=2, folder=tmp_path)
+    path = f"{url}/api/evidence/{SAMPLE_CASE}/{package.folder.name}/{package.clips[0].name}"
+    mine = httpx.get(path, headers={"Authorization": f"token {tokens['inspector.dupont']}"})
+    assert mine.status_code == 200 and mine.content == package.clips[0].read_bytes()
+    other = httpx.get(path, headers={"Authorization": f"token {tokens['analyst.peeters']}"})
+    assert other.status_code == 403 and "only they download it" in other.json()["message"]
+    for bad in (f"{SAMPLE_CASE}/{package.folder.name}/..", f"{SAMPLE_CASE}/..%2F..%2Fworkbench.db/x",
+                f"{SAMPLE_CASE}/{package.folder.name}/.hidden"):
+        response = httpx.get(f"{url}/api/evidence/{bad}",
+                             headers={"Authorization": f"token {tokens['inspector.dupont']}"})
+        assert response.status_code in (400, 404), (bad, response.status_code)
+    assert httpx.get(path).status_code == 401

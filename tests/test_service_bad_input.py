@@ -21,18 +21,20 @@ from workbench.service import wire
 from workbench.service.identity import issue_token
 from workbench.service.process import free_port, served
 
-from conftest import NOW, SAMPLE_DAY, fixed_clock
+from conftest import NOW, SAMPLE_DAY, fixed_clock, new_database
 
 PURPOSE = "judicial-investigation"
 
 
-@pytest.fixture(scope="module")
-def world(tmp_path_factory):
+@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
+def world(request, tmp_path_factory):
+    """The sample world without traffic, on SQLite and on PostgreSQL (the store of a deployment)."""
     home = tmp_path_factory.mktemp("badinput")
-    build_sample(Settings.from_env({}, home=home), day=SAMPLE_DAY, traffic=False)
-    ws = workbench.open(home, clock=fixed_clock())
-    yield ws
-    ws.store.dispose()
+    with new_database(request.param, home) as url:
+        build_sample(Settings.from_env({}, home=home, db_url=url), day=SAMPLE_DAY, traffic=False)
+        ws = workbench.open(home, db_url=url, clock=fixed_clock())
+        yield ws
+        ws.store.dispose()
 
 
 @pytest.fixture(scope="module")
@@ -40,7 +42,7 @@ def service(world, tmp_path_factory):
     """A service that takes requests of 1 MiB at most and gives a client 2 s to send one."""
     tokens = tmp_path_factory.mktemp("tokens") / "tokens.json"
     good = issue_token(tokens, "inspector.dupont")
-    with served(world.settings.home, tokens, now=NOW.isoformat(),
+    with served(world.settings.home, tokens, now=NOW.isoformat(), db_url=world.settings.db_url,
                 extra_args=("--max-request-mb", "1", "--body-timeout", "2")) as url:
         yield url, tokens, good
 

@@ -27,6 +27,9 @@ Variables:
 ``WORKBENCH_LANG``
     language of the widgets and apps (``fr``, ``nl``, ``en``); an app's
     address (``?lang=nl``, which Voila hands over as ``QUERY_STRING``) wins.
+``WORKBENCH_ANCHOR_DIR``
+    directory of the signed anchors of the audit chain (``anchors.jsonl`` and
+    its Ed25519 key), kept apart from the database; unset: no anchoring.
 ``WORKBENCH_URBIS_WMS`` / ``WORKBENCH_URBIS_WMTS``
     UrbIS service endpoints, for a mirror inside a closed network.
 ``WORKBENCH_SERVICE_URL``
@@ -88,6 +91,7 @@ class Settings:
     service_tokens: Path | None = None
     hub_api_url: str | None = None
     service_name: str = "workbench"
+    anchor_dir: Path | None = None
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None, *, home: Path | str | None = None,
@@ -119,6 +123,7 @@ class Settings:
             service_tokens=Path(env["WORKBENCH_SERVICE_TOKENS"]) if env.get("WORKBENCH_SERVICE_TOKENS") else None,
             hub_api_url=env.get("JUPYTERHUB_API_URL") or None,
             service_name=env.get("JUPYTERHUB_SERVICE_NAME") or "workbench",
+            anchor_dir=Path(env["WORKBENCH_ANCHOR_DIR"]).expanduser() if env.get("WORKBENCH_ANCHOR_DIR") else None,
         )
 
     @property

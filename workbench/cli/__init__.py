@@ -33,6 +33,8 @@ _SUBCOMMANDS: dict[str, str] = {
     "apps": "workbench.cli.apps:apps",
     "serve": "workbench.cli.serve:serve",
     "token": "workbench.cli.serve:token",
+    "redact": "workbench.cli.redact:redact",
+    "admin": "workbench.cli.admin:admin",
 }
 
 

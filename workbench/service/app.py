@@ -7,6 +7,7 @@ the data only through it::
     POST /api/call     Authorization: token <JupyterHub token>
                        body: a wire message {"target": "session"|"case", "case": {...}, "method": ..., "args", "kwargs"}
                        reply: the method's result as a wire message (Arrow IPC tables, PNG frames, package files)
+    GET  /api/evidence/<case>/<package>/<file>   a file of a package the caller exported, streamed
     GET  /api/health   whether the service is up (no data, no identity)
 
 The user is whoever the token belongs to (``identity``); for every call the
@@ -28,17 +29,20 @@ request, a method not served) are written to the audit trail.
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
+import re
 import threading
 import time
 import uuid
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import anyio
 from starlette.applications import Starlette
 from starlette.requests import ClientDisconnect, Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import FileResponse, JSONResponse, Response
 from starlette.routing import Route
 
 from workbench import __version__
@@ -47,13 +51,14 @@ from workbench.access.audit import Actor, record
 from workbench.access.session import Clock, _utcnow
 from workbench.config import Settings
 from workbench.errors import AccessDenied, InvalidInput, NotFound, ServiceUnavailable, StoreError, WorkbenchError
-from workbench.evidence.package import EvidencePackage
+from workbench.evidence.package import MANIFEST, EvidencePackage
 from workbench.service import registry, wire
 from workbench.service.identity import Identities, identities_from, token_hash
 from workbench.workspace import open_workspace
 
 log = logging.getLogger("workbench.service")
 SERVICE_ACTION = "service-request"   # the audit action of a request the service itself refuses
+_SAFE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,199}")
 _STATUS = [(ServiceUnavailable, 503), (StoreError, 503), (AccessDenied, 403), (NotFound, 404), (InvalidInput, 400)]
 
 
@@ -147,11 +152,29 @@ class Service:
         """Results as plain data: an opened case as its CaseInfo, a package as its files."""
         if isinstance(result, CaseScope):
             return result.info
-        if isinstance(result, EvidencePackage):
+        if isinstance(result, EvidencePackage):   # its files are fetched one by one, streamed (evidence_file)
             return {"evidence_package": result.folder.name, "manifest": result.manifest,
                     "manifest_sha256": result.manifest_sha256,
-                    "files": {p.name: p.read_bytes() for p in sorted(result.folder.iterdir()) if p.is_file()}}
+                    "files": sorted(p.name for p in result.folder.iterdir() if p.is_file())}
         return result
+
+    def evidence_file(self, user: str, reference: str, package: str, name: str) -> Path:
+        """A file of a package ``user`` exported for ``reference``, while still a member of the open case."""
+        if not all(_SAFE_NAME.fullmatch(part) for part in (reference, package, name)):
+            raise InvalidInput("an evidence file is named by its case, package and file name, without paths")
+        folder = self.workspace.settings.evidence_dir / reference / package
+        try:
+            manifest = json.loads((folder / MANIFEST).read_text(encoding="utf-8"))
+            case, exporter, items = manifest["case"], manifest["exported_by"]["user"], manifest["items"]
+        except (OSError, ValueError, KeyError, TypeError):
+            raise NotFound(f"no evidence package {package!r} of case {reference!r}") from None
+        if case.get("reference") != reference or exporter != user:
+            raise AccessDenied(f"the package {package} was exported by {exporter}: only they download it")
+        self.session_for(user).reopen_case(reference, purpose=case["purpose"])   # still a member, case open
+        path = folder / name
+        if not isinstance(items, list) or not path.is_file() or path.is_symlink():
+            raise NotFound(f"{name!r} is not a file of the package {package}")
+        return path
 
     def refuse(self, user: str | None, reason: str, resource: dict[str, Any]) -> None:
         """Write a refusal of the service itself to the audit trail."""
@@ -213,6 +236,28 @@ def _check(call: dict[str, Any], user: str) -> None:
                                     "(login() takes no name there: the hub token says who you are)"), 403)
 
 
+def _route_evidence(service: Service) -> Route:
+    async def evidence(request: Request) -> Response:
+        user: str | None = None
+        params = request.path_params
+        resource = {"path": request.url.path[:300]}
+        try:
+            user = await service.user_of(request)
+            path = await anyio.to_thread.run_sync(service.evidence_file, user, params["reference"],
+                                                  params["package"], params["name"], limiter=service.limiter)
+        except _Refusal as refusal:
+            await anyio.to_thread.run_sync(service.refuse, user, refusal.audit_reason, resource)
+            return error_response(refusal.error, refusal.status)
+        except (AccessDenied, InvalidInput, NotFound) as exc:
+            await anyio.to_thread.run_sync(service.refuse, user, str(exc), resource)
+            return error_response(exc)
+        except WorkbenchError as exc:
+            return error_response(exc)
+        return FileResponse(path, media_type="application/octet-stream")
+
+    return Route("/api/evidence/{reference}/{package}/{name}", evidence)
+
+
 def create_app(settings: Settings, *, identities: Identities | None = None, clock: Clock | None = None,
                limits: Limits = Limits()) -> Starlette:
     """The ASGI application of the service (run it with uvicorn, or ``workbench serve``)."""
@@ -247,6 +292,7 @@ def create_app(settings: Settings, *, identities: Identities | None = None, cloc
                                                  f"{incident}); the administrators can find it in its log"), 500)
         return Response(payload, media_type=wire.MEDIA_TYPE)
 
-    app = Starlette(routes=[Route("/api/health", health), Route("/api/call", call, methods=["POST"])])
+    app = Starlette(routes=[Route("/api/health", health), Route("/api/call", call, methods=["POST"]),
+                            _route_evidence(service)])
     app.state.service = service
     return app

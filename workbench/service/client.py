@@ -7,7 +7,7 @@ takes no name (the hub token says who you are), ``open_case`` returns a
 thin proxy that sends the call to the service and decodes its result
 (DataFrames and GeoDataFrames from Arrow IPC, frames from PNG, a Trajectory
 whose route the service computed, an evidence package written by the service
-and copied into a local folder). A refusal raises the same
+and streamed into a local folder, ``./evidence/<case>/`` unless ``folder=``). A refusal raises the same
 :mod:`workbench.errors` class with the service's reason; a service that does
 not answer raises :class:`~workbench.errors.ServiceUnavailable` in words.
 
@@ -82,6 +82,22 @@ class Connection:
             raise _error_from(response)
         return wire.decode(response.content)
 
+    def download(self, path: str, target: Path) -> Path:
+        """Stream one file from the service into ``target`` (written as it arrives, never held in memory)."""
+        try:
+            with self._http.stream("GET", path) as response:
+                if response.status_code != 200:
+                    response.read()
+                    raise _error_from(response)
+                with open(target, "wb") as out:
+                    out.writelines(response.iter_bytes(1 << 20))
+        except httpx.TimeoutException:
+            raise ServiceUnavailable(f"the workbench service at {self.url} stopped sending {target.name}") from None
+        except httpx.HTTPError as exc:
+            raise ServiceUnavailable(f"the workbench service at {self.url} cannot be reached "
+                                     f"({type(exc).__name__}: {exc})") from None
+        return target
+
 
 def _serves(methods: dict[str, registry.Remote], embedded: type) -> Callable[[type], type]:
     """Give a client class one proxy per served method, with the embedded method's name, signature and doc."""
@@ -149,14 +165,15 @@ class ClientCase(OpenCase):
             return self._unpack(result, Path(folder) if folder else Path.cwd() / "evidence" / self.reference)
         return result
 
-    @staticmethod
-    def _unpack(package: dict[str, Any], parent: Path) -> EvidencePackage:
+    def _unpack(self, package: dict[str, Any], parent: Path) -> EvidencePackage:
         """Copy a package the service wrote into ``parent``/<its name>; its manifest must hash as recorded."""
         name = Path(str(package["evidence_package"])).name
         target = parent / name
         target.mkdir(parents=True, exist_ok=False)
-        for file_name, data in package["files"].items():
-            (target / Path(str(file_name)).name).write_bytes(data)
+        for file_name in package["files"]:
+            file_name = Path(str(file_name)).name
+            self.workspace.connection.download(f"/api/evidence/{self.reference}/{name}/{file_name}",
+                                               target / file_name)
         if sha256_of(target / MANIFEST) != package["manifest_sha256"]:
             raise EvidenceError(f"{name}: the copy of the manifest does not match the custody record")
         return EvidencePackage(target, package["manifest"], package["manifest_sha256"])

@@ -30,9 +30,11 @@ class Remote:
     withheld: frozenset[str] = frozenset()
 
 
-# the user's session: cases, and for auditors and administrators the trail and the indicators
+# the user's session: cases, and for auditors and administrators the trail and the indicators; the audited
+# kernel's cell record (``note_cell``, where the access layer has it: the one event a notebook writes itself)
 SESSION: dict[str, Remote] = {name: Remote() for name in (
-    "cases", "open_case", "create_case", "my_audit_trail", "audit_events", "indicators", "verify_audit")}
+    "cases", "open_case", "create_case", "my_audit_trail", "audit_events", "indicators", "verify_audit",
+    "note_cell") if hasattr(UserSession, name)}
 # an open case: every analysis of the facade (each reads through the case's audited access)
 CASE: dict[str, Remote] = {name: Remote() for name in (
     "camera_access", "cameras", "plate_reads", "hits", "audit_trail", "place_hold", "footage", "frame",

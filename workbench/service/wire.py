@@ -45,9 +45,9 @@ _SCALARS = (str, int, float, bool, type(None))
 
 class _Writer:
     def __init__(self) -> None:
-        self.buffers: list[bytes] = []
+        self.buffers: list[bytes | pa.Buffer] = []
 
-    def buffer(self, data: bytes) -> int:
+    def buffer(self, data: bytes | pa.Buffer) -> int:
         self.buffers.append(data)
         return len(self.buffers) - 1
 
@@ -141,13 +141,13 @@ class _Writer:
             plain = plain.assign(**replaced)
         if dropped:
             plain = plain.drop(columns=dropped)
-        table = pa.Table.from_pandas(plain, preserve_index=True)
+        table = pa.Table.from_pandas(plain, preserve_index=None)   # a range index travels as metadata only
         sink = pa.BufferOutputStream()
         with pa.ipc.new_stream(sink, table.schema) as writer:
             writer.write_table(table)
         active = frame.geometry.name if isinstance(frame, gpd.GeoDataFrame) and frame._geometry_column_name in \
             frame.columns else None
-        return {"$table": self.buffer(sink.getvalue().to_pybytes()), "geo": geo, "active": active, "lists": lists,
+        return {"$table": self.buffer(sink.getvalue()), "geo": geo, "active": active, "lists": lists,
                 "loose": loose}
 
     def _geometry(self, column: gpd.GeoSeries, position: int) -> dict[str, Any]:
@@ -269,7 +269,7 @@ def encode(value: Any) -> bytes:
     """The message carrying ``value`` (facade results and call arguments)."""
     writer = _Writer()
     tree = writer.tree(value)
-    header = json.dumps({"value": tree, "buffers": [len(b) for b in writer.buffers]},
+    header = json.dumps({"value": tree, "buffers": [memoryview(b).nbytes for b in writer.buffers]},
                         separators=(",", ":")).encode("utf-8")
     return b"".join([MAGIC, struct.pack("<I", len(header)), header, *writer.buffers])
 
