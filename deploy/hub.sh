@@ -143,6 +143,8 @@ down() {
       rm -f "$state/hub/$p.pid"
     fi
   done
+  # servers the hub could not stop in time (it resumes a server it still believes running at its next start)
+  pkill -f "$venv/bin/jupyterhub-singleuser" 2>/dev/null || true
   if [ -s "$state/hub/proxy.pid" ]; then kill "$(cat "$state/hub/proxy.pid")" 2>/dev/null || true; fi
   if [ -d "$state/pg/data" ]; then
     runuser -u postgres -- "$pgbin/pg_ctl" -D "$state/pg/data" -m fast stop >/dev/null 2>&1 || true
