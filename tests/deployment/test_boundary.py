@@ -116,7 +116,8 @@ def test_another_users_server_cannot_be_reached_with_ones_own_token(dupont, depl
 # --- through the service: every attempt that reaches it is refused and audited -----------------------------
 
 SAMPLE_CASE = "PV-BR-2026-001234"
-OPEN = f"me = wb.open().login(); case = me.open_case({SAMPLE_CASE!r}, purpose='judicial-investigation')\n"
+OPEN = (f"me = wb.open().login(); case = me.open_case({SAMPLE_CASE!r}, purpose='judicial-investigation')\n"
+        "plate = case.hits()['plate'].iloc[0]   # the stolen car of the sample world\n")
 
 
 @pytest.fixture(scope="module")
@@ -187,7 +188,7 @@ import workbench.access.audit as audit
 for name in dir(audit):
     if callable(getattr(audit, name)) and not name.startswith('_'):
         setattr(audit, name, lambda *a, **k: None)
-result = len(case.plate_reads('1-ABC-234'))
+result = len(case.plate_reads(plate))
 """
     assert attempt(kernel, code) > 0
     mine = events_of(auditor, "inspector.dupont", before)
@@ -197,7 +198,7 @@ result = len(case.plate_reads('1-ABC-234'))
 def test_code_hidden_in_user_expressions_is_still_audited_by_the_service(kernel, auditor):
     kernel.run(OPEN)
     before = last_seq(auditor)
-    out = kernel.run("", user_expressions={"x": "len(case.plate_reads('1-ABC-234'))"})
+    out = kernel.run("", user_expressions={"x": "len(case.plate_reads(plate))"})
     assert out.user_expressions["x"]["status"] == "ok"
     mine = events_of(auditor, "inspector.dupont", before)
     assert (mine["action"] == "plate-reads").any()
@@ -234,3 +235,10 @@ for target, method in [('session', 'record'), ('session', 'admin'), ('case', 'ac
 """
     result = attempt(kernel, code)
     assert result and "served" not in result.values(), result
+
+
+def test_the_audited_kernel_records_its_cells_through_the_service(kernel, auditor):
+    before = last_seq(auditor)
+    kernel.run("x = 40 + 2")
+    cells = events_of(auditor, "inspector.dupont", before)
+    assert (cells["action"] == "notebook-cell").any(), cells["action"].tolist()
