@@ -14,9 +14,26 @@ import pandas as pd
 
 from workbench.errors import InvalidInput
 
+EARLIEST = datetime(1900, 1, 1, tzinfo=timezone.utc)
+LATEST = datetime(2200, 1, 1, tzinfo=timezone.utc)
+"""Times outside [EARLIEST, LATEST) are refused: no workbench data is there, and nanosecond clocks overflow."""
+
 
 def as_utc(value: datetime | date | str | pd.Timestamp) -> datetime:
-    """Parse or convert a time to an aware UTC datetime; a naive time with a clock part is refused."""
+    """Parse or convert a time to an aware UTC datetime; a naive time with a clock part is refused.
+
+    >>> as_utc("2262-04-12")
+    Traceback (most recent call last):
+    workbench.errors.InvalidInput: 2262-04-12 00:00 UTC is out of range: the workbench handles times from 1900 to 2199
+    """
+    result = _as_utc(value)
+    if not EARLIEST <= result < LATEST:
+        raise InvalidInput(f"{result:%Y-%m-%d %H:%M} UTC is out of range: the workbench handles times from "
+                           f"{EARLIEST.year} to {LATEST.year - 1}")
+    return result
+
+
+def _as_utc(value: datetime | date | str | pd.Timestamp) -> datetime:
     if isinstance(value, str):
         try:
             stamp = pd.Timestamp(value)

@@ -19,7 +19,7 @@ CUSTODY_ACTION = EVIDENCE_ACTION   # the audit action of a custody record
 
 def verify_with_store(store: Store, folder: Path) -> Verification:
     """:func:`verify_package` plus: source segments still archived, manifest hash in the audit trail."""
-    with store.session() as session:
+    with store.snapshot() as session:
         sources = {sha: sid for sid, sha in session.execute(select(FootageSegment.id, FootageSegment.sha256))}
         custody = {str(r.get("manifest_sha256")) for r in session.execute(
             select(AuditEvent.resource).where(AuditEvent.action == CUSTODY_ACTION)).scalars() if isinstance(r, dict)}

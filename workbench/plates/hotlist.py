@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session
 
 from workbench.errors import IngestError, InvalidInput, NotFound
 from workbench.plates.plate_format import normalise
-from workbench.store import Store
+from workbench.store import AuditWriter, Store
 from workbench.store.models import Hit, Hotlist, HotlistEntry, Partner, Sighting
 from workbench.timeutil import as_utc
 
@@ -65,14 +65,16 @@ def match_hits(session: Session, sighting_ids: list[int], *, now: datetime) -> i
 
 
 def load_hotlist(store: Store, entries: pd.DataFrame | Path, *, name: str, owner: str, scope: str,
-                 now: datetime, valid_from: datetime | None = None) -> tuple[int, int]:
+                 now: datetime, audit: AuditWriter, valid_from: datetime | None = None) -> tuple[int, int]:
     """Create a hotlist from a table (plate, priority, reason[, valid_from, valid_until]).
 
     Existing sightings since each entry's start become hits too. Returns
-    (entries, hits). The whole list loads in one transaction or not at all.
+    (entries, hits). The whole list loads with its audit event in one
+    transaction, or not at all.
     """
     if scope not in {"national", "zone"}:
         raise InvalidInput("a hotlist's scope is 'national' or 'zone'")
+    source = str(entries) if isinstance(entries, Path) else None
     if isinstance(entries, Path):
         try:
             entries = pd.read_csv(entries, dtype=str, keep_default_na=False)
@@ -111,6 +113,8 @@ def load_hotlist(store: Store, entries: pd.DataFrame | Path, *, name: str, owner
             sighting_ids += session.execute(select(Sighting.id).where(
                 Sighting.plate.in_(plates[i:i + 900]), Sighting.first_time >= start)).scalars().all()
         hits = match_hits(session, sighting_ids, now=now)
+        audit(session, "hotlist-load", resource={"hotlist": name, "file": source, "owner": owner,
+                                                 "scope": scope, "hits": hits}, result_count=len(rows))
     return len(rows), hits
 
 

@@ -205,7 +205,7 @@ def build_index(store: Store, *, segment_ids: Iterable[int] | None = None, rebui
         query = query.where(FootageSegment.id.in_(list(segment_ids)))
     elif not rebuild:
         query = query.where(FootageSegment.indexed_at.is_(None))
-    with store.session() as session:
+    with store.snapshot() as session:
         rows = session.execute(query.order_by(FootageSegment.id)).all()
     settings = store.settings
     settings.index_dir.mkdir(parents=True, exist_ok=True)
