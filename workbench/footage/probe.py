@@ -117,9 +117,10 @@ def _check_decodes(path: Path, first: float, last_key: float) -> None:
         stream = container.streams.video[0]
         try:
             next(container.decode(stream))
-            if last_key > first and stream.time_base is not None:
+            seek = last_key > first and stream.time_base is not None
+            if seek:
                 container.seek(int(last_key / stream.time_base), stream=stream, backward=True)
-            tail = sum(1 for _ in container.decode(stream))
+            tail = (0 if seek else 1) + sum(1 for _ in container.decode(stream))   # a one-frame clip is whole
         except (av.FFmpegError, StopIteration) as exc:
             raise FootageError(f"{path.name}: frames cannot be decoded ({_reason(exc)})") from None
     if tail == 0:
