@@ -121,6 +121,7 @@ def ingest_batch(store: Store, batch: FeedBatch, *, now: datetime, audit: AuditW
     starts = range(0, len(reads), batch_reads) if len(reads) else [0]
     for number, start in enumerate(starts, 1):
         part = reads.iloc[start:start + batch_reads]
+        loaded_before = report.loaded
         with store.session() as session:
             _write_reads(session, part, report, now=now)
             faults.point("plates.before-commit")
@@ -128,7 +129,7 @@ def ingest_batch(store: Store, batch: FeedBatch, *, now: datetime, audit: AuditW
             audit(session, ACTION, resource={"file": batch.path, "batch": number, "batches": len(starts),
                                              "lines": lines, "duplicates": report.duplicates,
                                              "rejected": len(report.rejected)},
-                  result_count=report.loaded)
+                  result_count=report.loaded - loaded_before)
         faults.point("plates.after-commit")
     return report
 

@@ -25,6 +25,7 @@ import av
 import numpy as np
 from sqlalchemy import select, update
 
+from workbench import faults
 from workbench.errors import FootageError
 from workbench.search.frame_analysis import DESCRIPTOR_BINS, DIRECTIONS, KINDS, PALETTE, FrameAnalyser
 from workbench.search.object_tracks import ObjectEvent, ObjectTracker
@@ -219,6 +220,7 @@ def build_index(store: Store, *, segment_ids: Iterable[int] | None = None, rebui
         if result["error"]:
             summary.failed.append((result["segment_id"], result["error"]))
             continue
+        faults.point("index.before-mark")
         with store.session() as session:
             session.execute(update(FootageSegment).where(FootageSegment.id == result["segment_id"])
                             .values(indexed_at=now or datetime.now(timezone.utc)))

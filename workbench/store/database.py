@@ -34,14 +34,14 @@ def _is_busy(exc: BaseException) -> bool:
     return "locked" in text or "busy" in text or "lock timeout" in text
 
 
-def _store_error(store: "Store", exc: BaseException) -> StoreError:
+def _store_error(store: "Store", exc: BaseException, what: str = "use") -> StoreError:
     """A driver error in words: busy (after the bounded wait) or unreachable."""
     if _is_busy(exc):
         return StoreError(f"the catalogue at {store.safe_url} is busy: another process (an ingest, a purge) "
                           f"kept it locked for more than {BUSY_TIMEOUT_S} s; nothing was changed, try again "
                           "in a moment")
     reason = str(getattr(exc, "orig", exc)).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-    return StoreError(f"the catalogue at {store.safe_url} could not be used ({reason}); nothing was changed, "
+    return StoreError(f"cannot {what} the catalogue at {store.safe_url} ({reason}); nothing was changed, "
                       "check that the database is running and try again")
 
 
@@ -153,7 +153,7 @@ class Store:
             with self.engine.execution_options(**{_WRITE: True}).begin() as connection:
                 command.upgrade(self.alembic_config(connection), "head")
         except (OperationalError, InterfaceError) as exc:
-            raise _store_error(self, exc) from exc
+            raise _store_error(self, exc, "migrate") from exc
 
     def is_migrated(self) -> bool:
         """Whether the catalogue has its tables (``workbench sample build`` creates them)."""
