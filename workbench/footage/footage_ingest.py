@@ -87,9 +87,9 @@ def ingest_footage(store: Store, paths: Iterable[Path | str], *, camera_id: str,
     for path in map(Path, paths):
         report = FootageReport(str(path))
         try:
-            _ingest_one(store, report, path, camera_id, next_start, now, audit)
-            if next_start is not None and report.facts is not None:
-                next_start += timedelta(seconds=report.facts.duration)
+            seconds = _ingest_one(store, report, path, camera_id, next_start, now, audit)
+            if next_start is not None:
+                next_start += timedelta(seconds=seconds)
         except StoreError:
             raise
         except WorkbenchError as exc:
@@ -104,7 +104,8 @@ def ingest_footage(store: Store, paths: Iterable[Path | str], *, camera_id: str,
 
 
 def _ingest_one(store: Store, report: FootageReport, path: Path, camera_id: str, start: datetime | None,
-                now: datetime, audit: AuditWriter) -> None:
+                now: datetime, audit: AuditWriter) -> float:
+    """Archive one file (or heal its segment, or find it already there); returns its duration in seconds."""
     if not path.is_file():
         raise FootageError(f"{path.name}: no such file")
     digest = sha256_of(path)
@@ -114,12 +115,12 @@ def _ingest_one(store: Store, report: FootageReport, path: Path, camera_id: str,
             raise IngestError(f"no camera with id {camera_id!r}")
         if camera.kind == "anpr":
             raise IngestError(f"{camera_id} is an ANPR camera: it delivers plate reads, not footage")
-        known = session.execute(select(FootageSegment.id, FootageSegment.path)
-                                .where(FootageSegment.sha256 == digest)).first()
-    if known is not None:
+        known = session.execute(select(FootageSegment.id, FootageSegment.path, FootageSegment.start,
+                                       FootageSegment.end).where(FootageSegment.sha256 == digest)).first()
+    if known is not None:   # a re-run: the files after it still start where it ends
         report.duplicate_of = known.id
         report.healed = _heal(store, path, known.path)
-        return
+        return (known.end - known.start).total_seconds()
     facts = probe(path)
     begin = start or facts.recorded_at
     if begin is None:
@@ -153,10 +154,11 @@ def _ingest_one(store: Store, report: FootageReport, path: Path, camera_id: str,
             report.segment_id, report.facts = segment.id, facts
     except IntegrityError:   # the same file, archived meanwhile by another ingest (under the same path or not)
         _drop_unless_catalogued(store, relative)
-        _ingest_one(store, report, path, camera_id, start, now, audit)
+        return _ingest_one(store, report, path, camera_id, start, now, audit)
     except BaseException:
         _drop_unless_catalogued(store, relative)
         raise
+    return facts.duration
 
 
 def _place(source: Path, target: Path) -> None:
