@@ -40,6 +40,8 @@ def _as_utc(value: datetime | date | str | pd.Timestamp) -> datetime:
         except (ValueError, TypeError) as exc:
             raise InvalidInput(f"{value!r} is not a date or time (use ISO 8601, e.g. 2026-11-20T08:30+01:00)") \
                 from exc
+        if stamp is pd.NaT:
+            raise InvalidInput(f"{value!r} is not a date or time (use ISO 8601, e.g. 2026-11-20T08:30+01:00)")
         if stamp.tzinfo is None:
             if stamp != stamp.normalize():
                 raise InvalidInput(f"time {value!r} has no time zone: add one, e.g. {value}+01:00 or {value}Z")

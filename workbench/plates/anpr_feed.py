@@ -31,7 +31,6 @@ cut would collide); in JSON Lines the text fields must be JSON strings (a
 
 from __future__ import annotations
 
-import csv
 import json
 import re
 from dataclasses import dataclass, field
@@ -42,6 +41,7 @@ import numpy as np
 import pandas as pd
 
 from workbench.errors import IngestError, InvalidInput
+from workbench.plates.csv_lines import csv_rows
 from workbench.plates.plate_format import MAX_LENGTH, SEPARATORS, normalise
 
 REQUIRED = ["source", "read_id", "camera_id", "timestamp", "plate"]
@@ -54,7 +54,8 @@ MAX_FIELDS = 64
 MAX_LANE = 99
 EARLIEST_READ = datetime(2000, 1, 1, tzinfo=timezone.utc)
 FUTURE_TOLERANCE = timedelta(minutes=5)
-_ISO_TIME = re.compile(r"\d{4}-\d\d-\d\d[T ]\d\d:\d\d(?::\d\d(?:[.,]\d{1,9})?)?(?:Z|z|[+-]\d\d(?::?\d\d)?)")
+_ISO_TIME = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}[T ][0-9]{2}:[0-9]{2}(?::[0-9]{2}(?:[.,][0-9]{1,9})?)?"
+                       r"(?:Z|z|[+-][0-9]{2}(?::?[0-9]{2})?)")
 _NUMERIC = ("confidence", "lane")
 _FAST_PLATE = re.compile(r"[A-Z0-9]{1,%d}" % MAX_LENGTH)
 _SEP_CLASS = "[" + re.escape(SEPARATORS) + "]"
@@ -88,7 +89,13 @@ def _read_rows(path: Path) -> pd.DataFrame:
         raise IngestError(f"{path.name}: not UTF-8 text (byte {exc.start})") from exc
     lines = text.splitlines()
     is_json = path.suffix.lower() in {".jsonl", ".ndjson", ".json"} or text.lstrip().startswith("{")
-    rows, refused, columns = (_json_rows if is_json else _csv_rows)(path, lines)
+    if is_json:
+        rows, refused, columns = _json_rows(path, lines)
+    else:
+        try:
+            rows, refused, columns = csv_rows(lines, max_line=MAX_LINE, max_fields=MAX_FIELDS)
+        except InvalidInput as exc:
+            raise IngestError(f"{path.name}: not an ANPR feed: {exc}") from None
     frame = pd.DataFrame(rows, columns=columns + ["line"]) if rows or columns else pd.DataFrame(columns=["line"])
     missing = [c for c in REQUIRED if c not in frame.columns]
     if missing:
@@ -96,47 +103,6 @@ def _read_rows(path: Path) -> pd.DataFrame:
                           f"(found: {', '.join(c for c in frame.columns if c != 'line')[:200]})")
     frame.attrs["refused"] = refused
     return frame
-
-
-def _too_long(line: str) -> str | None:
-    if len(line) > MAX_LINE:
-        return f"the line is {len(line):,} characters long (at most {MAX_LINE:,})"
-    if line.count(",") >= MAX_FIELDS:
-        return f"the line has {line.count(',') + 1:,} fields (at most {MAX_FIELDS})"
-    return None
-
-
-def _csv_rows(path: Path, lines: list[str]) -> tuple[list[dict], list[tuple[int, str]], list[str]]:
-    """Split a CSV feed line by line: a quote left open refuses its line, never the lines after it."""
-    if _too_long(lines[0]):
-        raise IngestError(f"{path.name}: not an ANPR feed: the header line is too long")
-    header = [h.strip() for h in _split_csv(lines[0])]
-    rows: list[dict] = []
-    refused: list[tuple[int, str]] = []
-    for n, line in enumerate(lines[1:], 2):
-        if not line.strip():
-            continue
-        why = _too_long(line)
-        if why is None:
-            try:
-                fields = _split_csv(line)
-            except csv.Error as exc:
-                why = f"the line is not valid CSV ({exc}): a quote left open?"
-            else:
-                if len(fields) > len(header):
-                    why = f"the line has {len(fields)} fields, the header {len(header)}"
-        if why is not None:
-            refused.append((n, why))
-            continue
-        row = {h: (f.strip() or None) for h, f in zip(header, fields)}
-        rows.append({**row, "line": n})
-    return rows, refused, list(dict.fromkeys(h for h in header if h != "line"))
-
-
-def _split_csv(line: str) -> list[str]:
-    if '"' not in line:
-        return line.split(",")
-    return next(csv.reader([line], strict=True, skipinitialspace=True))
 
 
 def _json_rows(path: Path, lines: list[str]) -> tuple[list[dict], list[tuple[int, str]], list[str]]:
@@ -237,7 +203,7 @@ def parse_feed(path: Path, *, now: datetime, known_cameras: dict[str, str] | Non
     confidence = confidence.where(confidence <= 1, confidence / 100)
     refuse(confidence.notna() & ((confidence < 0) | (confidence > 1)), "confidence outside 0-1 (or 0-100 %)")
     lane_text = frame["lane"].astype(object).where(frame["lane"].notna(), "").astype(str).str.strip()
-    refuse(frame["lane"].notna() & ~lane_text.str.fullmatch(r"\d{1,2}"),
+    refuse(frame["lane"].notna() & ~lane_text.str.fullmatch(r"[0-9]{1,2}"),
            f"lane is not a whole number from 0 to {MAX_LANE}")
     lane = pd.to_numeric(lane_text.where(reason.isna() & frame["lane"].notna()), errors="coerce")
     if known_cameras is not None:
