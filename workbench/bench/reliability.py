@@ -702,6 +702,8 @@ def load_campaign(lab: Lab, work: Path, *, reads: int = 60_000, idle_s: float = 
     """8 analysts query while a day of ``reads`` reads is ingested; the same queries idle first."""
     from sqlalchemy import select
 
+    from workbench.plates.read_ingest import BATCH_READS
+
     from workbench.store.models import FootageSegment, Sighting
 
     report = LoadReport()
@@ -720,7 +722,7 @@ def load_campaign(lab: Lab, work: Path, *, reads: int = 60_000, idle_s: float = 
     feed = work / "day.csv"
     write_feed(feed, cameras, reads=reads, seed=4242, start=lab.day_start())
     process = multiprocessing.get_context("fork").Process(
-        target=_child, args=("plates", lab, {"files": [str(feed)], "batch": 20_000}, None))
+        target=_child, args=("plates", lab, {"files": [str(feed)], "batch": BATCH_READS}, None))
     t0 = time.perf_counter()
     process.start()
     busy, busy_errors = _analysts(lab, plates, frame_at, 600.0, until_done=lambda: not process.is_alive())
