@@ -20,6 +20,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import shutil
 import time
@@ -42,6 +43,7 @@ EARLIEST_RECORDING = datetime(2000, 1, 1, tzinfo=timezone.utc)
 CLOCK_TOLERANCE = timedelta(minutes=5)
 ORPHAN_AGE = timedelta(minutes=15)
 ACTION = "footage-ingest"
+_log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -92,8 +94,12 @@ def ingest_footage(store: Store, paths: Iterable[Path | str], *, camera_id: str,
                 next_start += timedelta(seconds=seconds)
         except StoreError:
             raise
-        except WorkbenchError as exc:
-            report.error = str(exc).removeprefix(f"{path.name}: ")
+        except Exception as exc:  # a refusal in words, or a bug: reported, audited, and the next file goes on
+            if isinstance(exc, WorkbenchError):
+                report.error = str(exc).removeprefix(f"{path.name}: ")
+            else:
+                _log.exception("unexpected error while archiving %s", path)
+                report.error = f"internal error ({type(exc).__name__}), see the log"
             with store.session() as session:
                 audit(session, ACTION, outcome="error", reason=report.error,
                       resource={"camera": camera_id, "file": str(path)}, result_count=0)

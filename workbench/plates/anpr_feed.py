@@ -176,9 +176,8 @@ def parse_feed(path: Path, *, now: datetime, known_cameras: dict[str, str] | Non
         mask = mask & reason.isna()
         reason[mask] = why if isinstance(why, str) else why[mask]
 
-    for col in OPTIONAL:
-        if col not in frame.columns:
-            frame[col] = None
+    for col in REQUIRED + OPTIONAL:   # text columns, whatever pandas guessed from the values present
+        frame[col] = frame[col].astype(object).where(frame[col].notna(), None) if col in frame.columns else None
     for col in REQUIRED:
         refuse(frame[col].isna() | (frame[col].astype(str).str.strip() == ""), f"{col} is missing")
     for col in REQUIRED + OPTIONAL:
