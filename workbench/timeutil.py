@@ -26,7 +26,12 @@ def as_utc(value: datetime | date | str | pd.Timestamp) -> datetime:
     Traceback (most recent call last):
     workbench.errors.InvalidInput: 2262-04-12 00:00 UTC is out of range: the workbench handles times from 1900 to 2199
     """
-    result = _as_utc(value)
+    try:
+        result = _as_utc(value)
+    except InvalidInput:
+        raise
+    except (ValueError, OverflowError) as exc:   # e.g. a year pandas parses but datetime cannot hold
+        raise InvalidInput(f"{value!r} is not a time the workbench can use ({exc})") from None
     if not EARLIEST <= result < LATEST:
         raise InvalidInput(f"{result:%Y-%m-%d %H:%M} UTC is out of range: the workbench handles times from "
                            f"{EARLIEST.year} to {LATEST.year - 1}")

@@ -41,7 +41,7 @@ import numpy as np
 import pandas as pd
 
 from workbench.errors import IngestError, InvalidInput
-from workbench.plates.csv_lines import csv_rows
+from workbench.plates.csv_lines import csv_rows, text_lines
 from workbench.plates.plate_format import MAX_LENGTH, SEPARATORS, normalise
 
 REQUIRED = ["source", "read_id", "camera_id", "timestamp", "plate"]
@@ -87,7 +87,7 @@ def _read_rows(path: Path) -> pd.DataFrame:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         raise IngestError(f"{path.name}: not UTF-8 text (byte {exc.start})") from exc
-    lines = text.splitlines()
+    lines = text_lines(text)
     is_json = path.suffix.lower() in {".jsonl", ".ndjson", ".json"} or text.lstrip().startswith("{")
     if is_json:
         rows, refused, columns = _json_rows(path, lines)

@@ -14,8 +14,20 @@ more is refused before it is split (a 10 MB row of millions of fields costs one
 from __future__ import annotations
 
 import csv
+import re
 
 from workbench.errors import InvalidInput
+
+_LINE_BREAK = re.compile(r"\r\n|\r|\n")
+
+
+def text_lines(text: str) -> list[str]:
+    r"""Split on line breaks only (``str.splitlines`` also splits on record separators and U+2028 inside fields).
+
+    >>> text_lines("a,b\r\nc\x1ed\n")
+    ['a,b', 'c\x1ed', '']
+    """
+    return _LINE_BREAK.split(text)
 
 
 def csv_rows(lines: list[str], *, max_line: int,

@@ -22,7 +22,7 @@ from sqlalchemy import and_, exists, insert, or_, select
 from sqlalchemy.orm import Session
 
 from workbench.errors import IngestError, InvalidInput, NotFound
-from workbench.plates.csv_lines import csv_rows
+from workbench.plates.csv_lines import csv_rows, text_lines
 from workbench.plates.plate_format import normalise
 from workbench.store import AuditWriter, Store
 from workbench.store.models import Hit, Hotlist, HotlistEntry, Partner, Sighting
@@ -78,7 +78,7 @@ def _read_hotlist(path: Path) -> pd.DataFrame:
     except UnicodeDecodeError as exc:
         raise IngestError(f"{path.name}: not UTF-8 text (byte {exc.start})") from None
     try:
-        rows, refused, columns = csv_rows(text.splitlines(), max_line=MAX_LINE, max_fields=16)
+        rows, refused, columns = csv_rows(text_lines(text), max_line=MAX_LINE, max_fields=16)
     except InvalidInput as exc:
         raise IngestError(f"{path.name}: not a CSV hotlist: {exc}") from None
     if refused:
