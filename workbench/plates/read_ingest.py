@@ -131,6 +131,8 @@ def ingest_batch(store: Store, batch: FeedBatch, *, now: datetime, audit: AuditW
                                              "rejected": len(report.rejected)},
                   result_count=report.loaded - loaded_before)
         faults.point("plates.after-commit")
+        if number < len(starts):
+            store.let_others_write()
     return report
 
 

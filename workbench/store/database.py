@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -27,6 +28,7 @@ a file's rows and the event saying who loaded them commit together.
 """
 
 _WRITE = "workbench_write"
+WRITER_PAUSE_S = 0.15   # longer than SQLite's longest sleep between two tries of a waiting writer (100 ms)
 
 
 def _is_busy(exc: BaseException) -> bool:
@@ -122,6 +124,17 @@ class Store:
                 yield session
         except (OperationalError, InterfaceError) as exc:
             raise _store_error(self, exc) from exc
+
+    def let_others_write(self) -> None:
+        """Pause a long writer between two of its transactions so that waiting writers get the lock.
+
+        SQLite has no queue for its write lock: a waiting connection retries
+        after sleeps of up to 100 ms, and a writer that begins again at once
+        would win every time (an analyst's audit append would starve during a
+        long ingest). PostgreSQL queues lock waits fairly: nothing to do.
+        """
+        if self.dialect == "sqlite":
+            time.sleep(WRITER_PAUSE_S)
 
     @contextmanager
     def snapshot(self) -> Iterator[Session]:
