@@ -169,10 +169,8 @@ class Workspace:
         if info is None:
             audit.record(self.store, audit.Actor(str(name)[:100]), "login", time=self.now(),
                          outcome="denied", reason="unknown or inactive user")
-        else:
-            audit.record(self.store, audit.Actor(info.name, info.partner), "login", time=self.now())
-        if info is None:
             raise AccessDenied(f"no active workbench account named {name!r}")
+        audit.record(self.store, audit.Actor(info.name, info.partner), "login", time=self.now())
         return UserSession(self, info)
 
 
