@@ -40,7 +40,7 @@ from workbench.store import AuditWriter, Store
 from workbench.store.models import Camera, PlateRead, Sighting
 
 MERGE_WINDOW = timedelta(seconds=90)
-BATCH_READS = 5_000
+BATCH_READS = 2_000
 """Reads per transaction: the write lock is held about a second per batch."""
 ACTION = "plates-ingest"
 _CHUNK = 900

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -28,6 +29,7 @@ a file's rows and the event saying who loaded them commit together.
 """
 
 _WRITE = "workbench_write"
+_GATES: dict[str, threading.Lock] = {}   # per SQLite file: the writing turn of this process's threads
 WRITER_PAUSE_S = 0.15   # longer than SQLite's longest sleep between two tries of a waiting writer (100 ms)
 
 
@@ -119,11 +121,31 @@ class Store:
         On SQLite it holds the write lock from its start: keep it short (read
         what you need in :meth:`snapshot` first).
         """
+        with self._writer_turn():
+            try:
+                with self._sessions() as session, session.begin():
+                    yield session
+            except (OperationalError, InterfaceError) as exc:
+                raise _store_error(self, exc) from exc
+
+    @contextmanager
+    def _writer_turn(self) -> Iterator[None]:
+        """On SQLite, the threads of this process write one at a time (then wait for other processes in SQLite).
+
+        Eight analysts' audit appends in one process would otherwise compete
+        with each other through SQLite's polling busy handler, and one of them
+        could lose every round for longer than the busy timeout.
+        """
+        if self.dialect != "sqlite":
+            yield
+            return
+        gate = _GATES.setdefault(self.engine.url.database or "", threading.Lock())
+        if not gate.acquire(timeout=BUSY_TIMEOUT_S):
+            raise _store_error(self, OperationalError("BEGIN IMMEDIATE", {}, Exception("database is busy")))
         try:
-            with self._sessions() as session, session.begin():
-                yield session
-        except (OperationalError, InterfaceError) as exc:
-            raise _store_error(self, exc) from exc
+            yield
+        finally:
+            gate.release()
 
     def let_others_write(self) -> None:
         """Pause a long writer between two of its transactions so that waiting writers get the lock.
