@@ -19,6 +19,7 @@ from pathlib import Path
 
 from sqlalchemy import select
 
+from workbench.access.audit_actions import CUSTODY_ACTION
 from workbench.evidence.package import MANIFEST, EvidencePackage
 from workbench.footage.probe import sha256_of
 from workbench.store import Store
@@ -51,14 +52,14 @@ def publish(package: EvidencePackage) -> EvidencePackage:
     return EvidencePackage(target, package.manifest, package.manifest_sha256)
 
 
-def settle_staged(store: Store, parent: Path, custody_action: str) -> None:
+def settle_staged(store: Store, parent: Path) -> None:
     """Finish or remove the staging folders a crashed export left in ``parent``."""
     staged = [p for p in parent.glob(f".*{_SUFFIX}") if p.is_dir()] if parent.is_dir() else []
     if not staged:
         return
     with store.snapshot() as session:
         recorded = {str(r.get("manifest_sha256")) for r in session.execute(
-            select(AuditEvent.resource).where(AuditEvent.action == custody_action)).scalars() if isinstance(r, dict)}
+            select(AuditEvent.resource).where(AuditEvent.action == CUSTODY_ACTION)).scalars() if isinstance(r, dict)}
     for folder in staged:
         manifest = folder / MANIFEST
         if manifest.is_file() and sha256_of(manifest) in recorded and not (parent / final_name(folder)).exists():
