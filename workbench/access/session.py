@@ -215,7 +215,7 @@ class UserSession:
         """
         actor = self._actor
         if case is not None:
-            with self.workspace.store.session() as session:
+            with self.workspace.store.snapshot() as session:
                 purpose = session.execute(
                     select(Case.purpose).join(CaseMember, CaseMember.case_id == Case.id)
                     .join(User, User.id == CaseMember.user_id)

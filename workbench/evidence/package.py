@@ -194,7 +194,7 @@ def verify_package(folder: Path, known_sources: dict[str, int] | None = None,
         return report
     malformed = manifest_problem(manifest)
     if malformed:
-        report.problems.append(f"{MANIFEST} is not a valid manifest: {malformed}")
+        report.problems.append(f"{MANIFEST} is not a readable manifest: {malformed}")
         return report
     items = manifest["items"]
     files = [item["file"] for item in items] + [manifest["readme"]["file"]]
