@@ -8,7 +8,7 @@
   went missing is healed by the re-run (the source is copied again, its hash
   being the segment's); stray files of the camera older than ``ORPHAN_AGE``
   are removed.
-* A truncated, corrupt or unsupported file, a wrong start time or a segment
+* A truncated, corrupt or undecodable file, a wrong start time or a segment
   that overlaps one already archived for the camera is reported by name with
   the reason, and the other files go on.
 
@@ -34,7 +34,7 @@ from sqlalchemy.exc import IntegrityError
 
 from workbench import faults
 from workbench.errors import FootageError, IngestError, StoreError, WorkbenchError
-from workbench.footage.probe import SUPPORTED_CODECS, VideoFacts, probe, sha256_of
+from workbench.footage.probe import VideoFacts, probe, sha256_of
 from workbench.store import AuditWriter, Store
 from workbench.store.models import Camera, FootageSegment
 from workbench.timeutil import as_utc
@@ -69,7 +69,7 @@ class FootageReport:
         f = self.facts
         assert f is not None
         minutes, seconds = divmod(round(f.duration), 60)
-        return (f"{name}: archived as segment {self.segment_id} ({SUPPORTED_CODECS[f.codec]} {f.width}x{f.height}, "
+        return (f"{name}: archived as segment {self.segment_id} ({f.codec_label} {f.width}x{f.height}, "
                 f"{f.fps:g} fps, {minutes}:{seconds:02d})")
 
 
