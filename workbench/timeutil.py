@@ -1,18 +1,31 @@
-"""Time values as the workbench wants them: timezone-aware UTC.
+"""Time values as the workbench wants them: timezone-aware UTC inside, Brussels time on screens.
 
     >>> as_utc("2026-11-20T08:30:00+01:00")
     datetime.datetime(2026, 11, 20, 7, 30, tzinfo=datetime.timezone.utc)
     >>> as_utc("2026-11-20")            # a bare date is midnight UTC
     datetime.datetime(2026, 11, 20, 0, 0, tzinfo=datetime.timezone.utc)
+
+Screens (widgets, map tooltips, the timeline) show the time people read in
+Brussels; evidence and exports keep UTC with its offset:
+
+    >>> format_local("2026-07-01T08:30:00Z")
+    '2026-07-01 10:30:00 CEST'
+    >>> format_local("2026-11-20T08:30:00Z", with_date=False, with_utc=True)
+    '09:30:00 CET (08:30:00 UTC)'
+    >>> format_utc("2026-11-20T08:30:00.250+01:00")
+    '2026-11-20T07:30:00+00:00'
 """
 
 from __future__ import annotations
 
 from datetime import date, datetime, timezone
+from zoneinfo import ZoneInfo
 
 import pandas as pd
 
 from workbench.errors import InvalidInput
+
+LOCAL_ZONE = ZoneInfo("Europe/Brussels")
 
 
 def as_utc(value: datetime | date | str | pd.Timestamp) -> datetime:
@@ -37,3 +50,21 @@ def as_utc(value: datetime | date | str | pd.Timestamp) -> datetime:
     if isinstance(value, date):
         return datetime(value.year, value.month, value.day, tzinfo=timezone.utc)
     raise InvalidInput(f"{value!r} is not a time")
+
+
+def local(value: datetime | date | str | pd.Timestamp) -> datetime:
+    """The time in Brussels (CET/CEST) of an aware time (or of anything :func:`as_utc` accepts)."""
+    return as_utc(value).astimezone(LOCAL_ZONE)
+
+
+def format_local(value: datetime | date | str | pd.Timestamp, *, with_date: bool = True,
+                 with_utc: bool = False) -> str:
+    """Brussels time as people read it, with its zone name; ``with_utc`` adds the UTC clock in brackets."""
+    moment = local(value)
+    shown = moment.strftime("%Y-%m-%d %H:%M:%S %Z" if with_date else "%H:%M:%S %Z")
+    return f"{shown} ({as_utc(value):%H:%M:%S} UTC)" if with_utc else shown
+
+
+def format_utc(value: datetime | date | str | pd.Timestamp) -> str:
+    """UTC with its offset, to the second, for evidence and exports (ISO 8601)."""
+    return as_utc(value).replace(microsecond=0).isoformat()
