@@ -89,11 +89,15 @@ def _chromium_render(page_file: Path, shot: str, zoom_to: int | None = None) -> 
     return result
 
 
+def _map_file(folder: Path, home: Path, tiles: str) -> Path:
+    page_file = folder / f"map-{tiles}.html"
+    maps.base_map(Settings.from_env({"WORKBENCH_TILES": tiles, "WORKBENCH_HOME": str(home)})).save(str(page_file))
+    return page_file
+
+
 @pytest.mark.browser
 def test_street_map_draws_offline_with_no_request_leaving(cache, tmp_path):
-    settings = Settings.from_env({"WORKBENCH_TILES": "none", "WORKBENCH_HOME": str(cache)})
-    page_file = tmp_path / "streets.html"
-    maps.base_map(settings).save(str(page_file))
+    page_file = _map_file(tmp_path, cache, "none")
     drawn = _chromium_render(page_file, "street-map-offline.png")
     assert drawn["errors"] == [] and drawn["external"] == []
     assert drawn["inked"] and min(drawn["inked"]) > 10_000          # streets and areas painted on the canvases
@@ -104,9 +108,6 @@ def test_street_map_draws_offline_with_no_request_leaving(cache, tmp_path):
 
 @pytest.mark.browser
 def test_street_map_shows_under_unreachable_urbis(cache, tmp_path):
-    settings = Settings.from_env({"WORKBENCH_TILES": "urbis", "WORKBENCH_HOME": str(cache)})
-    page_file = tmp_path / "urbis.html"
-    maps.base_map(settings).save(str(page_file))
-    drawn = _chromium_render(page_file, "street-map-urbis-unreachable.png")
+    drawn = _chromium_render(_map_file(tmp_path, cache, "urbis"), "street-map-urbis-unreachable.png")
     assert drawn["external"] and all("irisnet.be" in u or "openstreetmap" in u for u in drawn["external"])
     assert min(drawn["inked"]) > 10_000
