@@ -12,6 +12,8 @@ Brussels; evidence and exports keep UTC with its offset:
     '2026-07-01 10:30:00 CEST'
     >>> format_local("2026-11-20T08:30:00Z", with_date=False, with_utc=True)
     '09:30:00 CET (08:30:00 UTC)'
+    >>> format_local("2026-11-20T08:30:00.25Z", with_date=False, with_utc=True, ms=True)
+    '09:30:00.250 CET (08:30:00.250 UTC)'
     >>> format_utc("2026-11-20T08:30:00.250+01:00")
     '2026-11-20T07:30:00+00:00'
 """
@@ -58,11 +60,17 @@ def local(value: datetime | date | str | pd.Timestamp) -> datetime:
 
 
 def format_local(value: datetime | date | str | pd.Timestamp, *, with_date: bool = True,
-                 with_utc: bool = False) -> str:
-    """Brussels time as people read it, with its zone name; ``with_utc`` adds the UTC clock in brackets."""
-    moment = local(value)
-    shown = moment.strftime("%Y-%m-%d %H:%M:%S %Z" if with_date else "%H:%M:%S %Z")
-    return f"{shown} ({as_utc(value):%H:%M:%S} UTC)" if with_utc else shown
+                 with_utc: bool = False, ms: bool = False) -> str:
+    """Brussels time as people read it, with its zone name; ``with_utc`` adds the UTC clock in brackets,
+    ``ms`` the milliseconds (video frames)."""
+    moment, utc = local(value), as_utc(value)
+    clock = "%H:%M:%S.%f" if ms else "%H:%M:%S"
+
+    def cut(text: str) -> str:
+        return text[:-3] if ms else text
+
+    shown = f"{cut(moment.strftime(('%Y-%m-%d ' if with_date else '') + clock))} {moment:%Z}"
+    return f"{shown} ({cut(utc.strftime(clock))} UTC)" if with_utc else shown
 
 
 def format_utc(value: datetime | date | str | pd.Timestamp) -> str:

@@ -52,7 +52,7 @@ class FrameViewer(widgets.VBox):
         self.image.value = frame.to_jpeg(self.width)
         kind = f" ({text('keyframe', self.lang)})" if frame.keyframe else ""
         self.caption.value = (f"<b>{html.escape(self.camera)}</b> — "
-                              f"{html.escape(format_local(frame.time, with_utc=True))}{kind}")
+                              f"{html.escape(format_local(frame.time, with_utc=True, ms=True))}{kind}")
 
     def step(self, direction: str) -> None:
         """Move to the previous or next keyframe of the recording."""
@@ -74,7 +74,7 @@ class SyncGrid(widgets.VBox):
             super().__init__([title, widgets.HTML(message_html(error_text(exc, lang), "warning"))])
             return
         cells = [widgets.VBox([widgets.Image(value=f.to_jpeg(width), format="jpeg", layout={"width": f"{width}px"}),
-                               widgets.HTML(f"{html.escape(f.camera_id)} {format_local(f.time, with_date=False)}")])
+                               widgets.HTML(f"{html.escape(f.camera_id)} {format_local(f.time, with_date=False, ms=True)}")])
                  for f in frames]
         body = widgets.GridBox(cells, layout={"grid_template_columns": f"repeat(auto-fill, {width + 8}px)"}) \
             if cells else widgets.HTML(message_html(text("no_frame", lang), "warning"))
