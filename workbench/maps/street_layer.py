@@ -21,6 +21,7 @@ import hashlib
 import html
 import json
 import math
+import os
 from collections import defaultdict
 from functools import lru_cache
 from pathlib import Path
@@ -137,7 +138,7 @@ def street_layer_json(cache_dir: Path, pbf: Path | None = None) -> str:
     cache = Path(cache_dir) / f"street-layer-{_CACHE_VERSION}-{digest}.json"
     if not cache.exists():
         cache.parent.mkdir(parents=True, exist_ok=True)
-        tmp = cache.with_suffix(".tmp")
+        tmp = cache.with_suffix(f".{os.getpid()}.tmp")   # two processes building at once each write their own
         tmp.write_text(json.dumps(build_street_layer(pbf_path), separators=(",", ":")), encoding="utf-8")
         tmp.replace(cache)
     return _cached_text(cache)
