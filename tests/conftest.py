@@ -18,6 +18,7 @@ import pytest
 from sqlalchemy import create_engine, text
 
 import workbench
+from workbench.access import audit
 from workbench.config import Settings
 from workbench.samples import build_sample
 
@@ -25,6 +26,7 @@ SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
 SAMPLE_DAY = date(2026, 11, 20)
 NOW = datetime(2026, 11, 21, 10, 0, tzinfo=timezone.utc)
 PG_URL = os.environ.get("WORKBENCH_TEST_PG_URL")
+OPS = audit.writer(audit.Actor("system:test"), time=NOW)   # the audit writer of ingests run by tests
 
 
 def fixed_clock(now: datetime = NOW):

@@ -17,7 +17,7 @@ from workbench.samples import SAMPLE_CASE, ground_truth_dir
 from workbench.samples.street_render import Passage, render_clip
 from workbench.search import build_index
 
-from conftest import NOW, sample_workspace
+from conftest import NOW, OPS, sample_workspace
 
 OWN_CAMERA = "CCTV-PZ5339-001"       # a camera of the investigator's own zone
 START = datetime(2026, 11, 20, 7, 0, tzinfo=timezone.utc)
@@ -64,27 +64,27 @@ def test_ingest_is_idempotent_reports_bad_files_and_goes_on(world, clips, tmp_pa
     truncated = tmp_path / "truncated.avi"
     truncated.write_bytes(clips["mpeg4.avi"].read_bytes()[:-3000])
     files = [clips["h264.mp4"], empty, text, truncated, clips["mpeg4.avi"]]
-    reports = ingest_footage(store, files, camera_id=OWN_CAMERA, start=START, now=NOW)
+    reports = ingest_footage(store, files, camera_id=OWN_CAMERA, start=START, now=NOW, audit=OPS)
     by_name = {Path(r.path).name: r for r in reports}
     assert by_name["h264.mp4"].segment_id and by_name["mpeg4.avi"].segment_id
     assert "empty" in by_name["empty.mp4"].error
     assert "not a readable video" in by_name["notes.mp4"].error
     assert "truncated" in by_name["truncated.avi"].error or "damaged" in by_name["truncated.avi"].error
-    again = ingest_footage(store, [clips["h264.mp4"]], camera_id=OWN_CAMERA, start=START, now=NOW)[0]
+    again = ingest_footage(store, [clips["h264.mp4"]], camera_id=OWN_CAMERA, start=START, now=NOW, audit=OPS)[0]
     assert again.duplicate_of == by_name["h264.mp4"].segment_id and "already in the archive" in str(again)
     copy = tmp_path / "copy.mkv"
     shutil.copy(clips["h265.mkv"], copy)
-    overlap = ingest_footage(store, [copy], camera_id=OWN_CAMERA, start=START + timedelta(seconds=2), now=NOW)[0]
+    overlap = ingest_footage(store, [copy], camera_id=OWN_CAMERA, start=START + timedelta(seconds=2), now=NOW, audit=OPS)[0]
     assert overlap.error and "overlaps segment" in overlap.error
-    future = ingest_footage(store, [copy], camera_id=OWN_CAMERA, start=NOW + timedelta(days=2), now=NOW)[0]
+    future = ingest_footage(store, [copy], camera_id=OWN_CAMERA, start=NOW + timedelta(days=2), now=NOW, audit=OPS)[0]
     assert "not plausible" in future.error
-    unknown = ingest_footage(store, [copy], camera_id="CCTV-NOWHERE", start=START, now=NOW)[0]
+    unknown = ingest_footage(store, [copy], camera_id="CCTV-NOWHERE", start=START, now=NOW, audit=OPS)[0]
     assert "no camera" in unknown.error
     assert not list(store.settings.footage_dir.rglob("*.partial"))   # nothing half-written
 
 
 def test_exact_frame_true_timestamp_and_audit(world, case, clips):
-    ingest_footage(world.store, [clips["h264.ts"]], camera_id="CCTV-PZ5339-002", start=START, now=NOW)
+    ingest_footage(world.store, [clips["h264.ts"]], camera_id="CCTV-PZ5339-002", start=START, now=NOW, audit=OPS)
     keys = probe(clips["h264.ts"]).keyframes
     before = len(case.audit_trail(limit=1000))
     for offset in (0.0, 0.05, 1.33, 2.0, 3.9):
@@ -111,7 +111,7 @@ def test_footage_of_a_camera_without_agreement_is_refused_and_audited(case):
 def test_real_footage_is_indexed_and_its_moving_objects_found(world, case, shared_data):
     real = sorted((shared_data / "footage").glob("*.*"))
     start = START + timedelta(hours=1)
-    reports = ingest_footage(world.store, real, camera_id="CCTV-PZ5339-003", start=start, now=NOW)
+    reports = ingest_footage(world.store, real, camera_id="CCTV-PZ5339-003", start=start, now=NOW, audit=OPS)
     assert all(r.segment_id for r in reports), [str(r) for r in reports]
     summary = build_index(world.store, workers=2)
     assert summary.failed == [] and summary.indexed >= 2

@@ -21,7 +21,7 @@ from workbench.plates.read_ingest import ingest_files
 from workbench.samples import SAMPLE_CASE
 from workbench.store.models import PlateRead, Sighting
 
-from conftest import NOW
+from conftest import NOW, OPS
 
 PURPOSE = "judicial-investigation"
 plates_st = st.from_regex(r"[1-9][A-Z]{3}[0-9]{3}", fullmatch=True)
@@ -113,13 +113,13 @@ def test_ingest_is_idempotent_merges_double_and_late_reads_and_reports_bad_rows(
     rows = [_read(1), _read(2, seconds=2), _read(3, seconds=600), _read(4, camera="ANPR-BM-002", seconds=300),
             _read(5, camera="NOPE"), _read(6, plate="x" * 200), _read(7, timestamp="2026-11-20T10:00:00"),
             _read(8, timestamp=(NOW + timedelta(days=2)).isoformat()), _read(9, confidence="high"), _read(1)]
-    first = ingest_files(store, [_feed(tmp_path, rows)], now=NOW)[0]
+    first = ingest_files(store, [_feed(tmp_path, rows)], now=NOW, audit=OPS)[0]
     assert (first.loaded, first.duplicates, len(first.rejected)) == (4, 1, 5)
     reasons = dict(first.rejected)
-    assert "unknown camera NOPE" in reasons[6] and "at most" in reasons[7] and "no time zone" in reasons[8]
+    assert "unknown camera NOPE" in reasons[6] and "longer than 64" in reasons[7] and "no time zone" in reasons[8]
     assert "future" in reasons[9] and "not a number" in reasons[10]
     late = [_read(20, seconds=-30), _read(2)]  # a late read of the same passage, and a re-delivery
-    second = ingest_files(store, [_feed(tmp_path, late, "late.jsonl")], now=NOW)[0]
+    second = ingest_files(store, [_feed(tmp_path, late, "late.jsonl")], now=NOW, audit=OPS)[0]
     assert (second.loaded, second.duplicates, second.merged, second.sightings) == (1, 1, 1, 0)
     with store.session() as s:
         assert s.execute(select(func.count()).select_from(PlateRead)).scalar_one() == 5
@@ -136,7 +136,7 @@ def test_a_file_that_is_not_a_feed_is_skipped_and_the_rest_loads(sample_ws, tmp_
     wrong = tmp_path / "other.csv"
     wrong.write_text("a,b\n1,2\n")
     good = _feed(tmp_path, [_read(1)])
-    reports = ingest_files(sample_ws.store, [junk, wrong, good, tmp_path / "missing.csv"], now=NOW)
+    reports = ingest_files(sample_ws.store, [junk, wrong, good, tmp_path / "missing.csv"], now=NOW, audit=OPS)
     assert [r.error is None for r in reports] == [False, False, True, False]
     assert "binary" in reports[0].error and "missing column" in reports[1].error and reports[2].loaded == 1
     assert "SKIPPED" in str(reports[0])
@@ -145,7 +145,7 @@ def test_a_file_that_is_not_a_feed_is_skipped_and_the_rest_loads(sample_ws, tmp_
 def test_plate_search_through_the_case_is_audited_and_fuzzy(sample_ws, tmp_path):
     rows = [_read(1, plate="1ABC234"), _read(2, plate="1A8C234", camera="ANPR-BM-002", seconds=400),
             _read(3, plate="2XYZ987", seconds=50)]
-    ingest_files(sample_ws.store, [_feed(tmp_path, rows)], now=NOW)
+    ingest_files(sample_ws.store, [_feed(tmp_path, rows)], now=NOW, audit=OPS)
     case = sample_ws.login("inspector.dupont").open_case(SAMPLE_CASE, purpose=PURPOSE)
     assert case.plate_reads("1ABC234")["plate"].tolist() == ["1ABC234"]
     fuzzy = case.plate_reads("1ABC234", fuzzy=True)
@@ -159,13 +159,13 @@ def test_hotlist_hits_follow_the_zone_policy(sample_ws, tmp_path):
     import pandas as pd
 
     rows = [_read(i, plate=p, seconds=i * 10) for i, p in enumerate(["1AAA111", "1BBB222", "1CCC333", "1DDD444"])]
-    ingest_files(sample_ws.store, [_feed(tmp_path, rows)], now=NOW)
+    ingest_files(sample_ws.store, [_feed(tmp_path, rows)], now=NOW, audit=OPS)
     national = pd.DataFrame({"plate": ["1-AAA-111", "1BBB222", "1CCC333", "1DDD444"], "priority": [1, 2, 2, 4],
                              "reason": ["stolen", "wanted", "wanted", "info"]})
     assert load_hotlist(sample_ws.store, national, name="national", owner="FEDPOL", scope="national", now=NOW,
-                        valid_from=NOW - timedelta(days=1)) == (4, 4)
+                        audit=OPS, valid_from=NOW - timedelta(days=1)) == (4, 4)
     own = pd.DataFrame({"plate": ["1CCC333"], "priority": [2], "reason": ["zone interest"]})
-    load_hotlist(sample_ws.store, own, name="zone 5339", owner="PZ5339", scope="zone", now=NOW,
+    load_hotlist(sample_ws.store, own, name="zone 5339", owner="PZ5339", scope="zone", now=NOW, audit=OPS,
                  valid_from=NOW - timedelta(days=1))
     case = sample_ws.login("inspector.dupont").open_case(SAMPLE_CASE, purpose=PURPOSE)
     acted = case.hits()
@@ -178,7 +178,7 @@ def test_ingest_speed_path_handles_many_reads(sample_ws, tmp_path):
     rng = random.Random(3)
     rows = [_read(i, plate=f"{rng.randint(1, 9)}ABC{rng.randint(100, 999)}",
                   camera=f"ANPR-BM-{rng.randint(1, 14):03d}", seconds=rng.randint(0, 9000)) for i in range(3000)]
-    report = ingest_files(sample_ws.store, [_feed(tmp_path, rows)], now=NOW)[0]
+    report = ingest_files(sample_ws.store, [_feed(tmp_path, rows)], now=NOW, audit=OPS)[0]
     assert report.loaded == 3000 and report.error is None
     with sample_ws.store.session() as s:
         n_sightings = s.execute(select(func.count()).select_from(Sighting)).scalar_one()

@@ -15,7 +15,7 @@ from workbench.samples import SAMPLE_CASE, build_sample, ground_truth_dir
 from workbench.samples.simulated_traffic import GroundTruth
 from workbench.trajectories.road_graph import ATTRIBUTION, RoadGraph
 
-from conftest import SAMPLE_DAY, fixed_clock, NOW
+from conftest import NOW, OPS, SAMPLE_DAY, fixed_clock
 
 PURPOSE = "judicial-investigation"
 
@@ -102,7 +102,7 @@ def test_a_misread_that_fits_is_merged_and_one_that_does_not_is_rejected(world, 
     feed.write_text("source,read_id,camera_id,timestamp,plate\n"
                     f"TEST,m1,{first['camera_id']},{(first['time'] + timedelta(seconds=5)).isoformat()},{misread}\n"
                     f"TEST,m2,{far_cam},{(first['time'] + timedelta(seconds=30)).isoformat()},{misread}\n")
-    ingest_files(ws.store, [feed], now=NOW)
+    ingest_files(ws.store, [feed], now=NOW, audit=OPS)
     trip = case.trajectory(suspect)
     merged = trip.sightings[trip.sightings["merged_misread"]]
     assert list(merged["plate_as_read"]) == [misread] and len(trip.sightings) == len(base.sightings) + 1

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import base64
 import html
+import shutil
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -22,11 +23,13 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from workbench import faults
 from workbench.access import CaseScope
 from workbench.access.reads import load_segments
 from workbench.errors import AccessDenied, InvalidInput, NotFound
 from workbench.evidence.clip_export import clip_suffix, reencode, stream_copy
 from workbench.evidence.package import EvidencePackage, write_manifest
+from workbench.evidence.publication import final_name, publish, settle_staged, staging_folder
 from workbench.evidence.redaction import Redactor
 from workbench.footage.frame_reader import Frame, FrameReader, encode_image
 from workbench.search.frame_index import FrameIndex, crop_descriptor
@@ -314,21 +317,29 @@ class FootageCase(CaseScope):
             if redact == "press" and keep_box is None:
                 raise InvalidInput("redact='press' keeps one object visible: export a hit of an object search")
         query = {"redact": redact, "start": begin, "end": finish}
-        with self.access("footage", cameras=[camera], since=begin, until=finish, action="export-clip", export=True,
-                         query=query) as grant:
-            allowed = grant.windows.get(camera, ())
-            if not any(s <= begin and finish <= e for s, e in allowed):
-                raise AccessDenied(f"{camera}: {begin:%Y-%m-%d %H:%M:%S} - {finish:%H:%M:%S} UTC is not entirely "
-                                   "inside what this case may export (retention or agreement period)")
-            segments = load_segments(self.workspace.store, grant)
-            parts = self._covering(segments, camera, begin, finish)
-            package = self._write_package(camera, parts, begin, finish, redact, keep_box, folder)
-            grant.count = len(parts)
-            grant.custody = {"manifest_sha256": package.manifest_sha256,
-                             "clips": [item["sha256"] for item in package.manifest["items"]],
-                             "details": {"folder": package.folder.name, "camera": camera, "start": begin,
-                                         "end": finish, "redacted": redact}}
-        return package
+        package = None
+        try:
+            with self.access("footage", cameras=[camera], since=begin, until=finish, action="export-clip",
+                             export=True, query=query) as grant:
+                allowed = grant.windows.get(camera, ())
+                if not any(s <= begin and finish <= e for s, e in allowed):
+                    raise AccessDenied(f"{camera}: {begin:%Y-%m-%d %H:%M:%S} - {finish:%H:%M:%S} UTC is not "
+                                       "entirely inside what this case may export (retention or agreement period)")
+                segments = load_segments(self.workspace.store, grant)
+                parts = self._covering(segments, camera, begin, finish)
+                package = self._write_package(camera, parts, begin, finish, redact, keep_box, folder)
+                grant.count = len(parts)
+                grant.custody = {"manifest_sha256": package.manifest_sha256,
+                                 "clips": [item["sha256"] for item in package.manifest["items"]],
+                                 "details": {"folder": final_name(package.folder), "camera": camera,
+                                             "start": begin, "end": finish, "redacted": redact}}
+                faults.point("export.before-custody")
+        except BaseException:   # no custody record: the staged package goes
+            if package is not None:
+                shutil.rmtree(package.folder, ignore_errors=True)
+            raise
+        faults.point("export.after-custody")
+        return publish(package)
 
     def _export_span(self, what: pd.Series | str, start: When, end: When,
                      seconds: float) -> tuple[str, datetime, datetime, tuple | None]:
@@ -366,14 +377,12 @@ class FootageCase(CaseScope):
         now = self.now()
         parent = Path(folder or self.settings.evidence_dir / self.reference)
         parent.mkdir(parents=True, exist_ok=True)
+        settle_staged(self.workspace.store, parent)
         stem = f"{self.reference}_{camera}_{begin:%Y%m%dT%H%M%SZ}_{now:%Y%m%dT%H%M%SZ}"
-        for n in range(1, 1000):   # a new folder, never one that exists
-            target = parent / (stem if n == 1 else f"{stem}_{n}")
-            try:
-                target.mkdir()
-                break
-            except FileExistsError:
-                continue
+        name = next(n for n in (stem if k == 1 else f"{stem}_{k}" for k in range(1, 1000))
+                    if not (parent / n).exists())   # a new package, never one that exists
+        target = staging_folder(parent, name)
+        redactor = Redactor() if redact else None
         items = []
         try:
             for n, seg in enumerate(parts, 1):
@@ -403,7 +412,5 @@ class FootageCase(CaseScope):
                         "items": items}
             return write_manifest(target, manifest)
         except BaseException:
-            import shutil
-
             shutil.rmtree(target, ignore_errors=True)   # nothing half-written leaves as evidence
             raise

@@ -11,16 +11,21 @@ obtains its data through the audited reads of ``CaseScope``.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterable
 from datetime import datetime
+from pathlib import Path
 
 import pandas as pd
 
+from workbench import result_export
 from workbench.access import Workspace
 from workbench.access.session import Clock, _utcnow
 from workbench.case_footage import FootageCase
 from workbench.config import Settings
+from workbench.errors import AccessDenied, InvalidInput
 from workbench.plates import normalise
+from workbench.result_export import route_lines
 from workbench.trajectories import vehicle_analyses
 from workbench.trajectories.camera_network import CameraNetwork
 from workbench.trajectories.road_graph import RoadGraph
@@ -89,6 +94,35 @@ class Case(FootageCase):
         """Plates seen in two places no car could link in the time between: cloned or misread."""
         everyone = self.sightings(None, since=since, until=until, action="cloned-plates", with_sources=False)
         return vehicle_analyses.cloned_plates(everyone, self.camera_network())
+
+    def export_results(self, what: Trajectory | pd.DataFrame, *, format: str, path: Path | str) -> Path:
+        """Write a trajectory (sightings and route) or sightings as ``geojson``, ``kml``, ``csv`` or ``i2``.
+
+        The rows must be ones this case may see now (each camera and time
+        inside the grant, else AccessDenied); the export is audited as
+        ``export-results`` with the format, the number of rows, the file's
+        name and its SHA-256.
+        """
+        sightings = what.sightings if isinstance(what, Trajectory) else what
+        route = route_lines(what.route) if isinstance(what, Trajectory) and format in {"geojson", "kml"} else []
+        with self._refusals("export-results", {"query": {"format": str(format)[:20], "file": Path(path).name}}):
+            if format not in result_export.FORMATS:
+                raise InvalidInput(f"export format {format!r}: one of {', '.join(result_export.FORMATS)}")
+            rows = result_export.export_rows(sightings)
+            if rows.empty:
+                raise InvalidInput("nothing to export: no sightings")
+        times = pd.to_datetime(sightings["time"], utc=True)
+        query: dict[str, object] = {"format": format, "file": Path(path).name, "rows": len(rows)}
+        with self.access("plates", cameras=sorted(set(rows["camera_id"])), since=times.min(),
+                         until=times.max() + pd.Timedelta(seconds=1), action="export-results", query=query) as grant:
+            outside = [f"{c} {t:%Y-%m-%d %H:%M:%S} UTC" for c, t in zip(rows["camera_id"], times)
+                       if not any(s <= t <= e for s, e in grant.windows.get(c, ()))]
+            if outside:
+                raise AccessDenied(f"{len(outside)} rows are outside what this case may see (first: {outside[0]})")
+            written = result_export.write_results(rows, route, format, path)
+            query["sha256"] = hashlib.sha256(written.read_bytes()).hexdigest()   # recorded when the block ends
+            grant.count = len(rows)
+        return written
 
 
 def open_workspace(settings: Settings, *, clock: Clock | None = None, sample: bool = False) -> Workspace:

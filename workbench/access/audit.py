@@ -32,7 +32,7 @@ from sqlalchemy.orm import Session
 from workbench.access import audit_actions
 from workbench.access.audit_actions import CELL_ACTION, CUSTODY_ACTION
 from workbench.errors import AccessDenied, InvalidInput, WorkbenchError
-from workbench.store import Store
+from workbench.store import AuditWriter, Store
 from workbench.store.models import AuditEvent, AuditHead
 
 GENESIS = "0" * 64
@@ -123,6 +123,23 @@ def record(store: Store, actor: Actor, action: str, *, time: datetime, **details
     """Append one event in a transaction of its own (used for refusals and errors)."""
     with store.session() as session:
         return append(session, actor, action, time=time, **details)
+
+
+def writer(actor: Actor, *, time: datetime) -> AuditWriter:
+    """An :data:`~workbench.store.AuditWriter` for ``actor``: data and its event in one transaction.
+
+    The ingest, purge and export functions call it inside the transaction that
+    writes their rows, as its last statement, so that the chain's head stays
+    locked for a moment only and a crash leaves both the rows and the event, or
+    neither.
+
+        >>> ingest_files(store, paths, now=now, audit=writer(Actor("system:ops"), time=now))  # doctest: +SKIP
+    """
+
+    def write(session: Session, action: str, **details: Any) -> int:
+        return append(session, actor, action, time=time, **details)
+
+    return write
 
 
 def is_sha256(value: object) -> bool:
@@ -224,7 +241,7 @@ class ChainCheck:
 def verify(store: Store, batch: int = 5000) -> ChainCheck:
     """Check the whole chain and name the first event that was changed, removed, added or moved."""
     expected_seq, prev_hash, count = 1, GENESIS, 0
-    with store.session() as session:
+    with store.snapshot() as session:
         last_seq = 0
         while True:
             rows = session.execute(select(AuditEvent).where(AuditEvent.seq > last_seq)
@@ -268,7 +285,7 @@ def events_frame(store: Store, *, user_name: str | None = None, case_reference: 
         query = query.order_by(None).order_by(AuditEvent.seq.desc()).limit(limit)
     columns = ["seq", "time", "user_name", "partner_code", "case_reference", "purpose", "action", "outcome",
                "reason", "resource", "result_count", "hash"]
-    with store.session() as session:
+    with store.snapshot() as session:
         rows = session.execute(query).scalars().all()
         data = [{c: getattr(r, c) for c in columns} for r in rows]
     frame = pd.DataFrame(data, columns=columns).sort_values("seq", ignore_index=True)

@@ -46,6 +46,7 @@ ACTIONS: MappingProxyType[str, str] = MappingProxyType({
     "frame-search": "the frame index searched for moving objects",
     "export-clip": "footage read to export an evidence clip",
     CUSTODY_ACTION: "chain-of-custody record of an exported evidence package (written by the export only)",
+    "export-results": "sightings or a trajectory exported to a file (format, rows, the file's SHA-256)",
     "bench-day": "a benchmark read a day of sightings",
     "bench-accuracy": "a benchmark read sightings with their source reads",
     # audit trail and indicators

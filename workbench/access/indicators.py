@@ -62,7 +62,7 @@ def compute(store: Store, since: datetime | None, until: datetime | None) -> Ind
     cameras_query = select(Camera.id.label("camera_id"), Partner.code.label("partner"), Camera.kind, Camera.lon,
                            Camera.lat, Camera.heading, Camera.fov_deg, Camera.range_m).join(
         Partner, Partner.id == Camera.partner_id).order_by(Camera.id)
-    with store.engine.connect() as conn:
+    with store.connect() as conn:
         hits = pd.DataFrame(conn.execute(query).all(), columns=["priority", "zone", "hits"])
         counts = dict(conn.execute(per_camera).all())
         cameras = pd.DataFrame(conn.execute(cameras_query).mappings().all())

@@ -37,7 +37,7 @@ def load_sightings(store: Store, grant, plates: list[str] | None,  # type: ignor
              .join(Camera, Camera.id == Sighting.camera_id)
              .where(window_filter(grant, Sighting.camera_id, Sighting.first_time)))
     parts = []
-    with store.engine.connect() as conn:
+    with store.connect() as conn:
         chunks = [None] if plates is None else [plates[i:i + _CHUNK] for i in range(0, len(plates), _CHUNK)] or [[]]
         for chunk in chunks:
             q = query if chunk is None else query.where(Sighting.plate.in_(chunk))
@@ -73,7 +73,7 @@ def load_hits(store: Store, grant) -> pd.DataFrame:  # type: ignore[no-untyped-d
              .join(Hotlist, Hotlist.id == HotlistEntry.hotlist_id).join(Partner, Partner.id == Hotlist.owner_id)
              .join(Camera, Camera.id == Sighting.camera_id)
              .where(window_filter(grant, Sighting.camera_id, Sighting.first_time)))
-    with store.engine.connect() as conn:
+    with store.connect() as conn:
         frame = pd.DataFrame(conn.execute(query).mappings().all(), columns=HIT_COLUMNS)
     frame["time"] = pd.to_datetime(frame["time"], utc=True)
     if len(frame):
@@ -83,13 +83,13 @@ def load_hits(store: Store, grant) -> pd.DataFrame:  # type: ignore[no-untyped-d
 
 def sightings_version(store: Store) -> int:
     """The newest sighting id: a plate index built at this version knows every plate sighted so far."""
-    with store.engine.connect() as conn:
+    with store.connect() as conn:
         return int(conn.execute(select(func.max(Sighting.id))).scalar() or 0)
 
 
 def distinct_plates(store: Store) -> list[str]:
     """Every distinct sighted plate."""
-    with store.engine.connect() as conn:
+    with store.connect() as conn:
         return list(conn.execute(select(Sighting.plate).distinct()).scalars())
 
 
@@ -103,7 +103,7 @@ _SEGMENT_CACHE_SIZE = 32
 
 def segments_version(store: Store) -> tuple:
     """Number, newest id and newest indexing time of the segments: it changes with any ingest, indexing, purge."""
-    with store.engine.connect() as conn:
+    with store.connect() as conn:
         return tuple(conn.execute(select(func.count(FootageSegment.id), func.max(FootageSegment.id),
                                          func.max(FootageSegment.indexed_at))).one())
 
@@ -131,7 +131,7 @@ def _query_segments(store: Store, grant, keyframes: bool) -> pd.DataFrame:  # ty
     columns = [c for c in SEGMENT_COLUMNS if keyframes or c != "keyframes"]
     fields = [FootageSegment.id if c == "segment_id" else getattr(FootageSegment, c) for c in columns]
     rows = []
-    with store.engine.connect() as conn:
+    with store.connect() as conn:
         for i in range(0, len(cameras), _CHUNK):
             rows += conn.execute(
                 select(*fields).where(FootageSegment.camera_id.in_(cameras[i:i + _CHUNK]),

@@ -3,6 +3,12 @@
 Expired data is invisible at once (the access rule checks retention on every
 read); :func:`purge` then deletes it for good, files and rows, and audits it.
 
+Crash safety: the expired segments' files are first moved into the archive's
+``.purging/`` folder, then their rows and the audit event commit together, then
+that folder is emptied. A purge that dies before its commit leaves rows whose
+files are in ``.purging/``: the next purge puts back the files whose row still
+exists and deletes the others (and index files of segments that no longer exist).
+
     >>> plan = purge(store, settings, now=now, actor=Actor("system"), dry_run=True)  # doctest: +SKIP
     >>> plan.summary()                                                            # doctest: +SKIP
     'would purge 12 footage segments (3.1 GB), 40,211 plate reads, 18,004 sightings'
@@ -10,6 +16,8 @@ read); :func:`purge` then deletes it for good, files and rows, and audits it.
 
 from __future__ import annotations
 
+import os
+import shutil
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -17,6 +25,7 @@ from pathlib import Path
 from sqlalchemy import and_, delete, exists, select
 from sqlalchemy.orm import Session
 
+from workbench import faults
 from workbench.access import audit
 from workbench.access.policy import DEFAULT_RETENTION_DAYS
 from workbench.config import Settings
@@ -57,44 +66,93 @@ def _held(camera_col, start_col, end_col):  # type: ignore[no-untyped-def]
 def purge(store: Store, settings: Settings, *, now: datetime, actor: audit.Actor, dry_run: bool = False) -> PurgePlan:
     """Delete (or list) expired footage segments, plate reads and sightings not kept by a hold."""
     plan = PurgePlan(dry_run)
-    with store.session() as session:
-        days = retention_days(session)
-        for (partner_id, kind), n_days in sorted(days.items()):
-            horizon = now - timedelta(days=n_days)
-            cameras = select(Camera.id).where(Camera.partner_id == partner_id)
-            if kind == "footage":
-                rows = session.execute(
-                    select(FootageSegment).where(FootageSegment.camera_id.in_(cameras), FootageSegment.end < horizon,
-                                                 ~_held(FootageSegment.camera_id, FootageSegment.start,
-                                                        FootageSegment.end))).scalars().all()
-                plan.segments += [{"id": r.id, "camera_id": r.camera_id, "path": r.path, "start": r.start,
-                                   "end": r.end, "size_bytes": r.size_bytes} for r in rows]
-                if not dry_run and rows:
-                    session.execute(delete(FootageSegment).where(FootageSegment.id.in_([r.id for r in rows])))
-            else:
-                reads = (PlateRead.camera_id.in_(cameras), PlateRead.time < horizon,
-                         ~_held(PlateRead.camera_id, PlateRead.time, PlateRead.time))
-                sightings = (Sighting.camera_id.in_(cameras), Sighting.last_time < horizon,
-                             ~_held(Sighting.camera_id, Sighting.first_time, Sighting.last_time))
-                if dry_run:
-                    plan.plate_reads += len(session.execute(select(PlateRead.id).where(*reads)).all())
-                    plan.sightings += len(session.execute(select(Sighting.id).where(*sightings)).all())
-                else:
-                    plan.plate_reads += session.execute(delete(PlateRead).where(*reads)).rowcount or 0
-                    orphan = ~exists().where(PlateRead.sighting_id == Sighting.id)
-                    plan.sightings += session.execute(delete(Sighting).where(*sightings, orphan)).rowcount or 0
-        audit.append(session, actor, "retention-purge" + ("-dry-run" if dry_run else ""), time=now,
-                     resource={"segments": [s["id"] for s in plan.segments], "plate_reads": plan.plate_reads,
-                               "sightings": plan.sightings},
-                     result_count=len(plan.segments) + plan.plate_reads + plan.sightings)
     if not dry_run:
+        finish_earlier_purges(store, settings)
+    trash = _trash(settings)
+    moved: list[str] = []
+    try:
+        with store.session() as session:
+            _purge_rows(session, plan, now=now, dry_run=dry_run, settings=settings, moved=moved)
+            audit.append(session, actor, "retention-purge" + ("-dry-run" if dry_run else ""), time=now,
+                         resource={"segments": [s["id"] for s in plan.segments], "plate_reads": plan.plate_reads,
+                                   "sightings": plan.sightings},
+                         result_count=len(plan.segments) + plan.plate_reads + plan.sightings)
+            faults.point("purge.before-commit")
+    except BaseException:
+        for relative in moved:   # the rows stay: so do their files
+            os.replace(trash / relative, settings.footage_dir / relative)
+        raise
+    faults.point("purge.after-commit")
+    if not dry_run:
+        shutil.rmtree(trash, ignore_errors=True)
         for segment in plan.segments:
-            _remove_files(settings, segment)
+            _remove_index_files(settings, segment["id"])
     return plan
 
 
-def _remove_files(settings: Settings, segment: dict) -> None:
-    """Remove a purged segment's video file and its frame index files (after the rows are gone)."""
-    (settings.footage_dir / segment["path"]).unlink(missing_ok=True)
-    for index_file in Path(settings.index_dir).glob(f"segment-{segment['id']}.*"):
-        index_file.unlink()
+def _trash(settings: Settings) -> Path:
+    return Path(settings.footage_dir) / ".purging"
+
+
+def _purge_rows(session: Session, plan: PurgePlan, *, now: datetime, dry_run: bool, settings: Settings,
+                moved: list[str]) -> None:
+    """Delete (or count) the expired rows; the segments' files go to the trash first (listed in ``moved``)."""
+    days = retention_days(session)
+    for (partner_id, kind), n_days in sorted(days.items()):
+        horizon = now - timedelta(days=n_days)
+        cameras = select(Camera.id).where(Camera.partner_id == partner_id)
+        if kind == "footage":
+            rows = session.execute(
+                select(FootageSegment).where(FootageSegment.camera_id.in_(cameras), FootageSegment.end < horizon,
+                                             ~_held(FootageSegment.camera_id, FootageSegment.start,
+                                                    FootageSegment.end))).scalars().all()
+            plan.segments += [{"id": r.id, "camera_id": r.camera_id, "path": r.path, "start": r.start,
+                               "end": r.end, "size_bytes": r.size_bytes} for r in rows]
+            if not dry_run and rows:
+                moved += [r.path for r in rows if _to_trash(settings, r.path)]
+                session.execute(delete(FootageSegment).where(FootageSegment.id.in_([r.id for r in rows])))
+        else:
+            reads = (PlateRead.camera_id.in_(cameras), PlateRead.time < horizon,
+                     ~_held(PlateRead.camera_id, PlateRead.time, PlateRead.time))
+            sightings = (Sighting.camera_id.in_(cameras), Sighting.last_time < horizon,
+                         ~_held(Sighting.camera_id, Sighting.first_time, Sighting.last_time))
+            if dry_run:
+                plan.plate_reads += len(session.execute(select(PlateRead.id).where(*reads)).all())
+                plan.sightings += len(session.execute(select(Sighting.id).where(*sightings)).all())
+            else:
+                plan.plate_reads += session.execute(delete(PlateRead).where(*reads)).rowcount or 0
+                orphan = ~exists().where(PlateRead.sighting_id == Sighting.id)
+                plan.sightings += session.execute(delete(Sighting).where(*sightings, orphan)).rowcount or 0
+
+
+def _to_trash(settings: Settings, relative: str) -> bool:
+    """Move a segment's file into the trash; False when it was already missing."""
+    source, target = Path(settings.footage_dir) / relative, _trash(settings) / relative
+    if not source.exists():
+        return False
+    target.parent.mkdir(parents=True, exist_ok=True)
+    os.replace(source, target)
+    return True
+
+
+def _remove_index_files(settings: Settings, segment_id: int) -> None:
+    for index_file in Path(settings.index_dir).glob(f"segment-{segment_id}.*"):
+        index_file.unlink(missing_ok=True)
+
+
+def finish_earlier_purges(store: Store, settings: Settings) -> None:
+    """Complete a purge that died: files whose row still exists go back, the rest and stale index files go."""
+    trash = _trash(settings)
+    with store.snapshot() as session:
+        paths = set(session.execute(select(FootageSegment.path)).scalars())
+        ids = set(session.execute(select(FootageSegment.id)).scalars())
+    if trash.is_dir():
+        for file in sorted(p for p in trash.rglob("*") if p.is_file()):
+            relative = file.relative_to(trash).as_posix()
+            if relative in paths:
+                os.replace(file, Path(settings.footage_dir) / relative)
+        shutil.rmtree(trash, ignore_errors=True)
+    for index_file in Path(settings.index_dir).glob("segment-*.*"):
+        number = index_file.name.split(".")[0].removeprefix("segment-")
+        if number.isdigit() and int(number) not in ids:
+            index_file.unlink(missing_ok=True)

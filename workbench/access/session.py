@@ -163,19 +163,16 @@ class Workspace:
         if not name:
             raise AccessDenied("no user given: pass a name or set WORKBENCH_USER (JupyterHub sets "
                                "JUPYTERHUB_USER)")
-        with self.store.session() as session:
+        with self.store.snapshot() as session:
             row = session.execute(select(User, Partner).join(Partner, User.partner_id == Partner.id)
                                   .where(User.name == name)).one_or_none()
-            if row is None or not row[0].active:
-                audit.append(session, audit.Actor(str(name)[:100]), "login", time=self.now(),
-                             outcome="denied", reason="unknown or inactive user")
-                info = None
-            else:
-                user, partner = row
-                info = UserInfo(user.name, user.full_name, user.role, partner.code, partner.name)
-                audit.append(session, audit.Actor(user.name, partner.code), "login", time=self.now())
+            info = None if row is None or not row[0].active else \
+                UserInfo(row[0].name, row[0].full_name, row[0].role, row[1].code, row[1].name)
         if info is None:
+            audit.record(self.store, audit.Actor(str(name)[:100]), "login", time=self.now(),
+                         outcome="denied", reason="unknown or inactive user")
             raise AccessDenied(f"no active workbench account named {name!r}")
+        audit.record(self.store, audit.Actor(info.name, info.partner), "login", time=self.now())
         self._anchor_if_due()
         return UserSession(self, info)
 
@@ -218,7 +215,7 @@ class UserSession:
         """
         actor = self._actor
         if case is not None:
-            with self.workspace.store.session() as session:
+            with self.workspace.store.snapshot() as session:
                 purpose = session.execute(
                     select(Case.purpose).join(CaseMember, CaseMember.case_id == Case.id)
                     .join(User, User.id == CaseMember.user_id)
@@ -240,13 +237,14 @@ class UserSession:
 
     def cases(self) -> pd.DataFrame:
         """The cases this user is a member of (reference, title, purpose, status)."""
-        with self.workspace.store.session() as session:
+        with self.workspace.store.snapshot() as session:
             rows = session.execute(
                 select(Case).join(CaseMember, CaseMember.case_id == Case.id).join(User, User.id == CaseMember.user_id)
                 .where(User.name == self.user.name).order_by(Case.reference)).scalars().all()
             data = [{"reference": c.reference, "title": c.title, "purpose": c.purpose, "status": c.status,
                      "training": c.is_training} for c in rows]
-            audit.append(session, self._actor, "list-cases", time=self.workspace.now(), result_count=len(data))
+        audit.record(self.workspace.store, self._actor, "list-cases", time=self.workspace.now(),
+                     result_count=len(data))
         return pd.DataFrame(data, columns=["reference", "title", "purpose", "status", "training"])
 
     def open_case(self, reference: str, *, purpose: str, legal_basis: str | None = None) -> "CaseScope":
@@ -268,7 +266,7 @@ class UserSession:
             raise self._deny("open-case", f"the {self.user.role} role does not open cases"
                              + (": auditors read the audit trail and nothing else"
                                 if self.user.role in AUDIT_ROLES else ""), resource, actor)
-        with self.workspace.store.session() as session:
+        with self.workspace.store.snapshot() as session:
             case = session.execute(select(Case).where(Case.reference == reference)).scalar_one_or_none()
             member = case is not None and session.execute(
                 select(CaseMember).join(User, User.id == CaseMember.user_id)
@@ -435,7 +433,7 @@ class CaseScope(OpenCase):
                         until: datetime) -> tuple[dict[str, Decision], dict[str, dict[str, Any]], str]:
         """Decide every requested camera; returns decisions, camera rows and the case status now."""
         now = self.now()
-        with self.workspace.store.session() as session:
+        with self.workspace.store.snapshot() as session:
             status = session.execute(select(Case.status).where(Case.reference == self.reference)).scalar_one()
             query = select(Camera, Partner.code).join(Partner, Camera.partner_id == Partner.id)
             if cameras is not None:
@@ -609,7 +607,7 @@ class CaseScope(OpenCase):
         with self.access("plates", since=since, until=until, action="hits",
                          query={"include_ignored": include_ignored}) as grant:
             frame = load_hits(self.workspace.store, grant)
-            with self.workspace.store.session() as session:
+            with self.workspace.store.snapshot() as session:
                 own = own_list_plates(session, self.user.partner)
                 stored = session.execute(select(Partner.hit_policy).where(Partner.code == self.user.partner)).scalar()
             policy = HitPolicy(**{k: frozenset(v) for k, v in (stored or {}).items()})

@@ -178,6 +178,7 @@ def command(minutes: int, synthetic_hours: int, workers: int | None, as_json: bo
     """Index build against raw decoding, ROI queries against decoding every frame, random frame access."""
     import workbench
     from workbench.config import Settings
+    from workbench.access import audit
     from workbench.footage.footage_ingest import ingest_footage
     from workbench.samples.world import SAMPLE_CASE, build_world
     from workbench.search.index_build import build_index, decode_only, map_segments
@@ -204,7 +205,8 @@ def command(minutes: int, synthetic_hours: int, workers: int | None, as_json: bo
     paths = list(map_segments(_render_one, jobs, workers=workers, unit="camera"))
     paths.sort()
     for cam, path in zip(cams, paths):
-        ingest_footage(store, [Path(path)], camera_id=cam, start=start, now=datetime.now(timezone.utc))
+        ingest_footage(store, [Path(path)], camera_id=cam, start=start, now=datetime.now(timezone.utc),
+                       audit=audit.writer(audit.Actor("system:bench"), time=datetime.now(timezone.utc)))
 
     t = time.perf_counter()
     frames = sum(map_segments(decode_only, [(p,) for p in paths], workers=workers))

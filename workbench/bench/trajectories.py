@@ -194,6 +194,7 @@ def command(reads: int, n_cameras: int, distinct_plates: int, as_json: bool) -> 
     """Reconstruction, fuzzy search and convoy against baselines, with accuracy against ground truth."""
     import workbench
     from workbench.plates import PlateIndex
+    from workbench.access import audit
     from workbench.plates.read_ingest import ingest_files
     from workbench.samples import SAMPLE_CASE
     from workbench.trajectories.camera_network import CameraNetwork
@@ -215,7 +216,8 @@ def command(reads: int, n_cameras: int, distinct_plates: int, as_json: bool) -> 
         traffic.reads.to_csv(feed, index=False)
         now = datetime.now(timezone.utc)
         t0 = _timer()
-        report = ingest_files(store, [feed], now=now)[0]
+        ops = audit.writer(audit.Actor("system:bench"), time=now)
+        report = ingest_files(store, [feed], now=now, audit=ops)[0]
         ingest_s = _timer() - t0
         out["reads"] = len(traffic.reads)
         out["reads_per_s"] = round(report.loaded / ingest_s)
@@ -244,7 +246,7 @@ def command(reads: int, n_cameras: int, distinct_plates: int, as_json: bool) -> 
             f"{base_hops:,} hops of {len(sample)} plates, scaled) -> {out['day_speedup']}x")
 
         year_plate = "1YRS365"
-        ingest_files(store, [_year_feed(home / "year.csv", year_plate, list(cameras["camera_id"]), day)], now=now)
+        ingest_files(store, [_year_feed(home / "year.csv", year_plate, list(cameras["camera_id"]), day)], now=now, audit=ops)
         t0 = _timer()
         year = case.trajectory(year_plate, since=now - timedelta(days=365), until=now)
         out["year_one_plate_cold_s"] = round(_timer() - t0, 3)

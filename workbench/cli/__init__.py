@@ -13,6 +13,10 @@ from __future__ import annotations
 
 import importlib
 import sys
+import tempfile
+import traceback
+from datetime import datetime, timezone
+from pathlib import Path
 
 import click
 
@@ -62,7 +66,11 @@ def cli() -> None:
 
 
 def main() -> None:
-    """Console entry point: run the CLI, turning workbench errors into one clear line."""
+    """Console entry point: run the CLI, turning workbench errors into one clear line.
+
+    Any other error (a bug) prints one line naming a log file that holds the
+    traceback, for the platform team; the user never sees a traceback.
+    """
     try:
         cli.main(standalone_mode=False)
     except click.exceptions.Abort:
@@ -74,3 +82,17 @@ def main() -> None:
     except WorkbenchError as exc:
         click.echo(f"error: {exc}", err=True)
         sys.exit(2)
+    except Exception as exc:  # noqa: BLE001 - the last guard before the user's terminal
+        log = _write_crash_log()
+        click.echo(f"error: an unexpected internal error ({type(exc).__name__}); nothing more was done. "
+                   f"Details for the platform team: {log}", err=True)
+        sys.exit(3)
+
+
+def _write_crash_log() -> Path:
+    """Write the current exception's traceback to a new file in the temporary folder; returns its path."""
+    stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+    with tempfile.NamedTemporaryFile("w", prefix=f"workbench-error-{stamp}-", suffix=".log", delete=False,
+                                     encoding="utf-8") as handle:
+        handle.write(" ".join(sys.argv) + "\n\n" + traceback.format_exc())
+    return Path(handle.name)

@@ -11,6 +11,7 @@ import click
 from workbench.config import Settings
 from workbench.errors import NotFound
 from workbench.kernelspec import KERNEL_NAME, install as install_spec
+from workbench.maps.street_layer import street_layer_json
 
 
 def apps_folder(folder: Path | None = None) -> Path:
@@ -39,7 +40,9 @@ def apps(port: int, ip: str, folder: Path | None) -> None:
     """Serve the apps with Voila; they log in as JUPYTERHUB_USER or WORKBENCH_USER, like the notebooks."""
     where = apps_folder(folder)
     _ensure_kernel()
-    user = Settings.from_env().user or "nobody: set WORKBENCH_USER"
+    settings = Settings.from_env()
+    street_layer_json(settings.cache_dir)   # the offline street map, built once here rather than in a page view
+    user = settings.user or "nobody: set WORKBENCH_USER"
     click.echo(f"apps of {where} on http://{ip}:{port}/ (user {user})")
     os.chdir(where)   # Voila reads voila.json from the folder it starts in: the apps' safe defaults
     sys.stdout.flush()

@@ -31,11 +31,8 @@ def ingest(files: tuple[Path, ...], camera_id: str, start: str | None, index: bo
     store, now = Store(settings_from()), datetime.now(timezone.utc)
     store.migrate()
     reports = ingest_footage(store, files, camera_id=camera_id, start=start, now=now,
-                             on_file=lambda r: click.echo(str(r)))
+                             audit=audit.writer(system_actor(), time=now), on_file=lambda r: click.echo(str(r)))
     added = [r.segment_id for r in reports if r.segment_id is not None]
-    audit.record(store, system_actor(), "footage-ingest", time=now,
-                 resource={"camera": camera_id, "files": [r.path for r in reports], "segments": added,
-                           "skipped": [r.path for r in reports if r.error]}, result_count=len(added))
     if index and added:
         click.echo(str(build_index(store, segment_ids=added, progress=True, now=now)))
     if any(r.error for r in reports):

@@ -26,10 +26,7 @@ def ingest(files: tuple[Path, ...]) -> None:
     """Load ANPR feeds (CSV or JSON Lines; see docs/plates-feed.md). Re-running a file loads nothing twice."""
     store, now = Store(settings_from()), datetime.now(timezone.utc)
     store.migrate()
-    reports = ingest_files(store, files, now=now, progress=True)
-    audit.record(store, system_actor(), "plates-ingest", time=now,
-                 resource={"files": [r.path for r in reports], "skipped": [r.path for r in reports if r.error]},
-                 result_count=sum(r.loaded for r in reports))
+    reports = ingest_files(store, files, now=now, progress=True, audit=audit.writer(system_actor(), time=now))
     for report in reports:
         click.echo(str(report))
     if any(r.error for r in reports):
@@ -49,7 +46,6 @@ def hotlist() -> None:
 def load(file: Path, owner: str, name: str | None, scope: str) -> None:
     """Load a hotlist CSV (plate, priority 0-4, reason[, valid_from, valid_until])."""
     store, now = Store(settings_from()), datetime.now(timezone.utc)
-    entries, hits = load_hotlist(store, file, name=name or file.stem, owner=owner, scope=scope, now=now)
-    audit.record(store, system_actor(), "hotlist-load", time=now, resource={"file": str(file), "owner": owner},
-                 result_count=entries)
+    entries, hits = load_hotlist(store, file, name=name or file.stem, owner=owner, scope=scope, now=now,
+                                 audit=audit.writer(system_actor(), time=now))
     click.echo(f"{entries} entries loaded, {hits} hits on existing sightings")

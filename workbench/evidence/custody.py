@@ -27,7 +27,7 @@ EXPORT_ACTION = "export-clip"   # the access event a custody record must follow
 
 def verify_with_store(store: Store, folder: Path) -> Verification:
     """:func:`verify_package` plus: source segments still archived, a custody record the export wrote."""
-    with store.session() as session:
+    with store.snapshot() as session:
         sources = {sha: sid for sid, sha in session.execute(select(FootageSegment.id, FootageSegment.sha256))}
         custody: dict[str, CustodyRecord] = {}
         for event in session.execute(select(AuditEvent).where(AuditEvent.action == CUSTODY_ACTION)

@@ -126,6 +126,34 @@ class Verification:
             raise EvidenceError(f"{self.folder.name}: {self.problems[0]}")
 
 
+def manifest_problem(manifest: Any) -> str | None:
+    """What is wrong with a manifest's structure, in words (None when every field has its type).
+
+    >>> manifest_problem({"format": FORMAT, "items": ["clip-1.mp4"]})
+    'item 1 is a str, not an object'
+    """
+    if not isinstance(manifest, dict):
+        return f"it is a JSON {type(manifest).__name__}, not an object"
+    items = manifest.get("items")
+    if not isinstance(items, list):
+        return "'items' is missing or not a list"
+    for n, item in enumerate(items, 1):
+        if not isinstance(item, dict):
+            return f"item {n} is a {type(item).__name__ if item is not None else 'null'}, not an object"
+        for key, kind in (("file", str), ("sha256", str), ("bytes", int), ("source", dict)):
+            if key not in item:
+                return f"item {n} has no '{key}'"
+            if not isinstance(item[key], kind) or isinstance(item[key], bool):
+                return f"item {n}: '{key}' is a {type(item[key]).__name__}, not a {kind.__name__}"
+        if not isinstance(item["source"].get("sha256"), str):
+            return f"item {n}: its source has no SHA-256"
+    readme = manifest.get("readme")
+    if not isinstance(readme, dict) or not isinstance(readme.get("file"), str) \
+            or not isinstance(readme.get("sha256"), str):
+        return "'readme' is missing or lacks its file name and SHA-256"
+    return None
+
+
 def _plain_file(folder: Path, name: object) -> tuple[Path | None, str | None]:
     """The file ``name`` inside ``folder`` if it is a plain name of a regular file there; else why not.
 
@@ -161,13 +189,15 @@ def verify_package(folder: Path, known_sources: dict[str, int] | None = None,
     report.manifest_sha256 = sha256_of(path)
     try:
         manifest = json.loads(path.read_text(encoding="utf-8"))
-        items = manifest["items"]
-        files = [item["file"] for item in items] + [manifest["readme"]["file"]]
-        if not all(isinstance(item, dict) for item in items):
-            raise TypeError
-    except (ValueError, KeyError, TypeError):
-        report.problems.append(f"{MANIFEST} is not a readable manifest (clips and read-me with their hashes)")
+    except (ValueError, RecursionError):
+        report.problems.append(f"{MANIFEST} is not a readable manifest (not JSON, or nested too deeply)")
         return report
+    malformed = manifest_problem(manifest)
+    if malformed:
+        report.problems.append(f"{MANIFEST} is not a readable manifest: {malformed}")
+        return report
+    items = manifest["items"]
+    files = [item["file"] for item in items] + [manifest["readme"]["file"]]
     if manifest.get("format") != FORMAT:
         report.problems.append(f"unknown package format {manifest.get('format')!r}")
     for entry in items + [manifest["readme"]]:

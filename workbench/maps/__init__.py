@@ -8,9 +8,13 @@ geopandas ``explore(m=...)`` style)::
     >>> m = maps.add_camera_access(m, case.camera_access())
     >>> m = maps.add_trajectory(m, case.trajectory("1-ABC-234"))
 
-Leaflet is inlined into the page (no CDN): without internet the base tiles
-are missing but the vector layers (region, municipalities, police zones,
-cameras, sightings, routes) draw.
+Leaflet is inlined into the page (no CDN). Under the tiles, every map draws
+its own street map from the shipped OpenStreetMap extract
+(:mod:`workbench.maps.street_layer`): with ``WORKBENCH_TILES=none`` or on a
+closed network where the named tiles do not load, the streets, their names,
+rail, water and parks still show, with the vector layers (region,
+municipalities, police zones, cameras, sightings, routes), a legend
+(:mod:`workbench.maps.legend`) and a scale.
 """
 
 from __future__ import annotations
@@ -27,6 +31,10 @@ from branca.element import MacroElement
 from jinja2 import Template
 
 from workbench.config import Settings
+from workbench.timeutil import format_local
+from workbench.maps.legend import Legend
+from workbench.maps.street_layer import StreetBaseLayer, street_layer_json
+from workbench.maps.street_layer import ATTRIBUTION as STREETS_ATTRIBUTION
 
 URBIS_ATTRIBUTION = "Realized by means of Brussels UrbIS®© - Distribution & Copyright Paradigm (formerly CIRB)"
 OSM_ATTRIBUTION = "© OpenStreetMap contributors, ODbL"
@@ -69,11 +77,13 @@ def _boundaries() -> dict:
 
 def base_map(settings: Settings | None = None, *, location: tuple[float, float] = BRUSSELS,
              zoom: int = 12) -> folium.Map:
-    """A map of the region: base layers chosen by ``settings.tiles`` and the offline vector layers."""
+    """A map of the region: the offline street map, the tiles named by ``settings.tiles`` above it, the
+    boundaries, a legend and a scale."""
     settings = settings or Settings.from_env()
     m = folium.Map(location=location, zoom_start=zoom, tiles=None, control_scale=True)
     js, css = _inline_assets()
     m.default_js, m.default_css = js, css
+    m.add_child(StreetBaseLayer(street_layer_json(settings.cache_dir), STREETS_ATTRIBUTION))
     if settings.tiles == "urbis":
         for layer, name in (("UrbISFrenchLabeledColor", "UrbIS (FR)"), ("UrbISDutchLabeledColor", "UrbIS (NL)")):
             folium.WmsTileLayer(settings.urbis_wms, layers=layer, name=name, fmt="image/png", transparent=False,
@@ -89,6 +99,7 @@ def base_map(settings: Settings | None = None, *, location: tuple[float, float] 
         subset = {"type": "FeatureCollection", "features": [f for f in features if f["properties"]["layer"] == layer]}
         folium.GeoJson(subset, name=_LAYER_NAMES[layer], style_function=lambda _f, s=_LAYER_STYLE[layer]: s,
                        tooltip=folium.GeoJsonTooltip(["name"], labels=False), attr=OSM_ATTRIBUTION).add_to(m)
+    m.add_child(Legend(settings.lang))
     folium.LayerControl(collapsed=True).add_to(m)
     return m
 
@@ -137,7 +148,7 @@ def add_trajectory(m: folium.Map, trip) -> folium.Map:  # type: ignore[no-untype
         for row in s.itertuples():
             f = (row.time - s["time"].iloc[0]).total_seconds() / span
             colour = time_colour(f)
-            label = f"{row.plate_as_read} — {row.time:%Y-%m-%d %H:%M:%S} UTC — {row.camera_id}"
+            label = f"{row.plate_as_read} — {format_local(row.time, with_utc=True)} — {row.camera_id}"
             folium.CircleMarker([row.lat, row.lon], radius=7, color=colour, fill=True, fill_opacity=0.9,
                                 tooltip=label, popup=folium.Popup(label, max_width=320)).add_to(routes)
         bounds = [[s["lat"].min(), s["lon"].min()], [s["lat"].max(), s["lon"].max()]]
@@ -263,6 +274,6 @@ def add_time_slider(m: folium.Map, sightings: pd.DataFrame) -> folium.Map:
     if s.empty:
         return m
     points = [{"lat": float(r.lat), "lon": float(r.lon),
-               "label": f"{pd.Timestamp(r.time):%H:%M:%S} {r.camera_id}"} for r in s.itertuples()]
+               "label": f"{format_local(r.time, with_date=False)} {r.camera_id}"} for r in s.itertuples()]
     m.add_child(_TimeSlider(points, "Animer / Afspelen / Play"))
     return m

@@ -22,8 +22,9 @@ from sqlalchemy import and_, exists, insert, or_, select
 from sqlalchemy.orm import Session
 
 from workbench.errors import IngestError, InvalidInput, NotFound
+from workbench.plates.csv_lines import csv_rows, text_lines
 from workbench.plates.plate_format import normalise
-from workbench.store import Store
+from workbench.store import AuditWriter, Store
 from workbench.store.models import Hit, Hotlist, HotlistEntry, Partner, Sighting
 from workbench.timeutil import as_utc
 
@@ -64,20 +65,40 @@ def match_hits(session: Session, sighting_ids: list[int], *, now: datetime) -> i
     return count
 
 
+MAX_REASON = 500
+MAX_LINE = 4096
+
+
+def _read_hotlist(path: Path) -> pd.DataFrame:
+    """A hotlist CSV as a table of strings; IngestError naming the first bad line (the list loads whole or not)."""
+    try:
+        text = path.read_bytes().decode("utf-8-sig")
+    except OSError as exc:
+        raise IngestError(f"{path.name}: cannot be read ({exc.strerror})") from None
+    except UnicodeDecodeError as exc:
+        raise IngestError(f"{path.name}: not UTF-8 text (byte {exc.start})") from None
+    try:
+        rows, refused, columns = csv_rows(text_lines(text), max_line=MAX_LINE, max_fields=16)
+    except InvalidInput as exc:
+        raise IngestError(f"{path.name}: not a CSV hotlist: {exc}") from None
+    if refused:
+        raise IngestError(f"{path.name} line {refused[0][0]}: {refused[0][1]}")
+    return pd.DataFrame(rows, columns=columns + ["line"]).drop(columns="line").fillna("")
+
+
 def load_hotlist(store: Store, entries: pd.DataFrame | Path, *, name: str, owner: str, scope: str,
-                 now: datetime, valid_from: datetime | None = None) -> tuple[int, int]:
+                 now: datetime, audit: AuditWriter, valid_from: datetime | None = None) -> tuple[int, int]:
     """Create a hotlist from a table (plate, priority, reason[, valid_from, valid_until]).
 
     Existing sightings since each entry's start become hits too. Returns
-    (entries, hits). The whole list loads in one transaction or not at all.
+    (entries, hits). The whole list loads with its audit event in one
+    transaction, or not at all.
     """
     if scope not in {"national", "zone"}:
         raise InvalidInput("a hotlist's scope is 'national' or 'zone'")
+    source = str(entries) if isinstance(entries, Path) else None
     if isinstance(entries, Path):
-        try:
-            entries = pd.read_csv(entries, dtype=str, keep_default_na=False)
-        except (OSError, ValueError) as exc:
-            raise IngestError(f"{entries.name}: not a readable CSV hotlist ({exc})") from exc
+        entries = _read_hotlist(entries)
     missing = {"plate", "priority", "reason"} - set(entries.columns)
     if missing:
         raise IngestError(f"hotlist {name!r}: missing column(s) {', '.join(sorted(missing))}")
@@ -94,6 +115,8 @@ def load_hotlist(store: Store, entries: pd.DataFrame | Path, *, name: str, owner
             plate = normalise(r["plate"])
         except InvalidInput as exc:
             raise IngestError(f"hotlist {name!r} line {n}: {exc}") from None
+        if len(str(r["reason"])) > MAX_REASON:
+            raise IngestError(f"hotlist {name!r} line {n}: the reason is longer than {MAX_REASON} characters")
         rows.append({"plate": plate, "priority": priority, "reason": str(r["reason"]),
                      "valid_from": as_utc(r["valid_from"]) if r.get("valid_from") else start,
                      "valid_until": as_utc(r["valid_until"]) if r.get("valid_until") else None})
@@ -111,6 +134,8 @@ def load_hotlist(store: Store, entries: pd.DataFrame | Path, *, name: str, owner
             sighting_ids += session.execute(select(Sighting.id).where(
                 Sighting.plate.in_(plates[i:i + 900]), Sighting.first_time >= start)).scalars().all()
         hits = match_hits(session, sighting_ids, now=now)
+        audit(session, "hotlist-load", resource={"hotlist": name, "file": source, "owner": owner,
+                                                 "scope": scope, "hits": hits}, result_count=len(rows))
     return len(rows), hits
 
 

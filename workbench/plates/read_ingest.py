@@ -6,17 +6,22 @@
   (double reads, re-deliveries under a new id) collapse into one sighting
   that keeps every source id; a late read joins the sighting it belongs to,
   whatever order the reads arrive in.
-* One transaction per file: a file loads entirely or not at all; a file that
-  is not a feed is reported and skipped, the others go on.
+* Bounded transactions: a file commits in batches of at most ``BATCH_READS``
+  reads, each with the audit event saying who loaded which lines (a crash
+  leaves whole batches with their events; a re-run loads the rest, nothing
+  twice), so that analysts' audited reads never wait long for the write lock.
+  A file that is not a feed is reported (and audited) and skipped, the others
+  go on.
 * Sightings whose plate is on an active hotlist become hits.
 
-    >>> report = ingest_files(store, [Path("reads.csv")], now=now)   # doctest: +SKIP
+    >>> report = ingest_files(store, [Path("reads.csv")], now=now, audit=writer)   # doctest: +SKIP
     >>> print(report)                                                # doctest: +SKIP
     reads.csv: 10,000 loaded, 12 duplicates, 420 merged, 3 rejected
 """
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -27,14 +32,19 @@ import pandas as pd
 from sqlalchemy import select, tuple_, update
 from sqlalchemy.orm import Session
 
-from workbench.errors import IngestError
+from workbench import faults
+from workbench.errors import StoreError, WorkbenchError
 from workbench.plates.anpr_feed import FeedBatch, parse_feed
 from workbench.plates.hotlist import match_hits
-from workbench.store import Store
+from workbench.store import AuditWriter, Store
 from workbench.store.models import Camera, PlateRead, Sighting
 
 MERGE_WINDOW = timedelta(seconds=90)
+BATCH_READS = 2_000
+"""Reads per transaction: the write lock is held about a second per batch."""
+ACTION = "plates-ingest"
 _CHUNK = 900
+_log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -102,73 +112,110 @@ def _cluster(reads: pd.DataFrame, existing: pd.DataFrame) -> pd.DataFrame:
     return reads.assign(cluster=out["cluster"].to_numpy(), existing_id=out["existing_id"].to_numpy())
 
 
-def ingest_batch(store: Store, batch: FeedBatch, *, now: datetime) -> FileReport:
-    """Write one parsed batch in one transaction; returns its report."""
+def ingest_batch(store: Store, batch: FeedBatch, *, now: datetime, audit: AuditWriter,
+                 batch_reads: int = BATCH_READS) -> FileReport:
+    """Write one parsed file in transactions of at most ``batch_reads`` reads, each with its audit event."""
     report = FileReport(batch.path, rejected=list(batch.rejected))
     reads = batch.reads.drop_duplicates(["source", "source_read_id"], keep="first")
     report.duplicates = len(batch.reads) - len(reads)
-    if reads.empty:
-        return report
-    with store.session() as session:
-        already = _existing_keys(session, reads)
-        if already:
-            fresh = [k not in already for k in zip(reads["source"], reads["source_read_id"])]
-            report.duplicates += len(reads) - sum(fresh)
-            reads = reads[fresh]
-        if reads.empty:
-            return report
-        reads = _cluster(reads.reset_index(drop=True), _nearby_sightings(session, reads))
-        per_cluster = reads.groupby("cluster").agg(
-            camera_id=("camera_id", "first"), plate=("plate", "first"), first_time=("time", "min"),
-            last_time=("time", "max"), n=("time", "size"), confidence=("confidence", "max"),
-            country=("country", "first"), direction=("direction", "first"), existing_id=("existing_id", "first"))
-        report.merged = len(reads) - int(per_cluster["existing_id"].isna().sum())
-        new = per_cluster[per_cluster["existing_id"].isna()]
-        new_rows = [{"camera_id": r.camera_id, "plate": r.plate, "first_time": r.first_time.to_pydatetime(),
-                     "last_time": r.last_time.to_pydatetime(), "n_reads": int(r.n),
-                     "confidence": None if pd.isna(r.confidence) else float(r.confidence),
-                     "country": None if pd.isna(r.country) else r.country,
-                     "direction": None if pd.isna(r.direction) else r.direction} for r in new.itertuples()]
-        table = Sighting.__table__
-        ids = session.connection().execute(table.insert().returning(table.c.id, sort_by_parameter_order=True),
-                                           new_rows).scalars().all() if new_rows else []
-        sighting_of = pd.Series(ids, index=new.index, dtype="int64")
-        joined = per_cluster[per_cluster["existing_id"].notna()]
-        for r in joined.itertuples():
-            current = session.get(Sighting, int(r.existing_id))
-            assert current is not None
-            session.execute(update(Sighting).where(Sighting.id == current.id).values(
-                first_time=min(current.first_time, r.first_time.to_pydatetime()),
-                last_time=max(current.last_time, r.last_time.to_pydatetime()),
-                n_reads=current.n_reads + int(r.n),
-                confidence=max(filter(lambda v: v is not None and not pd.isna(v),
-                                      [current.confidence, r.confidence]), default=None)))
-        sighting_of = pd.concat([sighting_of, joined["existing_id"].astype("int64")])
-        reads["sighting_id"] = reads["cluster"].map(sighting_of).astype("int64")
-        session.connection().execute(PlateRead.__table__.insert(), [
-            {"source": r.source, "source_read_id": r.source_read_id, "camera_id": r.camera_id,
-             "time": r.time.to_pydatetime(), "plate_raw": r.plate_raw, "plate": r.plate,
-             "country": None if pd.isna(r.country) else r.country,
-             "confidence": None if pd.isna(r.confidence) else float(r.confidence),
-             "direction": None if pd.isna(r.direction) else r.direction,
-             "lane": None if pd.isna(r.lane) else int(r.lane),
-             "image_ref": None if pd.isna(r.image_ref) else r.image_ref,
-             "sighting_id": int(r.sighting_id), "ingested_at": now} for r in reads.itertuples()])
-        report.loaded, report.sightings = len(reads), len(new_rows)
-        report.hits = match_hits(session, [int(i) for i in ids], now=now)
+    starts = range(0, len(reads), batch_reads) if len(reads) else [0]
+    for number, start in enumerate(starts, 1):
+        part = reads.iloc[start:start + batch_reads]
+        loaded_before = report.loaded
+        with store.session() as session:
+            _write_reads(session, part, report, now=now)
+            faults.point("plates.before-commit")
+            lines = [int(part["line"].min()), int(part["line"].max())] if len(part) else []
+            audit(session, ACTION, resource={"file": batch.path, "batch": number, "batches": len(starts),
+                                             "lines": lines, "duplicates": report.duplicates,
+                                             "rejected": len(report.rejected)},
+                  result_count=report.loaded - loaded_before)
+        faults.point("plates.after-commit")
+        if number < len(starts):
+            store.let_others_write()
     return report
 
 
-def ingest_files(store: Store, paths: Iterable[Path], *, now: datetime, progress: bool = False) -> list[FileReport]:
-    """Ingest several feed files, each in its own transaction; a bad file is reported, not fatal."""
+def _write_reads(session: Session, reads: pd.DataFrame, report: FileReport, *, now: datetime) -> None:
+    """Insert the reads not loaded yet, merged into sightings; adds to ``report``'s counts."""
+    if reads.empty:
+        return
+    already = _existing_keys(session, reads)
+    if already:
+        fresh = [k not in already for k in zip(reads["source"], reads["source_read_id"])]
+        report.duplicates += len(reads) - sum(fresh)
+        reads = reads[fresh]
+    if reads.empty:
+        return
+    reads = _cluster(reads.reset_index(drop=True), _nearby_sightings(session, reads))
+    per_cluster = reads.groupby("cluster").agg(
+        camera_id=("camera_id", "first"), plate=("plate", "first"), first_time=("time", "min"),
+        last_time=("time", "max"), n=("time", "size"), confidence=("confidence", "max"),
+        country=("country", "first"), direction=("direction", "first"), existing_id=("existing_id", "first"))
+    report.merged += len(reads) - int(per_cluster["existing_id"].isna().sum())
+    new = per_cluster[per_cluster["existing_id"].isna()]
+    new_rows = [{"camera_id": r.camera_id, "plate": r.plate, "first_time": r.first_time.to_pydatetime(),
+                 "last_time": r.last_time.to_pydatetime(), "n_reads": int(r.n),
+                 "confidence": None if pd.isna(r.confidence) else float(r.confidence),
+                 "country": None if pd.isna(r.country) else r.country,
+                 "direction": None if pd.isna(r.direction) else r.direction} for r in new.itertuples()]
+    table = Sighting.__table__
+    ids = session.connection().execute(table.insert().returning(table.c.id, sort_by_parameter_order=True),
+                                       new_rows).scalars().all() if new_rows else []
+    sighting_of = pd.Series(ids, index=new.index, dtype="int64")
+    joined = per_cluster[per_cluster["existing_id"].notna()]
+    for r in joined.itertuples():
+        current = session.get(Sighting, int(r.existing_id))
+        assert current is not None
+        session.execute(update(Sighting).where(Sighting.id == current.id).values(
+            first_time=min(current.first_time, r.first_time.to_pydatetime()),
+            last_time=max(current.last_time, r.last_time.to_pydatetime()),
+            n_reads=current.n_reads + int(r.n),
+            confidence=max(filter(lambda v: v is not None and not pd.isna(v),
+                                  [current.confidence, r.confidence]), default=None)))
+    sighting_of = pd.concat([sighting_of, joined["existing_id"].astype("int64")])
+    reads["sighting_id"] = reads["cluster"].map(sighting_of).astype("int64")
+    session.connection().execute(PlateRead.__table__.insert(), [
+        {"source": r.source, "source_read_id": r.source_read_id, "camera_id": r.camera_id,
+         "time": r.time.to_pydatetime(), "plate_raw": r.plate_raw, "plate": r.plate,
+         "country": None if pd.isna(r.country) else r.country,
+         "confidence": None if pd.isna(r.confidence) else float(r.confidence),
+         "direction": None if pd.isna(r.direction) else r.direction,
+         "lane": None if pd.isna(r.lane) else int(r.lane),
+         "image_ref": None if pd.isna(r.image_ref) else r.image_ref,
+         "sighting_id": int(r.sighting_id), "ingested_at": now} for r in reads.itertuples()])
+    report.loaded += len(reads)
+    report.sightings += len(new_rows)
+    report.hits += match_hits(session, [int(i) for i in ids], now=now)
+
+
+def ingest_files(store: Store, paths: Iterable[Path], *, now: datetime, audit: AuditWriter,
+                 progress: bool = False, batch_reads: int = BATCH_READS) -> list[FileReport]:
+    """Ingest several feed files in bounded, audited transactions; a bad file is reported, not fatal.
+
+    Only a catalogue that cannot be written (StoreError) stops the files that follow.
+    """
     from tqdm.auto import tqdm
 
-    with store.session() as session:
-        cameras = set(session.execute(select(Camera.id)).scalars())
+    with store.snapshot() as session:
+        cameras = {camera_id: kind for camera_id, kind in session.execute(select(Camera.id, Camera.kind))}
     reports = []
     for path in tqdm(list(paths), desc="plate reads", unit="file", disable=not progress):
         try:
-            reports.append(ingest_batch(store, parse_feed(Path(path), now=now, known_cameras=cameras), now=now))
-        except IngestError as exc:
-            reports.append(FileReport(str(path), error=str(exc).split(": ", 1)[-1]))
+            batch = parse_feed(Path(path), now=now, known_cameras=cameras)
+            reports.append(ingest_batch(store, batch, now=now, audit=audit, batch_reads=batch_reads))
+        except StoreError:
+            raise
+        except WorkbenchError as exc:
+            reports.append(_skipped(store, audit, path, str(exc).split(": ", 1)[-1]))
+        except Exception as exc:  # a bug must not stop the files that follow: reported, logged, audited
+            _log.exception("unexpected error while ingesting %s", path)
+            reports.append(_skipped(store, audit, path, f"internal error ({type(exc).__name__}), see the log"))
     return reports
+
+
+def _skipped(store: Store, audit: AuditWriter, path: Path, why: str) -> FileReport:
+    """Report and audit a file that could not be ingested at all."""
+    with store.session() as session:
+        audit(session, ACTION, outcome="error", reason=why, resource={"file": str(path)}, result_count=0)
+    return FileReport(str(path), error=why)

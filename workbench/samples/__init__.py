@@ -37,7 +37,7 @@ def is_built(store: Store) -> bool:
     """Whether the catalogue already holds a world (partners exist)."""
     if not store.is_migrated():
         return False
-    with store.session() as session:
+    with store.snapshot() as session:
         return session.execute(select(Partner.id).limit(1)).first() is not None
 
 
@@ -68,7 +68,8 @@ def _load_traffic(store: Store, settings: Settings, day: date, traffic: Traffic)
     feed = settings.home / "sample" / f"anpr-reads-{day.isoformat()}.csv"
     feed.parent.mkdir(parents=True, exist_ok=True)
     traffic.reads.to_csv(feed, index=False)
-    report = ingest_files(store, [feed], now=now)[0]
+    ops = audit.writer(audit.Actor("system:sample-build"), time=now)
+    report = ingest_files(store, [feed], now=now, audit=ops)[0]
     truth = traffic.truth
     truth.save(ground_truth_dir(settings))
     start = midnight(day) - timedelta(days=30)
@@ -77,11 +78,11 @@ def _load_traffic(store: Store, settings: Settings, day: date, traffic: Traffic)
                              "priority": [1] + [0, 2, 2, 3, 4, 4, 2, 3, 1, 4, 3, 2][:len(others)],
                              "reason": ["Véhicule volé (exemple)"] + ["Signalement (exemple)"] * len(others)})
     load_hotlist(store, national, name="Liste nationale ANPR (exemple)", owner="FEDPOL", scope="national",
-                 now=now, valid_from=start)
+                 now=now, valid_from=start, audit=ops)
     zone = pd.DataFrame({"plate": [others[2], str(truth.scenario["suspect"])], "priority": [2, 2],
                          "reason": ["Intérêt de la zone (exemple)", "Suspect du dossier (exemple)"]})
     load_hotlist(store, zone, name="Liste zone 5339 (exemple)", owner="PZ5339", scope="zone", now=now,
-                 valid_from=start)
+                 valid_from=start, audit=ops)
     return f"{report.loaded:,} plate reads"
 
 

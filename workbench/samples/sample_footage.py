@@ -18,6 +18,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
+from workbench.access import audit
 from workbench.footage.footage_ingest import ingest_footage
 from workbench.samples.simulated_traffic import GroundTruth
 from workbench.samples.street_render import Passage, render_clip
@@ -113,7 +114,8 @@ def add_sample_footage(store: Store, graph: RoadGraph, truth: GroundTruth, camer
                            str(rng.choice(["left", "right"]))) for _ in range(3)]
         path = render_clip(work_dir / f"{cam.camera_id}.mp4", shown + walkers,
                            duration=(end - start).total_seconds(), start=start, fps=FPS, seed=100 + n, crf=30)
-        report = ingest_footage(store, [path], camera_id=cam.camera_id, now=now)[0]
+        report = ingest_footage(store, [path], camera_id=cam.camera_id, now=now,
+                                audit=audit.writer(audit.Actor("system:sample-build"), time=now))[0]
         if report.error:
             raise RuntimeError(f"sample footage could not be archived: {report}")
         path.unlink()

@@ -25,9 +25,10 @@ import av
 import numpy as np
 from sqlalchemy import select, update
 
+from workbench import faults
 from workbench.errors import FootageError
 from workbench.footage.decoding import VideoFile
-from workbench.search.frame_analysis import DIRECTIONS, KINDS, PALETTE, FrameAnalyser
+from workbench.search.frame_analysis import DESCRIPTOR_BINS, DIRECTIONS, KINDS, PALETTE, FrameAnalyser
 from workbench.search.object_tracks import ObjectEvent, ObjectTracker
 from workbench.store import Store
 from workbench.store.models import FootageSegment
@@ -87,7 +88,8 @@ class SegmentIndex:
                  ev_colour=np.array([PALETTE.index(e.colour) for e in ev], np.uint8),
                  ev_kind=np.array([KINDS.index(e.kind) for e in ev], np.uint8),
                  ev_size=np.array([e.size for e in ev], np.float32),
-                 ev_descriptor=np.array([e.descriptor for e in ev], np.float16).reshape(len(ev), -1),
+                 ev_descriptor=np.array([e.descriptor for e in ev], np.float16).reshape(len(ev), -1) if ev
+                 else np.zeros((0, int(np.prod(DESCRIPTOR_BINS))), np.float16),   # a segment where nothing moves
                  ev_track_offsets=offsets,
                  track=np.concatenate([e.track for e in ev]) if ev else np.zeros((0, 5), np.float32))
         os.replace(tmp, path)
@@ -130,6 +132,9 @@ def _index_one(segment_id: int, video: str, target: str) -> dict[str, Any]:
         return {"segment_id": segment_id, "frames": index.frames, "events": len(index.events), "error": None}
     except FootageError as exc:
         return {"segment_id": segment_id, "frames": 0, "events": 0, "error": str(exc)}
+    except Exception as exc:  # noqa: BLE001 - one segment's failure is reported, the build goes on
+        return {"segment_id": segment_id, "frames": 0, "events": 0,
+                "error": f"internal error while indexing ({type(exc).__name__}: {str(exc)[:120]})"}
 
 
 def map_segments(task: Callable[..., Any], jobs: list[tuple], *, workers: int | None = None, client: Any = None,
@@ -191,7 +196,7 @@ def build_index(store: Store, *, segment_ids: Iterable[int] | None = None, rebui
         query = query.where(FootageSegment.id.in_(list(segment_ids)))
     elif not rebuild:
         query = query.where(FootageSegment.indexed_at.is_(None))
-    with store.session() as session:
+    with store.snapshot() as session:
         rows = session.execute(query.order_by(FootageSegment.id)).all()
     settings = store.settings
     settings.index_dir.mkdir(parents=True, exist_ok=True)
@@ -201,6 +206,7 @@ def build_index(store: Store, *, segment_ids: Iterable[int] | None = None, rebui
         if result["error"]:
             summary.failed.append((result["segment_id"], result["error"]))
             continue
+        faults.point("index.before-mark")
         with store.session() as session:
             session.execute(update(FootageSegment).where(FootageSegment.id == result["segment_id"])
                             .values(indexed_at=now or datetime.now(timezone.utc)))

@@ -8,6 +8,6 @@
     ...     pass
 """
 
-from workbench.store.database import Store
+from workbench.store.database import AuditWriter, Store
 
-__all__ = ["Store"]
+__all__ = ["AuditWriter", "Store"]

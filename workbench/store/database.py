@@ -2,27 +2,62 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import threading
+import time
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import create_engine, event, inspect
-from sqlalchemy.engine import Engine
-from sqlalchemy.exc import OperationalError, SQLAlchemyError
+from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.exc import InterfaceError, OperationalError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from workbench.config import Settings
 from workbench.errors import StoreError
 
 MIGRATIONS = Path(__file__).with_name("migrations")
+BUSY_TIMEOUT_S = 20
+"""How long a write waits for another writer (an ingest batch, an audit append) before a StoreError."""
+
+AuditWriter = Callable[..., int]
+"""Appends one audit event inside the caller's transaction: ``writer(session, action, **details)``.
+
+The ingest layer receives one from its caller (``access.audit.writer``) so that
+a file's rows and the event saying who loaded them commit together.
+"""
+
+_WRITE = "workbench_write"
+_GATES: dict[str, threading.Lock] = {}   # per SQLite file: the writing turn of this process's threads
+WRITER_PAUSE_S = 0.15   # longer than SQLite's longest sleep between two tries of a waiting writer (100 ms)
+
+
+def _is_busy(exc: BaseException) -> bool:
+    text = str(getattr(exc, "orig", exc)).lower()
+    return "locked" in text or "busy" in text or "lock timeout" in text
+
+
+def _store_error(store: "Store", exc: BaseException, what: str = "use") -> StoreError:
+    """A driver error in words: busy (after the bounded wait) or unreachable."""
+    if _is_busy(exc):
+        return StoreError(f"the catalogue at {store.safe_url} is busy: another process (an ingest, a purge) "
+                          f"kept it locked for more than {BUSY_TIMEOUT_S} s; nothing was changed, try again "
+                          "in a moment")
+    reason = str(getattr(exc, "orig", exc)).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    return StoreError(f"cannot {what} the catalogue at {store.safe_url} ({reason}); nothing was changed, "
+                      "check that the database is running and try again")
 
 
 def _sqlite_pragmas(engine: Engine) -> None:
-    """WAL, foreign keys, and writer transactions that take their lock at BEGIN.
+    """WAL, foreign keys; writers take the write lock at BEGIN, readers never take it.
 
-    Every user transaction appends to the audit chain, so each one writes:
-    ``BEGIN IMMEDIATE`` serialises them up front instead of failing on a lock
-    upgrade halfway through.
+    A session opened with :meth:`Store.session` writes (an audit append at
+    least): ``BEGIN IMMEDIATE`` serialises writers up front instead of failing
+    on a lock upgrade halfway through. Every other connection (reads through
+    :meth:`Store.snapshot` and :meth:`Store.connect`) begins a deferred
+    transaction, which in WAL mode reads a snapshot without blocking or being
+    blocked by a writer.
     """
 
     @event.listens_for(engine, "connect")
@@ -31,13 +66,18 @@ def _sqlite_pragmas(engine: Engine) -> None:
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA foreign_keys=ON")
-        cursor.execute("PRAGMA busy_timeout=30000")
-        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_S * 1000}")
+        cursor.execute("PRAGMA synchronous=FULL")   # a commit (an audit event) survives a power cut
         cursor.close()
 
     @event.listens_for(engine, "begin")
-    def _on_begin(conn) -> None:  # type: ignore[no-untyped-def]
-        conn.exec_driver_sql("BEGIN IMMEDIATE")
+    def _on_begin(conn: Connection) -> None:
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if conn.get_execution_options().get(_WRITE) else "BEGIN")
+
+
+def _pg_timeouts() -> dict[str, Any]:
+    """PostgreSQL: a bounded wait for a lock and for the server, like SQLite's busy timeout."""
+    return {"connect_timeout": 10, "options": f"-c lock_timeout={BUSY_TIMEOUT_S * 1000}"}
 
 
 class Store:
@@ -57,10 +97,11 @@ class Store:
                 self.engine = create_engine(url, future=True)
                 _sqlite_pragmas(self.engine)
             else:
-                self.engine = create_engine(url, future=True, pool_pre_ping=True)
+                self.engine = create_engine(url, future=True, pool_pre_ping=True, connect_args=_pg_timeouts())
         except (SQLAlchemyError, ImportError) as exc:
             raise StoreError(f"cannot open the catalogue at {self.safe_url}: {exc}") from exc
-        self._sessions = sessionmaker(self.engine, expire_on_commit=False)
+        self._sessions = sessionmaker(self.engine.execution_options(**{_WRITE: True}), expire_on_commit=False)
+        self._snapshots = sessionmaker(self.engine, expire_on_commit=False)
 
     @property
     def safe_url(self) -> str:
@@ -75,26 +116,87 @@ class Store:
 
     @contextmanager
     def session(self) -> Iterator[Session]:
-        """One transaction: committed when the block ends, rolled back if it raises."""
+        """One write transaction: committed when the block ends, rolled back if it raises.
+
+        On SQLite it holds the write lock from its start: keep it short (read
+        what you need in :meth:`snapshot` first).
+        """
+        with self._writer_turn():
+            try:
+                with self._sessions() as session, session.begin():
+                    yield session
+            except (OperationalError, InterfaceError) as exc:
+                raise _store_error(self, exc) from exc
+
+    @contextmanager
+    def _writer_turn(self) -> Iterator[None]:
+        """On SQLite, the threads of this process write one at a time (then wait for other processes in SQLite).
+
+        Eight analysts' audit appends in one process would otherwise compete
+        with each other through SQLite's polling busy handler, and one of them
+        could lose every round for longer than the busy timeout.
+        """
+        if self.dialect != "sqlite":
+            yield
+            return
+        gate = _GATES.setdefault(self.engine.url.database or "", threading.Lock())
+        if not gate.acquire(timeout=BUSY_TIMEOUT_S):
+            raise _store_error(self, OperationalError("BEGIN IMMEDIATE", {}, Exception("database is busy")))
         try:
-            with self._sessions() as session, session.begin():
+            yield
+        finally:
+            gate.release()
+
+    def let_others_write(self) -> None:
+        """Pause a long writer between two of its transactions so that waiting writers get the lock.
+
+        SQLite has no queue for its write lock: a waiting connection retries
+        after sleeps of up to 100 ms, and a writer that begins again at once
+        would win every time (an analyst's audit append would starve during a
+        long ingest). PostgreSQL queues lock waits fairly: nothing to do.
+        """
+        if self.dialect == "sqlite":
+            time.sleep(WRITER_PAUSE_S)
+
+    @contextmanager
+    def snapshot(self) -> Iterator[Session]:
+        """A read-only transaction that never takes SQLite's write lock (it reads a snapshot).
+
+        >>> with store.snapshot() as session:                # doctest: +SKIP
+        ...     cameras = session.execute(select(Camera.id)).scalars().all()
+        """
+        try:
+            with self._snapshots() as session:   # closing it rolls the read transaction back
                 yield session
-        except OperationalError as exc:
-            raise StoreError(f"the catalogue at {self.safe_url} could not be used: {exc.orig}") from exc
+        except (OperationalError, InterfaceError) as exc:
+            raise _store_error(self, exc) from exc
+
+    @contextmanager
+    def connect(self) -> Iterator[Connection]:
+        """A Core connection for reads (a snapshot, like :meth:`snapshot`); driver errors become StoreError."""
+        try:
+            with self.engine.connect() as connection:
+                yield connection
+        except (OperationalError, InterfaceError) as exc:
+            raise _store_error(self, exc) from exc
 
     def migrate(self) -> None:
         """Bring the schema to the newest version (Alembic ``upgrade head``); idempotent."""
         from alembic import command
 
         try:
-            with self.engine.begin() as connection:
+            with self.engine.execution_options(**{_WRITE: True}).begin() as connection:
                 command.upgrade(self.alembic_config(connection), "head")
-        except OperationalError as exc:
-            raise StoreError(f"cannot migrate the catalogue at {self.safe_url}: {exc.orig}") from exc
+        except (OperationalError, InterfaceError) as exc:
+            raise _store_error(self, exc, "migrate") from exc
 
     def is_migrated(self) -> bool:
         """Whether the catalogue has its tables (``workbench sample build`` creates them)."""
-        return inspect(self.engine).has_table("alembic_version")
+        try:
+            with self.connect() as connection:
+                return inspect(connection).has_table("alembic_version")
+        except SQLAlchemyError as exc:
+            raise _store_error(self, exc) from exc
 
     def alembic_config(self, connection=None):  # type: ignore[no-untyped-def]
         """The Alembic configuration of this store (for ``alembic`` commands from Python)."""

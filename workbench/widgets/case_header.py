@@ -18,7 +18,7 @@ from typing import Any
 import ipywidgets as widgets
 
 from workbench.errors import WorkbenchError
-from workbench.widgets.labels import text
+from workbench.widgets.labels import error_text, text
 
 _STYLE = {"info": "#0d47a1", "warning": "#e65100", "error": "#b71c1c"}
 
@@ -92,4 +92,4 @@ class CaseHeader(widgets.VBox):
 
     def error(self, exc: BaseException) -> None:
         """Show a refused or impossible action in the investigator's words, without a traceback."""
-        self.show(f"{text('error', self.lang)} {exc}", "error")
+        self.show(error_text(exc, self.lang), "error")

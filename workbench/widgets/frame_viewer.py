@@ -15,9 +15,9 @@ from typing import Any
 import ipywidgets as widgets
 
 from workbench.errors import WorkbenchError
-from workbench.timeutil import as_utc
+from workbench.timeutil import as_utc, format_local
 from workbench.widgets.case_header import message_html
-from workbench.widgets.labels import text
+from workbench.widgets.labels import error_text, text
 
 SCRUB_SECONDS = 30
 
@@ -46,13 +46,13 @@ class FrameViewer(widgets.VBox):
         try:
             frame = self.case.frame(self.camera, at, keyframe=keyframe)
         except WorkbenchError as exc:
-            self.caption.value = message_html(f"{self.camera}: {exc}", "warning")
+            self.caption.value = message_html(f"{self.camera}: {error_text(exc, self.lang)}", "warning")
             return
         self.shown = frame
         self.image.value = frame.to_jpeg(self.width)
-        kind = " (image clé / sleutelbeeld / keyframe)" if frame.keyframe else ""
-        self.caption.value = (f"<b>{html.escape(self.camera)}</b> — {frame.time:%Y-%m-%d %H:%M:%S.%f}"[:-3]
-                              + f" UTC{kind}")
+        kind = f" ({text('keyframe', self.lang)})" if frame.keyframe else ""
+        self.caption.value = (f"<b>{html.escape(self.camera)}</b> — "
+                              f"{html.escape(format_local(frame.time, with_utc=True, ms=True))}{kind}")
 
     def step(self, direction: str) -> None:
         """Move to the previous or next keyframe of the recording."""
@@ -66,14 +66,15 @@ class SyncGrid(widgets.VBox):
     def __init__(self, case: Any, at: datetime | str, *, near: Any, radius: float = 250.0, lang: str = "fr",
                  width: int = 320) -> None:
         self.lang = lang
-        title = widgets.HTML(f"<b>{html.escape(text('synchronised', lang))}</b> — {as_utc(at):%Y-%m-%d %H:%M:%S} UTC")
+        title = widgets.HTML(f"<b>{html.escape(text('synchronised', lang))}</b> — "
+                             f"{html.escape(format_local(at, with_utc=True))}")
         try:
             frames = case.frames_at(at, near=near, radius=radius)
         except WorkbenchError as exc:
-            super().__init__([title, widgets.HTML(message_html(str(exc), "warning"))])
+            super().__init__([title, widgets.HTML(message_html(error_text(exc, lang), "warning"))])
             return
         cells = [widgets.VBox([widgets.Image(value=f.to_jpeg(width), format="jpeg", layout={"width": f"{width}px"}),
-                               widgets.HTML(f"{html.escape(f.camera_id)} {f.time:%H:%M:%S.%f}"[:-3])])
+                               widgets.HTML(f"{html.escape(f.camera_id)} {format_local(f.time, with_date=False, ms=True)}")])
                  for f in frames]
         body = widgets.GridBox(cells, layout={"grid_template_columns": f"repeat(auto-fill, {width + 8}px)"}) \
             if cells else widgets.HTML(message_html(text("no_frame", lang), "warning"))

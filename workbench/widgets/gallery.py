@@ -12,6 +12,7 @@ from typing import Any
 import ipywidgets as widgets
 import pandas as pd
 
+from workbench.timeutil import format_local
 from workbench.widgets.case_header import message_html
 from workbench.widgets.labels import text
 
@@ -19,7 +20,7 @@ from workbench.widgets.labels import text
 def hit_caption(hit: pd.Series) -> str:
     """One line about a hit: camera, time, colour, kind and direction when known, score."""
     what = " ".join(str(hit[k]) for k in ("colour", "kind", "direction") if isinstance(hit.get(k), str))
-    return f"{hit['camera_id']} {pd.Timestamp(hit['best_time']):%H:%M:%S} {what} ({float(hit['score']):.2f})"
+    return f"{hit['camera_id']} {format_local(hit['best_time'], with_date=False)} {what} ({float(hit['score']):.2f})"
 
 
 class HitGallery(widgets.VBox):

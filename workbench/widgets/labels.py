@@ -10,6 +10,7 @@ The language is ``Settings.lang``: the app's address (``?lang=nl``), then
 
 from __future__ import annotations
 
+from workbench import errors
 from workbench.config import LANGUAGES
 
 _TEXT: dict[str, tuple[str, str, str]] = {
@@ -31,7 +32,7 @@ _TEXT: dict[str, tuple[str, str, str]] = {
                  "Sightings at cameras without a position, not on the map:"),
     "timeline": ("Chronologie", "Tijdlijn", "Timeline"),
     "camera": ("Caméra", "Camera", "Camera"),
-    "time": ("Heure (UTC)", "Tijd (UTC)", "Time (UTC)"),
+    "time": ("Heure (Bruxelles)", "Tijd (Brussel)", "Time (Brussels)"),
     "previous_key": ("◀ image clé", "◀ sleutelbeeld", "◀ keyframe"),
     "next_key": ("image clé ▶", "sleutelbeeld ▶", "keyframe ▶"),
     "offset": ("Décalage (s)", "Verschuiving (s)", "Offset (s)"),
@@ -81,9 +82,37 @@ _TEXT: dict[str, tuple[str, str, str]] = {
     "indicators": ("Indicateurs", "Indicatoren", "Indicators"),
     "error": ("Impossible :", "Onmogelijk:", "Not possible:"),
     "working": ("Recherche en cours…", "Bezig met zoeken…", "Searching…"),
+    "keyframe": ("image clé", "sleutelbeeld", "keyframe"),
+    "detail": ("détail", "detail", "detail"),
 }
+
+# the sentence shown for each kind of error, most specific first; the error's own words follow as detail
+_ERRORS: list[tuple[type[BaseException], tuple[str, str, str]]] = [
+    (errors.AccessDenied, ("Accès refusé : ce dossier ne peut pas voir ces données.",
+                           "Toegang geweigerd: dit dossier mag deze gegevens niet zien.",
+                           "Access denied: this case may not see these data.")),
+    (errors.NotFound, ("Introuvable.", "Niet gevonden.", "Not found.")),
+    (errors.InvalidInput, ("Saisie invalide.", "Ongeldige invoer.", "Invalid input.")),
+    (errors.FootageError, ("Les images ne peuvent pas être lues.", "De beelden kunnen niet gelezen worden.",
+                           "The footage cannot be read.")),
+    (errors.ConfigurationError, ("Configuration incorrecte.", "Onjuiste configuratie.", "Wrong configuration.")),
+    (errors.WorkbenchError, ("Impossible.", "Onmogelijk.", "Not possible.")),
+]
 
 
 def text(key: str, lang: str = "fr") -> str:
     """The label ``key`` in ``lang`` (``fr``, ``nl`` or ``en``)."""
     return _TEXT[key][LANGUAGES.index(lang if lang in LANGUAGES else "fr")]
+
+
+def error_text(exc: BaseException, lang: str = "fr") -> str:
+    """What went wrong, said in ``lang``, with the error's own words as detail.
+
+    >>> error_text(errors.AccessDenied("camera C1 refused"), "nl")
+    'Toegang geweigerd: dit dossier mag deze gegevens niet zien. (detail: camera C1 refused)'
+    """
+    k = LANGUAGES.index(lang if lang in LANGUAGES else "fr")
+    sentence = next(words[k] for kind, words in _ERRORS if isinstance(exc, kind)) \
+        if isinstance(exc, errors.WorkbenchError) else _ERRORS[-1][1][k]
+    detail = str(exc).strip()
+    return f"{sentence} ({text('detail', lang)}: {detail})" if detail else sentence

@@ -16,7 +16,7 @@ import pandas as pd
 
 from workbench.errors import WorkbenchError
 from workbench.widgets.case_header import message_html
-from workbench.widgets.labels import text
+from workbench.widgets.labels import error_text, text
 
 MAX_SUGGESTIONS = 6
 
@@ -59,7 +59,7 @@ class PlateSearch(widgets.VBox):
             fuzzy = not any(ch in query for ch in "?*")
             reads = self.case.plate_reads(query, fuzzy=fuzzy, max_distance=self.max_distance)
         except WorkbenchError as exc:
-            self.status.value = message_html(f"{text('error', self.lang)} {exc}", "error")
+            self.status.value = message_html(error_text(exc, self.lang), "error")
             return suggestions(pd.DataFrame())
         table = suggestions(reads)
         if table.empty:

@@ -14,13 +14,14 @@ import ipywidgets as widgets
 import pandas as pd
 
 from workbench.maps import time_colour
+from workbench.timeutil import format_local
 from workbench.widgets.labels import text
 
 _ROW, _LEFT, _WIDTH = 22, 150, 820
 
 
 def timeline_svg(sightings: pd.DataFrame, *, lang: str = "fr") -> str:
-    """The SVG of a timeline of ``sightings`` (columns ``time`` in UTC and ``camera_id``)."""
+    """The SVG of a timeline of ``sightings`` (columns ``time``, aware, and ``camera_id``), in Brussels time."""
     if sightings.empty:
         return f"<p class='wb-timeline'>{html.escape(text('no_sighting', lang))}</p>"
     times = pd.to_datetime(sightings["time"], utc=True)
@@ -31,8 +32,8 @@ def timeline_svg(sightings: pd.DataFrame, *, lang: str = "fr") -> str:
     height = _ROW * len(cameras) + 40
     parts = [f"<svg class='wb-timeline' xmlns='http://www.w3.org/2000/svg' width='{_WIDTH}' height='{height}' "
              f"font-family='sans-serif' font-size='11'>",
-             f"<text x='{_LEFT}' y='{height - 6}'>{t0:%Y-%m-%d %H:%M:%S}</text>",
-             f"<text x='{_WIDTH - 20}' y='{height - 6}' text-anchor='end'>{t1:%H:%M:%S} UTC</text>"]
+             f"<text x='{_LEFT}' y='{height - 6}'>{format_local(t0)}</text>",
+             f"<text x='{_WIDTH - 20}' y='{height - 6}' text-anchor='end'>{format_local(t1, with_date=False)}</text>"]
     for row, camera in enumerate(cameras):
         y = 14 + row * _ROW
         parts.append(f"<text x='{_LEFT - 8}' y='{y + 4}' text-anchor='end'>{html.escape(str(camera))}</text>"
@@ -44,7 +45,8 @@ def timeline_svg(sightings: pd.DataFrame, *, lang: str = "fr") -> str:
         y = 14 + cameras.index(camera) * _ROW
         colour = time_colour((t - t0).total_seconds() / span)
         parts.append(f"<circle class='wb-sighting' cx='{x:.1f}' cy='{y}' r='6' fill='{colour}'>"
-                     f"<title>{html.escape(str(name))} {t:%H:%M:%S} {html.escape(str(camera))}</title></circle>")
+                     f"<title>{html.escape(str(name))} {format_local(t, with_date=False, with_utc=True)} "
+                     f"{html.escape(str(camera))}</title></circle>")
     parts.append("</svg>")
     return "".join(parts)
 
