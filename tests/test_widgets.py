@@ -20,8 +20,8 @@ from conftest import sample_workspace
 
 
 @pytest.fixture(scope="module")
-def ws(tmp_path_factory):
-    with sample_workspace(tmp_path_factory.mktemp("widgets")) as ws:
+def ws(sample_copy):
+    with sample_workspace(sample_copy) as ws:
         yield ws
 
 
