@@ -6,7 +6,7 @@ geopandas ``explore(m=...)`` style)::
     >>> from workbench import maps
     >>> m = maps.base_map(settings)                    # UrbIS FR/NL + ortho, OSM, region, zones
     >>> m = maps.add_camera_access(m, case.camera_access())
-    >>> m = maps.add_trajectory(m, case.trajectory("1-ABC-234"))
+    >>> m = maps.add_trajectory(m, case.trajectory("6-GGM-833"))
 
 Leaflet is inlined into the page (no CDN): without internet the base tiles
 are missing but the vector layers (region, municipalities, police zones,

@@ -1,8 +1,9 @@
 """The top of every app and dashboard: who is logged in, which case is open, and messages.
 
     >>> from workbench.widgets import CaseHeader
-    >>> header = CaseHeader(wb.open(), "sightings_map")      # doctest: +SKIP
+    >>> header = CaseHeader(ws, "sightings_map", user="inspector.dupont")
     >>> header.case                                          # the open case, or None with a message shown
+    <Case PV-BR-2026-001234 (judicial-investigation) opened by inspector.dupont>
 
 The identity is the one of the notebooks (JupyterHub's user or
 ``WORKBENCH_USER``) and the case rules are the same: a user who may not open

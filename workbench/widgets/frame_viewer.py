@@ -1,7 +1,7 @@
 """Look at footage: one camera with scrubbing and keyframe steps, or a grid of synchronised cameras.
 
-    >>> FrameViewer(case, "CCTV-PZ5344-102", "2026-11-20T08:29:26Z")          # doctest: +SKIP
-    >>> SyncGrid(case, "2026-11-20T08:29:26Z", near="CCTV-PZ5344-102", radius=300)   # doctest: +SKIP
+    >>> viewer = FrameViewer(case, "CCTV-PZ5344-102", "2026-11-20T08:29:26Z")
+    >>> grid = SyncGrid(case, "2026-11-20T08:29:26Z", near="CCTV-PZ5344-102", radius=300)
 
 Every picture is an audited ``case.frame`` or ``case.frames_at`` read.
 """

@@ -1,7 +1,9 @@
 """A plate search box: exact plates are found at once, misreads and typos get suggestions.
 
-    >>> box = PlateSearch(case, on_plate=lambda plate: print(plate))   # doctest: +SKIP
-    >>> box.search("1ABC284")       # no exact read: suggests 1-ABC-234 (8/3 look alike)
+    >>> box = PlateSearch(case, on_plate=lambda plate: print(plate))
+    >>> box.search("6G6M833")       # no exact read: suggests 6-GGM-833 (G/6 look alike)
+         plate  distance  sightings
+    0  6GGM833       0.2          7
 
 Each search is one audited ``plate-reads`` query of the case (fuzzy, OCR-aware).
 """
