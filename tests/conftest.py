@@ -113,3 +113,10 @@ def sample_ws(settings):
 
 def days_ago(n: float) -> datetime:
     return NOW - timedelta(days=n)
+
+
+def pytest_collection_modifyitems(items) -> None:
+    """Tests on the full sample world are slow (building it takes a minute): ``make check`` leaves them out."""
+    for item in items:
+        if "sample_home" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.slow)

@@ -86,7 +86,6 @@ def world_names(sample_copy):
                "clip": TEST_DATA / "footage" / "bgs_video02.avi"}
 
 
-@pytest.mark.slow
 @pytest.mark.parametrize("name", ON_WORLD)
 def test_examples_run_on_the_sample_world(name, world_names, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)

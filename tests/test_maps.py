@@ -13,7 +13,6 @@ from workbench.samples import SAMPLE_CASE
 from conftest import sample_workspace, system_program
 
 
-
 @pytest.fixture(scope="module")
 def case(sample_copy):
     with sample_workspace(sample_copy) as ws:

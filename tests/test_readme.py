@@ -6,8 +6,6 @@ import functools
 import re
 from pathlib import Path
 
-import pytest
-
 import workbench
 
 from conftest import fixed_clock
@@ -24,7 +22,6 @@ def test_the_readme_has_python_examples():
     assert len(python_blocks(README.read_text(encoding="utf-8"))) >= 1
 
 
-@pytest.mark.slow
 def test_readme_examples_run_on_the_sample_world(sample_copy, monkeypatch):
     monkeypatch.setenv("WORKBENCH_HOME", str(sample_copy))
     monkeypatch.delenv("WORKBENCH_DB_URL", raising=False)

@@ -37,6 +37,7 @@ def test_cameras_stand_inside_the_region_and_belong_to_the_zone_that_holds_them(
     assert len(zone_owned) >= 5
     # a camera owned by zone 5339 stands in Brussels-City or Ixelles: check one against the boundary file
     import geopandas as gpd
+
     from workbench.samples.world import DATA
     layers = gpd.read_file(str(DATA / "boundaries" / "brussels_municipalities_policezones_region_osm2013.geojson"))
     z5339 = layers[(layers["layer"] == "police_zone") & (layers["zone_code"] == 5339)].geometry.iloc[0]

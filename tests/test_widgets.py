@@ -9,8 +9,7 @@ from types import SimpleNamespace
 import pandas as pd
 import pytest
 
-from workbench import maps
-from workbench import widgets as ww
+from workbench import maps, widgets as ww
 from workbench.config import Settings
 from workbench.errors import AccessDenied
 from workbench.samples import SAMPLE_CASE, TRAINING_CASE

@@ -19,7 +19,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeAlias
 
 import numpy as np
 import pandas as pd
@@ -27,8 +27,8 @@ import pandas as pd
 from workbench.access import CaseScope
 from workbench.access.reads import load_segments
 from workbench.errors import AccessDenied, InvalidInput, NotFound
-from workbench.evidence.custody import CUSTODY_ACTION
 from workbench.evidence.clip_export import CLIP_CONTAINER, reencode, stream_copy
+from workbench.evidence.custody import CUSTODY_ACTION
 from workbench.evidence.package import EvidencePackage, write_manifest
 from workbench.evidence.redaction import Redactor
 from workbench.footage.frame_reader import Frame, FrameReader, encode_image
@@ -36,7 +36,7 @@ from workbench.search.frame_index import FrameIndex, crop_descriptor
 from workbench.timeutil import as_utc
 
 When = datetime | str | None
-Place = tuple[float, float] | str | pd.Series
+Place: TypeAlias = tuple[float, float] | str | pd.Series
 _READERS: dict[Path, FrameReader] = {}
 _INDEXES: dict[Path, FrameIndex] = {}
 _TICK = timedelta(milliseconds=1)

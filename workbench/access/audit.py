@@ -75,7 +75,8 @@ def append(session: Session, actor: Actor, action: str, *, time: datetime, outco
         head = AuditHead(id=1, seq=0, hash=GENESIS)
         session.add(head)
     fields: dict[str, Any] = {
-        "seq": head.seq + 1, "time": time.astimezone(timezone.utc), "user_name": actor.user_name, "partner_code": actor.partner_code,
+        "seq": head.seq + 1, "time": time.astimezone(timezone.utc), "user_name": actor.user_name,
+        "partner_code": actor.partner_code,
         "case_reference": actor.case_reference, "purpose": actor.purpose, "action": action,
         "outcome": outcome, "reason": reason, "resource": _jsonable(resource or {}),
         "result_count": result_count, "prev_hash": head.hash,

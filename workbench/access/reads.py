@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import os
 from collections import defaultdict
+from typing import Any
 
 import geopandas as gpd
 import pandas as pd
 from sqlalchemy import and_, false, func, or_, select
 
 from workbench.store import Store
-from workbench.store.models import (Camera, FootageSegment, Hit, Hotlist, HotlistEntry, Partner, PlateRead,
-                                    Sighting)
+from workbench.store.models import Camera, FootageSegment, Hit, Hotlist, HotlistEntry, Partner, PlateRead, Sighting
 
 SIGHTING_COLUMNS = ["sighting_id", "camera_id", "time", "last_time", "plate", "country", "confidence",
                     "direction", "n_reads", "source_ids", "lon", "lat"]
@@ -38,14 +38,15 @@ def load_sightings(store: Store, grant, plates: list[str] | None,  # type: ignor
              .where(window_filter(grant, Sighting.camera_id, Sighting.first_time)))
     parts = []
     with store.engine.connect() as conn:
-        chunks = [None] if plates is None else [plates[i:i + _CHUNK] for i in range(0, len(plates), _CHUNK)] or [[]]
+        chunks: list[list[str] | None] = [None] if plates is None else \
+            [plates[i:i + _CHUNK] for i in range(0, len(plates), _CHUNK)] or [[]]
         for chunk in chunks:
             q = query if chunk is None else query.where(Sighting.plate.in_(chunk))
             result = conn.execute(q)
             parts.append(pd.DataFrame(result.all(), columns=list(result.keys())))
         frame = pd.concat(parts, ignore_index=True)
         ids = frame["sighting_id"].tolist() if with_sources else []
-        sources: dict[int, list[str]] = defaultdict(list)
+        sources: dict[int | None, list[str]] = defaultdict(list)
         for i in range(0, len(ids), _CHUNK):
             for sid, source, read_id in conn.execute(
                     select(PlateRead.sighting_id, PlateRead.source, PlateRead.source_read_id)
@@ -130,7 +131,7 @@ def _query_segments(store: Store, grant, keyframes: bool) -> pd.DataFrame:  # ty
     cameras = sorted(grant.windows)
     columns = [c for c in SEGMENT_COLUMNS if keyframes or c != "keyframes"]
     fields = [FootageSegment.id if c == "segment_id" else getattr(FootageSegment, c) for c in columns]
-    rows = []
+    rows: list[Any] = []
     with store.engine.connect() as conn:
         for i in range(0, len(cameras), _CHUNK):
             rows += conn.execute(

@@ -13,8 +13,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import cast
 
-from sqlalchemy import and_, delete, exists, select
+from sqlalchemy import CursorResult, and_, delete, exists, select
 from sqlalchemy.orm import Session
 
 from workbench.access import audit
@@ -80,9 +81,10 @@ def purge(store: Store, settings: Settings, *, now: datetime, actor: audit.Actor
                     plan.plate_reads += len(session.execute(select(PlateRead.id).where(*reads)).all())
                     plan.sightings += len(session.execute(select(Sighting.id).where(*sightings)).all())
                 else:
-                    plan.plate_reads += session.execute(delete(PlateRead).where(*reads)).rowcount or 0
+                    plan.plate_reads += cast(CursorResult, session.execute(delete(PlateRead).where(*reads))).rowcount
                     orphan = ~exists().where(PlateRead.sighting_id == Sighting.id)
-                    plan.sightings += session.execute(delete(Sighting).where(*sightings, orphan)).rowcount or 0
+                    plan.sightings += cast(CursorResult,
+                                           session.execute(delete(Sighting).where(*sightings, orphan))).rowcount
         audit.append(session, actor, "retention-purge" + ("-dry-run" if dry_run else ""), time=now,
                      resource={"segments": [s["id"] for s in plan.segments], "plate_reads": plan.plate_reads,
                                "sightings": plan.sightings},

@@ -28,17 +28,25 @@ import pandas as pd
 from sqlalchemy import select
 
 from workbench.access import audit, indicators
+from workbench.access.policy import (
+    AUDIT_ROLES,
+    DEFAULT_RETENTION_DAYS,
+    EXPORT_ROLES,
+    READ_ROLES,
+    AgreementFacts,
+    CameraFacts,
+    Decision,
+    Window,
+    decide,
+)
 from workbench.access.reads import distinct_plates, load_hits, load_sightings, sightings_version
-from workbench.access.policy import (AUDIT_ROLES, DEFAULT_RETENTION_DAYS, EXPORT_ROLES, READ_ROLES,
-                                     AgreementFacts, CameraFacts, Decision, Window, decide)
 from workbench.config import Settings
+from workbench.errors import AccessDenied, InvalidInput, NotFound, WorkbenchError
 from workbench.plates.hotlist import HitPolicy, own_list_plates
 from workbench.plates.plate_search import PlateIndex
-from workbench.errors import AccessDenied, InvalidInput, NotFound, WorkbenchError
 from workbench.store import Store
+from workbench.store.models import PURPOSES, Agreement, Camera, Case, CaseMember, Hold, Partner, Retention, User
 from workbench.timeutil import as_utc
-from workbench.store.models import (PURPOSES, Agreement, Camera, Case, CaseMember, Hold, Partner, Retention,
-                                    User)
 
 Clock = Callable[[], datetime]
 DATA_KIND_OF_CAMERA = {"anpr": "plates"}  # every other kind of camera records footage
@@ -97,7 +105,7 @@ class Grant:
         """Whether the reading of ``camera_id`` at ``at`` is authorised."""
         return any(s <= at < e for s, e in self.windows.get(camera_id, ()))
 
-    def narrowed(self, windows: Iterable[tuple[str, datetime, datetime]]) -> "Grant":
+    def narrowed(self, windows: Iterable[tuple[str, datetime, datetime]]) -> Grant:
         """A view of this grant restricted to (camera, start, end) windows (never wider)."""
         wanted: dict[str, list[Window]] = {}
         for camera_id, start, end in windows:
@@ -130,7 +138,7 @@ class Workspace:
     """
 
     def __init__(self, settings: Settings, *, clock: Clock = _utcnow,
-                 case_class: type["CaseScope"] | None = None) -> None:
+                 case_class: type[CaseScope] | None = None) -> None:
         self.settings = settings
         self.store = Store(settings)
         self.clock = clock
@@ -155,7 +163,7 @@ class Workspace:
             self._plate_index = (version, PlateIndex(distinct_plates(self.store)))
         return self._plate_index[1]
 
-    def login(self, name: str | None = None) -> "UserSession":
+    def login(self, name: str | None = None) -> UserSession:
         """Start a session for an active user (default: the JupyterHub or WORKBENCH_USER identity)."""
         name = name or self.settings.user
         if not name:
@@ -214,7 +222,7 @@ class UserSession:
             audit.append(session, self._actor, "list-cases", time=self.workspace.now(), result_count=len(data))
         return pd.DataFrame(data, columns=["reference", "title", "purpose", "status", "training"])
 
-    def open_case(self, reference: str, *, purpose: str, legal_basis: str | None = None) -> "CaseScope":
+    def open_case(self, reference: str, *, purpose: str, legal_basis: str | None = None) -> CaseScope:
         """Open a case for a stated purpose; refused unless the user is a member and it is open.
 
         >>> me.open_case("PV-BR-2026-001234", purpose="judicial-investigation")
@@ -381,7 +389,8 @@ class CaseScope:
             query = select(Camera, Partner.code).join(Partner, Camera.partner_id == Partner.id)
             if cameras is not None:
                 query = query.where(Camera.id.in_(cameras))
-            cam_rows = {c.id: {"camera_id": c.id, "name": c.name, "partner": code, "kind": c.kind, "lon": c.lon,
+            cam_rows: dict[str, dict[str, Any]] = {c.id: {
+                               "camera_id": c.id, "name": c.name, "partner": code, "kind": c.kind, "lon": c.lon,
                                "lat": c.lat, "heading": c.heading, "fov_deg": c.fov_deg, "range_m": c.range_m}
                         for c, code in session.execute(query).all()}
             owner = {p.id: p.code for p in session.execute(select(Partner)).scalars()}

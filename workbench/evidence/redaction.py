@@ -23,8 +23,14 @@ Box = tuple[float, float, float, float]   # x0, y0, x1, y1 as shares of the imag
 CASCADES = {"face": "haarcascade_frontalface_default.xml", "plate": "haarcascade_russian_plate_number.xml"}
 
 
+def _pixels(box: Sequence[int]) -> tuple[int, int, int, int]:
+    """A detector's (x, y, w, h) box as plain ints."""
+    x, y, w, h = (int(v) for v in box)
+    return x, y, w, h
+
+
 def _cascade(name: str) -> cv2.CascadeClassifier:
-    path = cv2.data.haarcascades + CASCADES[name]
+    path = cv2.data.haarcascades + CASCADES[name]  # type: ignore[attr-defined]  # cv2.data has no stub
     cascade = cv2.CascadeClassifier(path)
     if cascade.empty():
         raise ConfigurationError(f"the OpenCV {name} detector ({CASCADES[name]}) is missing: redaction needs "
@@ -46,10 +52,10 @@ class Redactor:
         """Faces and plates in an RGB image, as (kind, (x, y, w, h)) in pixels."""
         grey = cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY)
         h = grey.shape[0]
-        found = [("face", tuple(map(int, b))) for b in
+        found = [("face", _pixels(b)) for b in
                  self._faces.detectMultiScale(cv2.equalizeHist(grey), 1.15, 4, minSize=(max(12, h // 40),) * 2)]
         # fine steps and few neighbours: a plate missed is worse than a patch blurred for nothing
-        found += [("plate", tuple(map(int, b))) for b in
+        found += [("plate", _pixels(b)) for b in
                   self._plates.detectMultiScale(grey, 1.05, 2, minSize=(max(20, h // 30), max(8, h // 90)))]
         return found
 

@@ -14,6 +14,7 @@ import bisect
 import io
 import threading
 from collections import OrderedDict
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -95,7 +96,7 @@ class _Decoder:
         # AVI stores no presentation times for reordered frames: count frames from the keyframe instead
         self.counts_frames = self.base is None or self.container.format.name == "avi"
         self.gop: float | None = None   # keyframe offset of the GOP being decoded
-        self.frames = None              # the decode iterator
+        self.frames: Iterator[av.VideoFrame] | None = None   # the decode iterator
 
     def seek(self, key: float) -> None:
         if self.base:
@@ -141,9 +142,10 @@ class FrameReader:
             decoder.seek(key)
             cached = self._gops[(path, key)] = []
         last: tuple[float, av.VideoFrame] | None = cached[-1] if cached else None
+        assert decoder.frames is not None   # seek() above, or an earlier read of this GOP, started it
         try:
             for frame in decoder.frames:
-                if decoder.counts_frames or frame.pts is None:
+                if decoder.counts_frames or frame.pts is None or decoder.base is None:
                     t = key + len(cached) / fps
                 else:
                     t = frame.pts * decoder.base - decoder.first

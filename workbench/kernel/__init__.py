@@ -29,6 +29,7 @@ class AuditedKernel(IPythonKernel):
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self._user_session = None
+        assert self.shell is not None   # set by IPythonKernel.__init__
         self.shell.run_cell("import workbench as wb", store_history=False, silent=True)
 
     def _session(self):  # type: ignore[no-untyped-def]

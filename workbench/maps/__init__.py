@@ -16,8 +16,8 @@ cameras, sightings, routes) draw.
 from __future__ import annotations
 
 import base64
-import math
 import json
+import math
 from functools import lru_cache
 from importlib.resources import files
 

@@ -43,7 +43,7 @@ REQUIRED = ["source", "read_id", "camera_id", "timestamp", "plate"]
 OPTIONAL = ["country", "confidence", "direction", "lane", "image_ref"]
 FUTURE_TOLERANCE = timedelta(minutes=5)
 _ZONE = re.compile(r"(?:Z|[+-]\d\d(?::?\d\d)?)$")
-_FAST_PLATE = re.compile(r"[A-Z0-9]{1,%d}" % MAX_LENGTH)
+_FAST_PLATE = re.compile(rf"[A-Z0-9]{{1,{MAX_LENGTH}}}")
 _SEP_CLASS = "[" + re.escape(SEPARATORS) + "]"
 
 

@@ -16,6 +16,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 from sqlalchemy import and_, exists, insert, or_, select
@@ -82,7 +83,7 @@ def load_hotlist(store: Store, entries: pd.DataFrame | Path, *, name: str, owner
     if missing:
         raise IngestError(f"hotlist {name!r}: missing column(s) {', '.join(sorted(missing))}")
     start = valid_from or now
-    rows = []
+    rows: list[dict[str, Any]] = []
     for n, r in enumerate(entries.to_dict("records"), 2):
         try:
             priority = int(r["priority"])

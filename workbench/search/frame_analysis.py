@@ -117,7 +117,7 @@ class FrameAnalyser:
             if self._still % STILL_LEARN == 0:
                 self._learn(small)
             return bits, []
-        mask = cv2.morphologyEx(self._learn(small), cv2.MORPH_OPEN, None)
+        mask = cv2.morphologyEx(self._learn(small), cv2.MORPH_OPEN, None)  # type: ignore[call-overload]  # 3x3
         self._mask = mask = cv2.morphologyEx(mask, cv2.MORPH_CLOSE, self._kernel, iterations=2)
         count, _, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8)
         blobs = [Blob(2 * int(x), 2 * int(y), 2 * int(w), 2 * int(h), 4 * int(a)) for x, y, w, h, a in stats[1:count]

@@ -68,7 +68,7 @@ class CaseHeader(widgets.VBox):
         self.picker.options = [(f"{r.reference} — {r.title}", r.reference) for r in usable.itertuples()]
         self.picker.value = usable["reference"].iloc[0]
         self.picker.observe(lambda change: self._open(change["new"]), names="value")
-        self.children = (*self.children[:2], self.picker, self.messages)
+        self.children = (*self.children[:2], self.picker, self.messages)  # type: ignore[assignment]
         self._open(self.picker.value)
 
     def _open(self, reference: str) -> None:
