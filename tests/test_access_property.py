@@ -90,6 +90,7 @@ def _some_time_visible(world: World, camera: str, since, until) -> bool:
                                               for c, s, e in world.holds)
 
 
+@pytest.mark.slow
 @hsettings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(worlds())
 def test_results_are_exactly_what_the_rule_grants_and_every_call_is_audited(example):

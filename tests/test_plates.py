@@ -187,6 +187,7 @@ def test_ingest_speed_path_handles_many_reads(sample_ws, tmp_path):
     assert 0 < n_sightings <= 3000 and report.merged == 3000 - n_sightings
 
 
+@pytest.mark.slow
 def test_cli_ingest_reports_and_is_idempotent(tmp_path):
     import subprocess
     import sys

@@ -5,6 +5,7 @@ from __future__ import annotations
 import subprocess
 import sys
 
+import pytest
 from sqlalchemy import select
 
 from workbench.samples import SAMPLE_CASE, build_sample
@@ -61,6 +62,7 @@ def test_sample_case_opens_for_the_demo_user(sample_ws):
     assert cams.crs.to_epsg() == 4326 and set(cams["camera_id"]) == set(access.loc[access["granted"], "camera_id"])
 
 
+@pytest.mark.slow
 def test_cli_builds_the_world(tmp_path):
     env = {"WORKBENCH_HOME": str(tmp_path / "h"), "PATH": "/usr/bin:/bin"}
     run = subprocess.run([sys.executable, "-c", "from workbench.cli import main; main()", "sample", "build",

@@ -18,8 +18,7 @@ from typing import cast
 from sqlalchemy import CursorResult, and_, delete, exists, select
 from sqlalchemy.orm import Session
 
-from workbench.access import audit
-from workbench.access.policy import DEFAULT_RETENTION_DAYS
+from workbench.access import audit, policy
 from workbench.config import Settings
 from workbench.store import Store
 from workbench.store.models import Camera, FootageSegment, Hold, Partner, PlateRead, Retention, Sighting
@@ -43,11 +42,9 @@ class PurgePlan:
 
 def retention_days(session: Session) -> dict[tuple[int, str], int]:
     """Retention in days per (partner id, data kind), defaults filled in."""
-    days = {(r.partner_id, r.data_kind): r.days for r in session.execute(select(Retention)).scalars()}
-    for pid in session.execute(select(Partner.id)).scalars():
-        for kind, default in DEFAULT_RETENTION_DAYS.items():
-            days.setdefault((pid, kind), default)
-    return days
+    stored = {(r.partner_id, r.data_kind): r.days for r in session.execute(select(Retention)).scalars()}
+    return {(pid, kind): policy.retention_days(stored, pid, kind)
+            for pid in session.execute(select(Partner.id)).scalars() for kind in policy.DATA_KINDS}
 
 
 def _held(camera_col, start_col, end_col):  # type: ignore[no-untyped-def]

@@ -27,18 +27,8 @@ import numpy as np
 import pandas as pd
 from sqlalchemy import select
 
-from workbench.access import audit, indicators
-from workbench.access.policy import (
-    AUDIT_ROLES,
-    DEFAULT_RETENTION_DAYS,
-    EXPORT_ROLES,
-    READ_ROLES,
-    AgreementFacts,
-    CameraFacts,
-    Decision,
-    Window,
-    decide,
-)
+from workbench.access import audit, indicators, policy
+from workbench.access.policy import AgreementFacts, CameraFacts, CaseFacts, Decision, Verdict, Window, decide
 from workbench.access.reads import distinct_plates, load_hits, load_sightings, sightings_version
 from workbench.config import Settings
 from workbench.errors import AccessDenied, InvalidInput, NotFound, WorkbenchError
@@ -49,7 +39,6 @@ from workbench.store.models import PURPOSES, Agreement, Camera, Case, CaseMember
 from workbench.timeutil import as_utc
 
 Clock = Callable[[], datetime]
-DATA_KIND_OF_CAMERA = {"anpr": "plates"}  # every other kind of camera records footage
 _EARLIEST = timedelta(days=3650)
 
 
@@ -205,6 +194,12 @@ class UserSession:
                      outcome="denied", reason=reason, resource=resource)
         return AccessDenied(reason)
 
+    def _apply(self, verdict: Verdict, action: str, resource: dict[str, Any] | None = None,
+               actor: audit.Actor | None = None) -> None:
+        """Go on when the rule allows; otherwise audit the refusal and raise it."""
+        if not verdict.allowed:
+            raise self._deny(action, verdict.reason, resource, actor)
+
     def record(self, action: str, *, resource: dict[str, Any] | None = None, case: CaseInfo | None = None) -> int:
         """Append an audit event for an action that reads no data (e.g. a notebook cell run)."""
         actor = self._actor if case is None else audit.Actor(self.user.name, self.user.partner, case.reference,
@@ -212,15 +207,22 @@ class UserSession:
         return audit.record(self.workspace.store, actor, action, time=self.workspace.now(), resource=resource)
 
     def cases(self) -> pd.DataFrame:
-        """The cases this user is a member of (reference, title, purpose, status)."""
+        """The cases this user is a member of (reference, title, purpose, status, training, may_open).
+
+        ``may_open`` says whether the rule lets this user open the case now, for its purpose.
+        """
         with self.workspace.store.session() as session:
             rows = session.execute(
                 select(Case).join(CaseMember, CaseMember.case_id == Case.id).join(User, User.id == CaseMember.user_id)
                 .where(User.name == self.user.name).order_by(Case.reference)).scalars().all()
             data = [{"reference": c.reference, "title": c.title, "purpose": c.purpose, "status": c.status,
-                     "training": c.is_training} for c in rows]
+                     "training": c.is_training,
+                     "may_open": policy.may_open_case(
+                         self.user.role, self.user.name,
+                         CaseFacts(c.reference, c.status, c.purpose, c.is_training, member=True),
+                         c.reference, c.purpose).allowed} for c in rows]
             audit.append(session, self._actor, "list-cases", time=self.workspace.now(), result_count=len(data))
-        return pd.DataFrame(data, columns=["reference", "title", "purpose", "status", "training"])
+        return pd.DataFrame(data, columns=["reference", "title", "purpose", "status", "training", "may_open"])
 
     def open_case(self, reference: str, *, purpose: str, legal_basis: str | None = None) -> CaseScope:
         """Open a case for a stated purpose; refused unless the user is a member and it is open.
@@ -230,10 +232,6 @@ class UserSession:
         """
         resource = {"reference": reference, "purpose": purpose, "legal_basis": legal_basis}
         actor = audit.Actor(self.user.name, self.user.partner, reference, purpose)
-        if self.user.role not in READ_ROLES:
-            raise self._deny("open-case", f"the {self.user.role} role does not open cases"
-                             + (": auditors read the audit trail and nothing else"
-                                if self.user.role in AUDIT_ROLES else ""), resource, actor)
         with self.workspace.store.session() as session:
             case = session.execute(select(Case).where(Case.reference == reference)).scalar_one_or_none()
             member = case is not None and session.execute(
@@ -241,16 +239,11 @@ class UserSession:
                 .where(CaseMember.case_id == case.id, User.name == self.user.name)).first() is not None
             info = None if case is None else CaseInfo(case.reference, case.title, case.purpose, case.legal_basis,
                                                       case.status, case.is_training, case.opened_at)
-        if info is None or not member:
-            raise self._deny("open-case", f"case {reference!r} does not exist or {self.user.name} is not "
-                             "a member of it", resource, actor)
-        if info.status != "open":
-            raise self._deny("open-case", f"case {reference} is {info.status}", resource, actor)
-        if purpose != info.purpose:
-            raise self._deny("open-case", f"case {reference} is open for the purpose {info.purpose!r}, "
-                             f"not {purpose!r} (purpose limitation)", resource, actor)
-        if self.user.role == "trainer" and not info.is_training:
-            raise self._deny("open-case", "trainers work on sample training cases only", resource, actor)
+        facts = None if info is None else CaseFacts(info.reference, info.status, info.purpose, info.is_training,
+                                                    member)
+        self._apply(policy.may_open_case(self.user.role, self.user.name, facts, reference, purpose), "open-case",
+                    resource, actor)
+        assert info is not None   # the rule refuses a case that does not exist
         audit.record(self.workspace.store, actor, "open-case", time=self.workspace.now(), resource=resource)
         return self.workspace.case_class(self, info)
 
@@ -259,10 +252,7 @@ class UserSession:
         """Open a new case (investigators); the creator is always a member."""
         resource = {"reference": reference, "purpose": purpose, "members": sorted(set(members))}
         actor = audit.Actor(self.user.name, self.user.partner, reference, purpose)
-        allowed_role = "trainer" if training else "investigator"
-        if self.user.role != allowed_role:
-            raise self._deny("create-case", f"only an {allowed_role} creates "
-                             + ("training" if training else "investigation") + " cases", resource, actor)
+        self._apply(policy.may_create_case(self.user.role, training=training), "create-case", resource, actor)
         if purpose not in PURPOSES:
             raise InvalidInput(f"unknown purpose {purpose!r}; one of: {', '.join(PURPOSES)}")
         now = self.workspace.now()
@@ -292,8 +282,7 @@ class UserSession:
                      since: datetime | None = None, until: datetime | None = None) -> pd.DataFrame:
         """The whole audit trail, filtered (auditors only)."""
         resource = {"case": case_reference, "user": user_name, "since": since, "until": until}
-        if self.user.role not in AUDIT_ROLES:
-            raise self._deny("read-audit", "only auditors read the audit trail of others", resource)
+        self._apply(policy.may_read_audit(self.user.role), "read-audit", resource)
         frame = audit.events_frame(self.workspace.store, case_reference=case_reference, user_name=user_name,
                                    since=as_utc(since) if since else None, until=as_utc(until) if until else None)
         audit.record(self.workspace.store, self._actor, "read-audit", time=self.workspace.now(),
@@ -310,9 +299,7 @@ class UserSession:
         True
         """
         resource = {"since": since, "until": until}
-        if self.user.role not in AUDIT_ROLES | {"admin"}:
-            raise self._deny("read-indicators", f"the {self.user.role} role does not read the platform's "
-                             "indicators (auditors and administrators do)", resource)
+        self._apply(policy.may_read_indicators(self.user.role), "read-indicators", resource)
         figures = indicators.compute(self.workspace.store, as_utc(since) if since else None,
                                      as_utc(until) if until else None)
         audit.record(self.workspace.store, self._actor, "read-indicators", time=self.workspace.now(),
@@ -321,8 +308,7 @@ class UserSession:
 
     def verify_audit(self) -> audit.ChainCheck:
         """Check the hash chain of the whole audit trail (auditors only)."""
-        if self.user.role not in AUDIT_ROLES:
-            raise self._deny("verify-audit", "only auditors verify the audit trail")
+        self._apply(policy.may_read_audit(self.user.role), "verify-audit")
         check = audit.verify(self.workspace.store)
         audit.record(self.workspace.store, self._actor, "verify-audit", time=self.workspace.now(),
                      outcome="ok" if check.ok else "error", reason=None if check.ok else str(check),
@@ -381,11 +367,10 @@ class CaseScope:
 
     # -- the rule, applied ------------------------------------------------------------------------
     def _load_decisions(self, kind: str | None, cameras: list[str] | None, since: datetime,
-                        until: datetime) -> tuple[dict[str, Decision], dict[str, dict[str, Any]], str]:
-        """Decide every requested camera; returns decisions, camera rows and the case status now."""
+                        until: datetime) -> tuple[dict[str, Decision], dict[str, dict[str, Any]]]:
+        """Gather the facts of every requested camera and decide each; returns decisions and camera rows."""
         now = self.now()
         with self.workspace.store.session() as session:
-            status = session.execute(select(Case.status).where(Case.reference == self.reference)).scalar_one()
             query = select(Camera, Partner.code).join(Partner, Camera.partner_id == Partner.id)
             if cameras is not None:
                 query = query.where(Camera.id.in_(cameras))
@@ -408,18 +393,24 @@ class CaseScope:
                 holds.setdefault(h.camera_id, []).append((h.start, h.end))
         decisions = {}
         for cid, row in cam_rows.items():
-            data_kind = kind or DATA_KIND_OF_CAMERA.get(row["kind"], "footage")
+            data_kind = kind or policy.data_kind(row["kind"])
             decisions[cid] = decide(
                 CameraFacts(cid, row["partner"], row["kind"]), data_kind, user_partner=self.user.partner,
                 purpose=self.purpose, agreements=agreements,
-                retention_days=retention.get((row["partner"], data_kind), DEFAULT_RETENTION_DAYS[data_kind]),
+                retention_days=policy.retention_days(retention, row["partner"], data_kind),
                 holds=holds.get(cid, []), now=now, since=since, until=until)
-        return decisions, cam_rows, status
+        return decisions, cam_rows
 
-    def _check_open(self, status: str, action: str, resource: dict[str, Any]) -> None:
-        if status != "open":
-            raise self._deny(action, f"case {self.reference} is {status}: no more data may be read for it",
-                             resource)
+    def _check_reading(self, action: str, resource: dict[str, Any], *, export: bool = False) -> None:
+        """Apply the rule to the case as it is now (it may have been closed since it was opened)."""
+        with self.workspace.store.session() as session:
+            status = session.execute(select(Case.status).where(Case.reference == self.reference)).scalar_one()
+        facts = CaseFacts(self.reference, status, self.purpose, self.info.is_training, member=True)
+        self._apply(policy.may_read(self.user.role, facts, export=export), action, resource)
+
+    def _apply(self, verdict: Verdict, action: str, resource: dict[str, Any]) -> None:
+        if not verdict.allowed:
+            raise self._deny(action, verdict.reason, resource)
 
     def _window(self, since: datetime | str | None, until: datetime | str | None) -> tuple[datetime, datetime]:
         now = self.now()
@@ -439,19 +430,15 @@ class CaseScope:
         Explicitly named cameras that are refused raise AccessDenied (audited);
         with ``cameras=None`` the grant holds every camera the user may see.
         """
-        if kind not in DEFAULT_RETENTION_DAYS:
+        if kind not in policy.DATA_KINDS:
             raise InvalidInput(f"unknown kind of data {kind!r}: 'footage' or 'plates'")
         start, end = self._window(since, until)
         wanted = None if cameras is None else sorted({str(c) for c in cameras})
         resource: dict[str, Any] = {"kind": kind, "since": start, "until": end, "query": query or {},
                                     "cameras": wanted if wanted is None or len(wanted) <= 100
                                     else wanted[:100] + [f"... {len(wanted) - 100} more"]}
-        if self.user.role not in READ_ROLES:
-            raise self._deny(action, f"the {self.user.role} role does not read case data", resource)
-        if export and self.user.role not in EXPORT_ROLES:
-            raise self._deny(action, "exporting evidence needs the investigator role", resource)
-        decisions, _, status = self._load_decisions(kind, wanted, start, end)
-        self._check_open(status, action, resource)
+        self._check_reading(action, resource, export=export)
+        decisions, _ = self._load_decisions(kind, wanted, start, end)
         if wanted is not None:
             unknown = sorted(set(wanted) - set(decisions))
             if unknown:
@@ -478,9 +465,9 @@ class CaseScope:
         """
         now = self.now()
         resource = {"query": "camera-access"}
-        decisions, rows, status = self._load_decisions(None, None, now - timedelta(days=1), now)
-        self._check_open(status, "camera-access", resource)
-        data = [{**rows[c], "data": DATA_KIND_OF_CAMERA.get(rows[c]["kind"], "footage"),
+        self._check_reading("camera-access", resource)
+        decisions, rows = self._load_decisions(None, None, now - timedelta(days=1), now)
+        data = [{**rows[c], "data": policy.data_kind(rows[c]["kind"]),
                  "granted": d.granted, "reason": d.reason} for c, d in sorted(decisions.items())]
         self.record("camera-access", resource=resource, result_count=len(data))
         return pd.DataFrame(data, columns=["camera_id", "name", "partner", "kind", "lon", "lat", "heading",
@@ -570,11 +557,10 @@ class CaseScope:
         """Seize a camera's data in a window for this case, beyond retention (investigators)."""
         s, e = self._window(start, end)
         resource = {"camera": camera_id, "since": s, "until": e, "reason": reason}
-        if self.user.role != "investigator":
-            raise self._deny("place-hold", "only an investigator places a legal hold", resource)
+        self._apply(policy.may_place_hold(self.user.role), "place-hold", resource)
+        self._check_reading("place-hold", resource)
         now = self.now()
-        decisions, _, status = self._load_decisions(None, [camera_id], now - timedelta(days=1), now)
-        self._check_open(status, "place-hold", resource)
+        decisions, _ = self._load_decisions(None, [camera_id], now - timedelta(days=1), now)
         if camera_id not in decisions:
             raise NotFound(f"no camera with id {camera_id!r}")
         if not decisions[camera_id].granted:

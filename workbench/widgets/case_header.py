@@ -58,9 +58,7 @@ class CaseHeader(widgets.VBox):
 
     def _offer_cases(self) -> None:
         cases = self.me.cases()
-        usable = cases[cases["status"] == "open"]
-        if self.me.user.role != "trainer":
-            usable = usable[~usable["training"]]
+        usable = cases[cases["may_open"].astype(bool)]
         if usable.empty:
             self.show(text("no_case", self.lang), "warning")
             return
