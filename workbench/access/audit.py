@@ -85,7 +85,7 @@ def append(session: Session, actor: Actor, action: str, *, time: datetime, outco
     session.add(AuditEvent(**fields))
     head.seq, head.hash = fields["seq"], fields["hash"]
     session.flush()
-    return fields["seq"]
+    return int(fields["seq"])
 
 
 def record(store: Store, actor: Actor, action: str, *, time: datetime, **details: Any) -> int:

@@ -13,9 +13,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import cast
+from typing import Any, cast
 
-from sqlalchemy import CursorResult, and_, delete, exists, select
+from sqlalchemy import ColumnElement, CursorResult, and_, delete, exists, select
 from sqlalchemy.orm import Session
 
 from workbench.access import audit, policy
@@ -29,7 +29,7 @@ class PurgePlan:
     """What a purge removes (or, with ``dry_run``, would remove)."""
 
     dry_run: bool
-    segments: list[dict] = field(default_factory=list)
+    segments: list[dict[str, Any]] = field(default_factory=list)
     plate_reads: int = 0
     sightings: int = 0
 
@@ -47,7 +47,7 @@ def retention_days(session: Session) -> dict[tuple[int, str], int]:
             for pid in session.execute(select(Partner.id)).scalars() for kind in policy.DATA_KINDS}
 
 
-def _held(camera_col, start_col, end_col):  # type: ignore[no-untyped-def]
+def _held(camera_col: Any, start_col: Any, end_col: Any) -> ColumnElement[bool]:
     """SQL: some hold on the same camera overlaps [start, end]."""
     return exists().where(and_(Hold.camera_id == camera_col, Hold.start <= end_col, Hold.end > start_col))
 
@@ -78,9 +78,10 @@ def purge(store: Store, settings: Settings, *, now: datetime, actor: audit.Actor
                     plan.plate_reads += len(session.execute(select(PlateRead.id).where(*reads)).all())
                     plan.sightings += len(session.execute(select(Sighting.id).where(*sightings)).all())
                 else:
-                    plan.plate_reads += cast(CursorResult, session.execute(delete(PlateRead).where(*reads))).rowcount
+                    deleted = cast("CursorResult[Any]", session.execute(delete(PlateRead).where(*reads)))
+                    plan.plate_reads += deleted.rowcount
                     orphan = ~exists().where(PlateRead.sighting_id == Sighting.id)
-                    plan.sightings += cast(CursorResult,
+                    plan.sightings += cast("CursorResult[Any]",
                                            session.execute(delete(Sighting).where(*sightings, orphan))).rowcount
         audit.append(session, actor, "retention-purge" + ("-dry-run" if dry_run else ""), time=now,
                      resource={"segments": [s["id"] for s in plan.segments], "plate_reads": plan.plate_reads,
@@ -92,7 +93,7 @@ def purge(store: Store, settings: Settings, *, now: datetime, actor: audit.Actor
     return plan
 
 
-def _remove_files(settings: Settings, segment: dict) -> None:
+def _remove_files(settings: Settings, segment: dict[str, Any]) -> None:
     """Remove a purged segment's video file and its frame index files (after the rows are gone)."""
     (settings.footage_dir / segment["path"]).unlink(missing_ok=True)
     for index_file in Path(settings.index_dir).glob(f"segment-{segment['id']}.*"):
