@@ -119,11 +119,16 @@ def may_read(role: str, case: CaseFacts, *, export: bool = False) -> Verdict:
     by_role = _reads_case_data(role)
     if not by_role.allowed:
         return by_role
-    if export and role not in EXPORT_ROLES:
-        return Verdict(False, "exporting evidence needs the investigator role")
+    if export and not may_export(role).allowed:
+        return may_export(role)
     if case.status != "open":
         return Verdict(False, f"case {case.reference} is {case.status}: no more data may be read for it")
     return ALLOWED
+
+
+def may_export(role: str) -> Verdict:
+    """Evidence is exported by investigators (and a custody record is only theirs)."""
+    return ALLOWED if role in EXPORT_ROLES else Verdict(False, "exporting evidence needs the investigator role")
 
 
 def may_place_hold(role: str) -> Verdict:
@@ -137,6 +142,13 @@ def may_create_case(role: str, *, training: bool) -> Verdict:
     if role == wanted:
         return ALLOWED
     return Verdict(False, f"only an {wanted} creates " + ("training" if training else "investigation") + " cases")
+
+
+def may_administer(role: str) -> Verdict:
+    """Partners, users, agreements and hit policies are administered by administrators."""
+    if role == "admin":
+        return ALLOWED
+    return Verdict(False, f"the {role} role does not administer the platform (administrators do)")
 
 
 def may_read_audit(role: str) -> Verdict:
