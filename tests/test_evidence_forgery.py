@@ -30,8 +30,8 @@ TRAINING = "training"
 
 
 @pytest.fixture(scope="module")
-def world(tmp_path_factory):
-    with sample_workspace(tmp_path_factory.mktemp("forgery")) as ws:
+def world(sample_copy):
+    with sample_workspace(sample_copy) as ws:
         yield ws
 
 
