@@ -15,7 +15,7 @@ LAYERS = {  # the table of docs/architecture.md: top-level module of the package
     "access": 3,
     "trajectories": 4, "search": 4, "evidence": 4,
     "maps": 5, "widgets": 5,
-    "workspace": 6, "case_footage": 6, "cli": 6, "bench": 6, "samples": 6, "kernel": 6, "kernelspec": 6,
+    "workspace": 6, "case_footage": 6, "cli": 6, "bench": 6, "samples": 6, "kernel": 6, "kernelspec": 6, "service": 6,
     "": 6,  # the package itself (workbench/__init__.py: workbench.open)
 }
 

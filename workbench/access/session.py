@@ -263,6 +263,14 @@ class UserSession:
         >>> me.open_case("PV-BR-2026-001234", purpose="judicial-investigation")
         <Case PV-BR-2026-001234 (judicial-investigation) opened by inspector.dupont>
         """
+        case = self.reopen_case(reference, purpose=purpose, legal_basis=legal_basis)
+        audit.record(self.workspace.store, case.actor, "open-case", time=self.workspace.now(),
+                     resource={"reference": reference, "purpose": purpose, "legal_basis": legal_basis})
+        return case
+
+    def reopen_case(self, reference: str, *, purpose: str, legal_basis: str | None = None) -> CaseScope:
+        """A case this user opened, opened again for one more call: the checks of :meth:`open_case`, refusals
+        audited, and no second ``open-case`` event (the workbench service does this for every call it serves)."""
         resource = {"reference": reference, "purpose": purpose, "legal_basis": legal_basis}
         actor = audit.Actor(self.user.name, self.user.partner, reference, purpose)
         with self.workspace.store.session() as session:
@@ -277,7 +285,6 @@ class UserSession:
         self._apply(policy.may_open_case(self.user.role, self.user.name, facts, reference, purpose), "open-case",
                     resource, actor)
         assert info is not None   # the rule refuses a case that does not exist
-        audit.record(self.workspace.store, actor, "open-case", time=self.workspace.now(), resource=resource)
         return self.workspace.case_class(self, info)
 
     def create_case(self, reference: str, *, title: str, purpose: str, legal_basis: str,
@@ -358,7 +365,27 @@ class UserSession:
         return check
 
 
-class CaseScope:
+class OpenCase:
+    """What an open case is, embedded or served by the workbench service: its info and the settings it runs with."""
+
+    info: CaseInfo
+    workspace: Any
+
+    @property
+    def reference(self) -> str:
+        return self.info.reference
+
+    @property
+    def purpose(self) -> str:
+        return self.info.purpose
+
+    @property
+    def settings(self) -> Settings:
+        settings: Settings = self.workspace.settings   # a Workspace, or the service client's
+        return settings
+
+
+class CaseScope(OpenCase):
     """An open case: every read of footage or plate reads goes through :meth:`access`.
 
     Analysis cores take the :class:`Grant` it yields and never decide access
@@ -378,24 +405,13 @@ class CaseScope:
         return f"<Case {self.info.reference} ({self.info.purpose}) opened by {self.user.name}>"
 
     @property
-    def reference(self) -> str:
-        return self.info.reference
-
-    @property
-    def purpose(self) -> str:
-        return self.info.purpose
-
-    @property
-    def settings(self) -> Settings:
-        return self.workspace.settings
-
-    @property
     def actor(self) -> audit.Actor:
         """Who is acting: this user, partner, case and purpose, as written to the audit trail."""
         return audit.Actor(self.user.name, self.user.partner, self.info.reference, self.info.purpose)
 
     def now(self) -> datetime:
-        return self.workspace.now()
+        now: datetime = self.workspace.now()
+        return now
 
     def _audit(self, action: str, *, resource: dict[str, Any] | None = None, result_count: int | None = None,
                outcome: str = "ok", reason: str | None = None) -> int:
