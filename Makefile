@@ -7,7 +7,7 @@ PORT   ?= 8888
 # JupyterLab refuses to run as root unless told to (containers, CI machines)
 ALLOW_ROOT := $(if $(filter 0,$(shell id -u)),--allow-root,)
 
-.PHONY: demo apps hub hub-down test install initial-migration clean-home
+.PHONY: demo apps hub hub-down test check lint install initial-migration clean-home
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -38,7 +38,15 @@ hub:  ## as root: the team deployment on this machine (PostgreSQL, the workbench
 hub-down:  ## stop what make hub started (its state stays in .hub/)
 	bash deploy/hub.sh down
 
-test: install  ## run the whole suite (unit, property, PostgreSQL when configured, notebooks under the audited kernel)
+lint: install  ## ruff and mypy, as configured in pyproject.toml
+	$(BIN)/ruff check workbench tests
+	$(BIN)/mypy
+
+check: lint  ## daily work: lint, types and the fast tests (no sample world, no browser, no notebooks)
+	export WORKBENCH_HOME=$$(mktemp -d /tmp/workbench-check.XXXXXX) WORKBENCH_USER=inspector.dupont && \
+	  $(BIN)/python -m pytest tests -m "not slow and not browser and not deployment" -q -p no:cacheprovider $(PYTEST_ARGS)
+
+test: lint  ## run the whole suite (lint, types, unit, property, PostgreSQL when configured, doctests, README, notebooks, browser)
 	$(BIN)/workbench kernel install --sys-prefix
 	export WORKBENCH_HOME=$$(mktemp -d /tmp/workbench-test.XXXXXX) WORKBENCH_USER=inspector.dupont && \
 	  $(BIN)/workbench sample build && \

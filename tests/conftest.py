@@ -9,6 +9,7 @@ they fail: CI must prove the PostgreSQL path.
 from __future__ import annotations
 
 import os
+import shutil
 import uuid
 from contextlib import contextmanager
 from datetime import date, datetime, timedelta, timezone
@@ -22,7 +23,7 @@ from workbench.access import audit
 from workbench.config import Settings
 from workbench.samples import build_sample
 
-SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
+TEST_DATA = Path(__file__).resolve().parent / "data"
 SAMPLE_DAY = date(2026, 11, 20)
 NOW = datetime(2026, 11, 21, 10, 0, tzinfo=timezone.utc)
 PG_URL = os.environ.get("WORKBENCH_TEST_PG_URL")
@@ -34,10 +35,34 @@ def fixed_clock(now: datetime = NOW):
     return lambda: now
 
 
+def system_program(name: str, package: str | None = None) -> str:
+    """The path of a program the test needs from the system; fails naming it and how to install it."""
+    path = shutil.which(name)
+    if path is None:
+        pytest.fail(f"this test needs {name}, which is not installed: apt-get install {package or name} "
+                    "(bash .ci/run installs every system package the tests need)", pytrace=False)
+    return path
+
+
+@pytest.fixture(scope="session")
+def sample_home(tmp_path_factory) -> Path:
+    """The full sample world of SAMPLE_DAY (traffic, footage), built once per test session: copy, never change."""
+    home = tmp_path_factory.mktemp("sample-world")
+    build_sample(Settings.from_env({}, home=home), day=SAMPLE_DAY)
+    return home
+
+
+@pytest.fixture(scope="module")
+def sample_copy(sample_home, tmp_path_factory) -> Path:
+    """A copy of the session's sample world for one test module, which may change it."""
+    home = tmp_path_factory.mktemp("sample-copy")
+    shutil.copytree(sample_home, home, dirs_exist_ok=True)
+    return home
+
+
 @contextmanager
 def sample_workspace(home: Path):
-    """The sample world of SAMPLE_DAY built in ``home``, opened with the clock fixed the day after."""
-    build_sample(Settings.from_env({}, home=home), day=SAMPLE_DAY)
+    """The sample world in ``home`` opened with the clock fixed the day after SAMPLE_DAY."""
     ws = workbench.open(home, clock=fixed_clock())
     try:
         yield ws
@@ -88,13 +113,12 @@ def sample_ws(settings):
     ws.store.dispose()
 
 
-@pytest.fixture(scope="session")
-def shared_data() -> Path:
-    """The real data beside the repository (tests and benchmarks only)."""
-    if not SHARED_DATA.is_dir():
-        pytest.fail(f"the shared data folder {SHARED_DATA} is missing")
-    return SHARED_DATA
-
-
 def days_ago(n: float) -> datetime:
     return NOW - timedelta(days=n)
+
+
+def pytest_collection_modifyitems(items) -> None:
+    """Tests on the full sample world are slow (building it takes a minute): ``make check`` leaves them out."""
+    for item in items:
+        if "sample_home" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.slow)

@@ -7,9 +7,9 @@ from datetime import timedelta
 import pytest
 
 import workbench
+from workbench.config import Settings
 from workbench.errors import AccessDenied
 from workbench.store import Store
-from workbench.config import Settings
 
 from conftest import NOW, fixed_clock, new_database
 from worlds import CASE, AgreementRow, World, write_world

@@ -48,7 +48,8 @@ def worlds(draw):
     camera_ids = sorted(cameras)
     holds = [(draw(st.sampled_from(camera_ids)), NOW - timedelta(days=a), NOW - timedelta(days=a) + timedelta(days=b))
              for a, b in draw(st.lists(st.tuples(st.integers(20, 400), st.integers(1, 60)), max_size=3))]
-    ages = draw(st.lists(st.integers(0, 24 * 400), max_size=6)) + [1, 24 * 10, 24 * 20, 24 * 45, 24 * 100, 24 * 380, 24 * 14 + 12, 24 * 30 + 12]
+    ages = draw(st.lists(st.integers(0, 24 * 400), max_size=6)) + [
+        1, 24 * 10, 24 * 20, 24 * 45, 24 * 100, 24 * 380, 24 * 14 + 12, 24 * 30 + 12]
     reads = [(c, NOW - timedelta(hours=h), PLATES[(i + j) % len(PLATES)])
              for i, c in enumerate(camera_ids) for j, h in enumerate(ages)]
     role = draw(st.sampled_from(["investigator", "analyst", "dispatcher", "auditor", "admin"]))
@@ -89,6 +90,7 @@ def _some_time_visible(world: World, camera: str, since, until) -> bool:
                                               for c, s, e in world.holds)
 
 
+@pytest.mark.slow
 @hsettings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(worlds())
 def test_results_are_exactly_what_the_rule_grants_and_every_call_is_audited(example):

@@ -10,7 +10,6 @@ A screenshot of each app is kept in tests/artifacts/.
 from __future__ import annotations
 
 import os
-import shutil
 import socket
 import subprocess
 import sys
@@ -23,8 +22,9 @@ import workbench
 from workbench.config import Settings
 from workbench.samples import SAMPLE_CASE, build_sample
 
+from conftest import system_program
+
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 ARTIFACTS = Path(__file__).parent / "artifacts"
 LOAD_MS = 180_000   # first render: kernel start, imports, road graph
 
@@ -57,6 +57,8 @@ def _serve(home: Path, user: str, log: Path):  # type: ignore[no-untyped-def]
 
 @pytest.fixture(scope="module")
 def home(tmp_path_factory) -> Path:
+    """A sample world of yesterday: the servers run on the real clock, which the session's fixed-day world
+    would leave outside the footage retention a month from now."""
     home = tmp_path_factory.mktemp("apps-home")
     build_sample(Settings.from_env({}, home=home))
     return home
@@ -87,7 +89,7 @@ def browser():
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:
-        chromium = p.chromium.launch(executable_path=CHROMIUM, args=[
+        chromium = p.chromium.launch(executable_path=system_program("chromium"), args=[
             "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
             "--disable-sync", "--no-first-run"])
         yield chromium

@@ -19,10 +19,9 @@ from sqlalchemy import delete, select, text, update
 from sqlalchemy.exc import DBAPIError
 
 from workbench.access import audit
-from workbench.access.anchors import (ANCHOR_FILE, KEY_FILE, PUBLIC_KEY_FILE, anchor_if_due, verify_anchors,
-                                      write_anchor)
-from workbench.store.models import AuditEvent, AuditHead
+from workbench.access.anchors import ANCHOR_FILE, KEY_FILE, PUBLIC_KEY_FILE, anchor_if_due, verify_anchors, write_anchor
 from workbench.samples import SAMPLE_CASE
+from workbench.store.models import AuditEvent, AuditHead
 
 from conftest import NOW
 from tampering import without_guards

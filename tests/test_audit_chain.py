@@ -9,8 +9,9 @@ import pytest
 from sqlalchemy import delete, select, update
 
 from workbench.access import audit
-from workbench.store.models import AuditEvent, AuditHead
+from workbench.errors import AccessDenied
 from workbench.samples import SAMPLE_CASE
+from workbench.store.models import AuditEvent, AuditHead
 
 from tampering import without_guards
 
@@ -135,7 +136,7 @@ def test_concurrent_appends_extend_one_chain(sample_ws):
 
 def test_report_counts_per_partner_purpose_user_and_day(sample_ws, tmp_path):
     _activity(sample_ws)
-    with pytest.raises(Exception):
+    with pytest.raises(AccessDenied):
         sample_ws.login("nobody.at.all")
     events = audit.events_frame(sample_ws.store)
     summary = audit.report(events)

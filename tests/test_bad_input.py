@@ -44,6 +44,7 @@ def test_closed_case_is_refused(sample_ws):
 
 def test_case_closed_while_open_refuses_further_reads(sample_ws):
     from sqlalchemy import update
+
     from workbench.store.models import Case
 
     case = sample_ws.login("inspector.dupont").open_case(SAMPLE_CASE, purpose=PURPOSE)

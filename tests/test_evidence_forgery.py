@@ -30,8 +30,8 @@ TRAINING = "training"
 
 
 @pytest.fixture(scope="module")
-def world(tmp_path_factory):
-    with sample_workspace(tmp_path_factory.mktemp("forgery")) as ws:
+def world(sample_copy):
+    with sample_workspace(sample_copy) as ws:
         yield ws
 
 
@@ -115,10 +115,11 @@ def test_custody_under_a_forged_partner_is_refused(world, packages, tmp_path):
 
 
 def test_an_altered_custody_event_is_refused(world, packages, tmp_path):
-    from tampering import without_guards
     from sqlalchemy import update
 
     from workbench.store.models import AuditEvent
+
+    from tampering import without_guards
 
     forged = _copy(packages[1], tmp_path / "forged")
     sha = sha256_of(forged / MANIFEST)

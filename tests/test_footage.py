@@ -17,7 +17,7 @@ from workbench.samples import SAMPLE_CASE, ground_truth_dir
 from workbench.samples.street_render import Passage, render_clip
 from workbench.search import build_index
 
-from conftest import NOW, OPS, sample_workspace
+from conftest import NOW, OPS, TEST_DATA, sample_workspace
 
 OWN_CAMERA = "CCTV-PZ5339-001"       # a camera of the investigator's own zone
 START = datetime(2026, 11, 20, 7, 0, tzinfo=timezone.utc)
@@ -25,9 +25,9 @@ CARS = [Passage(1.5, "red", "car", "right", "1-ABC-234"), Passage(3.0, "blue", "
 
 
 @pytest.fixture(scope="module")
-def world(tmp_path_factory):
+def world(sample_copy):
     """The sample world with its traffic and footage, the clock fixed the day after."""
-    with sample_workspace(tmp_path_factory.mktemp("footage")) as ws:
+    with sample_workspace(sample_copy) as ws:
         yield ws
 
 
@@ -74,7 +74,8 @@ def test_ingest_is_idempotent_reports_bad_files_and_goes_on(world, clips, tmp_pa
     assert again.duplicate_of == by_name["h264.mp4"].segment_id and "already in the archive" in str(again)
     copy = tmp_path / "copy.mkv"
     shutil.copy(clips["h265.mkv"], copy)
-    overlap = ingest_footage(store, [copy], camera_id=OWN_CAMERA, start=START + timedelta(seconds=2), now=NOW, audit=OPS)[0]
+    overlap = ingest_footage(store, [copy], camera_id=OWN_CAMERA, start=START + timedelta(seconds=2), now=NOW,
+                             audit=OPS)[0]
     assert overlap.error and "overlaps segment" in overlap.error
     future = ingest_footage(store, [copy], camera_id=OWN_CAMERA, start=NOW + timedelta(days=2), now=NOW, audit=OPS)[0]
     assert "not plausible" in future.error
@@ -108,8 +109,8 @@ def test_footage_of_a_camera_without_agreement_is_refused_and_audited(case):
     assert (last["action"], last["outcome"]) == ("frame", "denied") and refused in last["reason"]
 
 
-def test_real_footage_is_indexed_and_its_moving_objects_found(world, case, shared_data):
-    real = sorted((shared_data / "footage").glob("*.*"))
+def test_real_footage_is_indexed_and_its_moving_objects_found(world, case):
+    real = sorted((TEST_DATA / "footage").glob("*.[am][vp][i4]"))   # the two real clips, not their NOTICE
     start = START + timedelta(hours=1)
     reports = ingest_footage(world.store, real, camera_id="CCTV-PZ5339-003", start=start, now=NOW, audit=OPS)
     assert all(r.segment_id for r in reports), [str(r) for r in reports]

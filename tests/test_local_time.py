@@ -8,8 +8,7 @@ import folium
 import pandas as pd
 import pytest
 
-from workbench import maps
-from workbench import widgets as ww
+from workbench import maps, widgets as ww
 from workbench.errors import AccessDenied, InvalidInput, NotFound
 from workbench.timeutil import format_local, format_utc, local
 from workbench.widgets.labels import error_text

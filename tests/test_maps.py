@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-import shutil
 
 import pytest
 
@@ -11,14 +10,12 @@ from workbench import maps
 from workbench.config import Settings
 from workbench.samples import SAMPLE_CASE
 
-from conftest import sample_workspace
-
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+from conftest import sample_workspace, system_program
 
 
 @pytest.fixture(scope="module")
-def case(tmp_path_factory):
-    with sample_workspace(tmp_path_factory.mktemp("maps")) as ws:
+def case(sample_copy):
+    with sample_workspace(sample_copy) as ws:
         yield ws.login("inspector.dupont").open_case(SAMPLE_CASE, purpose="judicial-investigation")
 
 
@@ -63,7 +60,7 @@ def test_map_draws_in_chromium_without_network(case, tmp_path):
         .save(str(page_file))
     errors: list[str] = []
     with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=[
+        browser = p.chromium.launch(executable_path=system_program("chromium"), args=[
             "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
             "--disable-sync", "--no-first-run"])
         context = browser.new_context(offline=True, viewport={"width": 1000, "height": 700})

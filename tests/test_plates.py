@@ -27,8 +27,9 @@ PURPOSE = "judicial-investigation"
 plates_st = st.from_regex(r"[1-9][A-Z]{3}[0-9]{3}", fullmatch=True)
 
 
-@pytest.mark.parametrize("raw,norm", [(" 1-abc-234 ", "1ABC234"), ("1.ABC.234", "1ABC234"), ("１ＡＢＣ２３４", "1ABC234"),
-                                      ("1·АВС·234", "1ABC234"), ("ab-123-cd", "AB123CD")])
+@pytest.mark.parametrize("raw,norm", [(" 1-abc-234 ", "1ABC234"), ("1.ABC.234", "1ABC234"),
+                                      ("１ＡＢＣ２３４", "1ABC234"), ("1·АВС·234", "1ABC234"),
+                                      ("ab-123-cd", "AB123CD")])
 def test_normalise_folds_separators_case_and_lookalikes(raw, norm):
     assert normalise(raw) == norm
 
@@ -46,7 +47,8 @@ def test_normalise_is_idempotent(plate, sep):
     assert normalise(shown) == plate and normalise(normalise(shown)) == plate
 
 
-@pytest.mark.parametrize("plate,country,fmt", [("1ABC234", "BE", "current"), ("ABC123", "BE", "1973-2008 letters first"),
+@pytest.mark.parametrize("plate,country,fmt", [("1ABC234", "BE", "current"),
+                                               ("ABC123", "BE", "1973-2008 letters first"),
                                                ("AB123CD", "FR", "SIV"), ("12ABC3", "NL", "sidecode 4-11")])
 def test_recognise_formats(plate, country, fmt):
     assert (country, fmt) in recognise(plate)
@@ -185,6 +187,7 @@ def test_ingest_speed_path_handles_many_reads(sample_ws, tmp_path):
     assert 0 < n_sightings <= 3000 and report.merged == 3000 - n_sightings
 
 
+@pytest.mark.slow
 def test_cli_ingest_reports_and_is_idempotent(tmp_path):
     import subprocess
     import sys

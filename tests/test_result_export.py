@@ -8,11 +8,12 @@ import json
 
 import pandas as pd
 import pytest
-from conftest import sample_workspace
 
 from workbench.errors import AccessDenied, InvalidInput
 from workbench.result_export import COLUMNS, I2_COLUMNS
 from workbench.samples import SAMPLE_CASE
+
+from conftest import sample_workspace
 
 
 @pytest.fixture(scope="module")

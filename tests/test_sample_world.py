@@ -5,6 +5,7 @@ from __future__ import annotations
 import subprocess
 import sys
 
+import pytest
 from sqlalchemy import select
 
 from workbench.samples import SAMPLE_CASE, build_sample
@@ -37,6 +38,7 @@ def test_cameras_stand_inside_the_region_and_belong_to_the_zone_that_holds_them(
     assert len(zone_owned) >= 5
     # a camera owned by zone 5339 stands in Brussels-City or Ixelles: check one against the boundary file
     import geopandas as gpd
+
     from workbench.samples.world import DATA
     layers = gpd.read_file(str(DATA / "boundaries" / "brussels_municipalities_policezones_region_osm2013.geojson"))
     z5339 = layers[(layers["layer"] == "police_zone") & (layers["zone_code"] == 5339)].geometry.iloc[0]
@@ -60,6 +62,7 @@ def test_sample_case_opens_for_the_demo_user(sample_ws):
     assert cams.crs.to_epsg() == 4326 and set(cams["camera_id"]) == set(access.loc[access["granted"], "camera_id"])
 
 
+@pytest.mark.slow
 def test_cli_builds_the_world(tmp_path):
     env = {"WORKBENCH_HOME": str(tmp_path / "h"), "PATH": "/usr/bin:/bin"}
     run = subprocess.run([sys.executable, "-c", "from workbench.cli import main; main()", "sample", "build",

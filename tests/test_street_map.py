@@ -73,7 +73,8 @@ def _chromium_render(page_file: Path, shot: str, zoom_to: int | None = None) -> 
         page.wait_for_selector(".leaflet-pane.leaflet-wb-streets-pane canvas", timeout=30_000)
         if zoom_to is not None:
             page.evaluate(f"""() => {{ for (const k in window) {{ const v = window[k];
-                if (v && v._container && v.setView) v.setView([50.8466, 4.3528], {zoom_to}, {{animate: false}}); }} }}""")
+                if (v && v._container && v.setView)
+                    v.setView([50.8466, 4.3528], {zoom_to}, {{animate: false}}); }} }}""")
             page.wait_for_timeout(500)
         inked = page.evaluate("""() => Array.from(document.querySelectorAll(
               '.leaflet-wb-streets-pane canvas, .leaflet-wb-areas-pane canvas')).map(c => {

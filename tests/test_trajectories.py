@@ -8,28 +8,22 @@ import geopandas as gpd
 import pandas as pd
 import pytest
 
-import workbench
-from workbench.config import Settings
 from workbench.errors import InvalidInput
-from workbench.samples import SAMPLE_CASE, build_sample, ground_truth_dir
+from workbench.samples import SAMPLE_CASE, ground_truth_dir
 from workbench.samples.simulated_traffic import GroundTruth
 from workbench.trajectories.road_graph import ATTRIBUTION, RoadGraph
 
-from conftest import NOW, OPS, SAMPLE_DAY, fixed_clock
+from conftest import NOW, OPS, sample_workspace
 
 PURPOSE = "judicial-investigation"
 
 
 @pytest.fixture(scope="module")
-def world(tmp_path_factory):
+def world(sample_copy):
     """The sample world with its simulated day of traffic (SQLite), and its ground truth."""
-    home = tmp_path_factory.mktemp("traffic")
-    settings = Settings.from_env({}, home=home)
-    build_sample(settings, day=SAMPLE_DAY)
-    ws = workbench.open(home, clock=fixed_clock())
-    case = ws.login("inspector.dupont").open_case(SAMPLE_CASE, purpose=PURPOSE)
-    yield ws, case, GroundTruth.load(ground_truth_dir(settings))
-    ws.store.dispose()
+    with sample_workspace(sample_copy) as ws:
+        case = ws.login("inspector.dupont").open_case(SAMPLE_CASE, purpose=PURPOSE)
+        yield ws, case, GroundTruth.load(ground_truth_dir(ws.settings))
 
 
 @pytest.fixture(scope="module")

@@ -9,8 +9,7 @@ from types import SimpleNamespace
 import pandas as pd
 import pytest
 
-from workbench import maps
-from workbench import widgets as ww
+from workbench import maps, widgets as ww
 from workbench.config import Settings
 from workbench.errors import AccessDenied
 from workbench.samples import SAMPLE_CASE, TRAINING_CASE
@@ -20,8 +19,8 @@ from conftest import sample_workspace
 
 
 @pytest.fixture(scope="module")
-def ws(tmp_path_factory):
-    with sample_workspace(tmp_path_factory.mktemp("widgets")) as ws:
+def ws(sample_copy):
+    with sample_workspace(sample_copy) as ws:
         yield ws
 
 

@@ -10,8 +10,18 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from workbench.store import Store
-from workbench.store.models import (Agreement, Camera, Case, CaseMember, Hold, Partner, PlateRead, Retention,
-                                    Sighting, User)
+from workbench.store.models import (
+    Agreement,
+    Camera,
+    Case,
+    CaseMember,
+    Hold,
+    Partner,
+    PlateRead,
+    Retention,
+    Sighting,
+    User,
+)
 
 
 @dataclass

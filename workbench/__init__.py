@@ -1,10 +1,11 @@
 """Investigation workbench of the Brussels-Capital Region video-protection platform.
 
     >>> import workbench as wb
-    >>> ws = wb.open()                                  # doctest: +SKIP
-    >>> me = ws.login("inspector.dupont")               # doctest: +SKIP
-    >>> case = me.open_case("PV-BR-2026-001234", purpose="judicial-investigation")  # doctest: +SKIP
-    >>> case.camera_access()                            # doctest: +SKIP
+    >>> ws = wb.open()                # WORKBENCH_HOME (the examples here use the sample world)  # doctest: +SKIP
+    >>> me = ws.login("inspector.dupont")
+    >>> case = me.open_case("PV-BR-2026-001234", purpose="judicial-investigation")
+    >>> case.camera_access().query("not granted")["reason"].iloc[0]     # every camera, and why
+    'agreement AGR-2024-5340-5339 is expired'
 """
 
 from __future__ import annotations

@@ -3,10 +3,12 @@
 Every method authorises and audits through :meth:`CaseScope.access` and reads
 only inside the windows of the grant it yields.
 
-    >>> case.frame("CCTV-PZ5339-101", "2026-11-20T08:15:12Z")                  # doctest: +SKIP
-    >>> case.frames_at("2026-11-20T08:15:12Z", near=(4.3517, 50.8466), radius=200)  # doctest: +SKIP
-    >>> hits = case.frame_search(near=trip, colour="red", kind="vehicle")     # doctest: +SKIP
-    >>> package = case.export_clip(hits[0], seconds=20, redact=True)          # doctest: +SKIP
+    >>> case.frame("CCTV-PZ5344-102", "2026-11-20T08:29:26Z").size
+    (640, 360)
+    >>> [f.camera_id for f in case.frames_at("2026-11-20T08:29:26Z", near="CCTV-PZ5344-102", radius=200)]
+    ['CCTV-PZ5344-102']
+    >>> hits = case.frame_search(near=trip, colour="red", kind="vehicle")
+    >>> package = case.export_clip(hits[0], seconds=20, redact=True)
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeAlias
 
 import numpy as np
 import pandas as pd
@@ -36,7 +38,7 @@ from workbench.search.frame_index import FrameIndex, crop_descriptor
 from workbench.timeutil import as_utc
 
 When = datetime | str | None
-Place = tuple[float, float] | str | pd.Series
+Place: TypeAlias = tuple[float, float] | str | pd.Series
 _READERS: dict[Path, FrameReader] = {}
 _INDEXES: dict[Path, FrameIndex] = {}
 _TICK = timedelta(milliseconds=1)
@@ -148,7 +150,8 @@ class FootageCase(CaseScope):
         or after ``at`` in the same recording (to scrub quickly): it never jumps
         more than a minute, and with no keyframe that way it stays where it is.
 
-        >>> case.frame("CCTV-PZ5344-102", "2026-11-20T08:29:26Z", keyframe="next").time   # doctest: +SKIP
+        >>> case.frame("CCTV-PZ5344-102", "2026-11-20T08:29:26Z", keyframe="next").time
+        Timestamp('2026-11-20 08:29:26.080000+0000', tz='UTC')
         """
         with self._refusals("frame", {"camera": camera, "at": at, "keyframe": keyframe}):
             if keyframe not in (None, "previous", "next"):

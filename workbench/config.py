@@ -47,9 +47,9 @@ Variables:
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Mapping
 from urllib.parse import parse_qs
 
 from workbench.errors import ConfigurationError
@@ -95,7 +95,7 @@ class Settings:
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None, *, home: Path | str | None = None,
-                 db_url: str | None = None) -> "Settings":
+                 db_url: str | None = None) -> Settings:
         """Build the settings from ``env`` (default ``os.environ``); arguments win."""
         env = os.environ if env is None else env
         home_path = Path(home or env.get("WORKBENCH_HOME") or _default_home()).expanduser()

@@ -5,8 +5,11 @@
 (authorised, audited reads) plus the analyses of the cores, each of which
 obtains its data through the audited reads of ``CaseScope``.
 
-    >>> trip = case.trajectory("1-ABC-234", since="2026-11-20")      # doctest: +SKIP
-    >>> case.convoy("1-ABC-234", since="2026-11-20")                 # doctest: +SKIP
+    >>> trip = case.trajectory("6-GGM-833", since="2026-11-20")
+    >>> len(trip), trip.sightings["camera_id"].iloc[0]
+    (7, 'ANPR-BM-023')
+    >>> case.convoy("6-GGM-833", since="2026-11-20")["plate"].iloc[0]
+    '1RHK149'
 """
 
 from __future__ import annotations

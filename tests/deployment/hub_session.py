@@ -37,7 +37,7 @@ class Execution:
 class Kernel:
     """A kernel of the user's server, driven over the Jupyter websocket protocol."""
 
-    def __init__(self, user: "HubUser", kernel_id: str) -> None:
+    def __init__(self, user: HubUser, kernel_id: str) -> None:
         self.user = user
         self.kernel_id = kernel_id
         self.session = uuid.uuid4().hex
@@ -94,7 +94,7 @@ class HubUser:
         self.token = token
 
     @classmethod
-    def login(cls, base: str, name: str, password: str) -> "HubUser":
+    def login(cls, base: str, name: str, password: str) -> HubUser:
         """Log in with the hub's own form and ask the hub for a token, as the user would."""
         base = base.rstrip("/")
         http = requests.Session()

@@ -5,9 +5,7 @@ from __future__ import annotations
 import json
 from datetime import datetime, timezone
 
-from hypothesis import HealthCheck, given
-from hypothesis import settings as hsettings
-from hypothesis import strategies as st
+from hypothesis import HealthCheck, given, settings as hsettings, strategies as st
 
 from workbench.bench.reliability import hostile_campaign, hostile_corpus, make_lab
 from workbench.errors import InvalidInput, WorkbenchError

@@ -1,8 +1,9 @@
 """Access: case-scoped, authorised, audited reads (the only path to the data).
 
     >>> from workbench.access import Workspace
-    >>> ws = Workspace(Settings.from_env())        # doctest: +SKIP
-    >>> me = ws.login("inspector.dupont")          # doctest: +SKIP
+    >>> me = Workspace(settings).login("inspector.dupont")
+    >>> me
+    <UserSession inspector.dupont (investigator, PZ5339)>
 """
 
 from workbench.access.session import CaseInfo, CaseScope, Grant, UserInfo, UserSession, Workspace

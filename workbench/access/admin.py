@@ -37,7 +37,7 @@ PRIORITIES = frozenset(range(5))
 class AdminSession:
     """An administrator's audited changes to who may see what (obtained from ``UserSession.admin()``)."""
 
-    def __init__(self, store: Store, user: "UserInfo", now: Callable[[], datetime]) -> None:
+    def __init__(self, store: Store, user: UserInfo, now: Callable[[], datetime]) -> None:
         self._store, self.user, self._now = store, user, now
 
     def __repr__(self) -> str:
@@ -129,7 +129,8 @@ class AdminSession:
         """Record a sharing agreement under its authorisation reference; returns its id."""
         kinds, purposes = sorted(set(kinds)), sorted(set(purposes))
         scope = None if cameras is None else sorted(set(cameras))
-        resource = {"owner": owner, "recipient": recipient, "kinds": kinds, "purposes": purposes, "cameras": scope,
+        resource: dict[str, Any] = {"owner": owner, "recipient": recipient, "kinds": kinds, "purposes": purposes,
+                                    "cameras": scope,
                     "valid_from": valid_from, "valid_until": valid_until, "authorisation_ref": authorisation_ref}
         with self._change("admin-agreement", resource) as session:
             if not kinds or set(kinds) - set(DATA_KINDS):

@@ -73,10 +73,11 @@ def signing_key(directory: Path) -> Ed25519PrivateKey:
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     except FileExistsError:
         if path.stat().st_mode & 0o077:
-            raise ConfigurationError(f"{path} is readable by others: chmod 600 it (only the service signs anchors)")
+            raise ConfigurationError(
+                f"{path} is readable by others: chmod 600 it (only the service signs anchors)") from None
         key = serialization.load_pem_private_key(path.read_bytes(), password=None)
         if not isinstance(key, Ed25519PrivateKey):
-            raise ConfigurationError(f"{path} is not an Ed25519 private key")
+            raise ConfigurationError(f"{path} is not an Ed25519 private key") from None
         return key
     key = Ed25519PrivateKey.generate()
     with os.fdopen(fd, "wb") as out:
@@ -135,7 +136,7 @@ def write_anchor(store: Store, directory: Path, *, now: datetime, actor: audit.A
         with store.session() as session:
             head = session.execute(select(AuditHead).where(AuditHead.id == 1).with_for_update()).scalar_one_or_none()
             seq, head_hash = (head.seq, head.hash) if head else (0, audit.GENESIS)
-            fields = {"n": len(lines) + 1, "seq": seq, "head": head_hash,
+            fields: dict[str, Any] = {"n": len(lines) + 1, "seq": seq, "head": head_hash,
                       "time": now.astimezone(timezone.utc).isoformat(),
                       "prev": anchor_digest(lines[-1]) if lines else audit.GENESIS,
                       "key": key_fingerprint(key.public_key())}

@@ -23,7 +23,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime, timezone
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeGuard, TypeVar
 
 import pandas as pd
 from sqlalchemy import select
@@ -38,6 +38,8 @@ from workbench.store.models import AuditEvent, AuditHead
 GENESIS = "0" * 64
 _HASHED_FIELDS = ("seq", "time", "user_name", "partner_code", "case_reference", "purpose", "action",
                   "outcome", "reason", "resource", "result_count", "prev_hash")
+
+Raised = TypeVar("Raised", bound=BaseException)
 
 
 def _jsonable(value: Any) -> Any:
@@ -92,7 +94,8 @@ def _append(session: Session, actor: Actor, action: str, *, time: datetime, outc
         head = AuditHead(id=1, seq=0, hash=GENESIS)
         session.add(head)
     fields: dict[str, Any] = {
-        "seq": head.seq + 1, "time": time.astimezone(timezone.utc), "user_name": actor.user_name, "partner_code": actor.partner_code,
+        "seq": head.seq + 1, "time": time.astimezone(timezone.utc), "user_name": actor.user_name,
+        "partner_code": actor.partner_code,
         "case_reference": actor.case_reference, "purpose": actor.purpose, "action": action,
         "outcome": outcome, "reason": reason, "resource": _jsonable(resource or {}),
         "result_count": result_count, "prev_hash": head.hash,
@@ -101,7 +104,7 @@ def _append(session: Session, actor: Actor, action: str, *, time: datetime, outc
     session.add(AuditEvent(**fields))
     head.seq, head.hash = fields["seq"], fields["hash"]
     session.flush()
-    return fields["seq"]
+    return int(fields["seq"])
 
 
 def append(session: Session, actor: Actor, action: str, *, time: datetime, outcome: str = "ok",
@@ -142,7 +145,7 @@ def writer(actor: Actor, *, time: datetime) -> AuditWriter:
     return write
 
 
-def is_sha256(value: object) -> bool:
+def is_sha256(value: object) -> TypeGuard[str]:
     """Whether ``value`` is a lower-case hexadecimal SHA-256 digest."""
     return isinstance(value, str) and len(value) == 64 and set(value) <= _SHA256
 
@@ -184,7 +187,7 @@ _AUDITED = "_workbench_audited"
 _TICKS = itertools.count(1)   # orders block entries and audit marks (next() is atomic under the GIL)
 
 
-def mark_audited(exc: BaseException) -> Any:
+def mark_audited(exc: Raised) -> Raised:
     """Mark ``exc`` as written to the audit trail now, so the blocks around it do not write it twice.
 
     The mark is a tick, not a flag: a block audits every exception not marked

@@ -1,7 +1,8 @@
 """The figures the regional council asks to measure, as counts only (no plate, no image).
 
-    >>> figures = me.indicators(since="2026-11-01")          # doctest: +SKIP   (auditors and admins)
-    >>> figures.hits_by_priority                             # priority x owning zone
+    >>> figures = auditor.indicators(since="2026-11-01")     # auditors and administrators only
+    >>> list(figures.hits_by_priority.columns)                # priority x owning zone
+    ['priority', 'zone', 'hits']
 
 - hotlist hits by priority and by the zone that owns the camera;
 - requests for footage per case (frame views, searches, exports) and whether

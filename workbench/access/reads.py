@@ -4,23 +4,27 @@ from __future__ import annotations
 
 import os
 from collections import defaultdict
+from typing import TYPE_CHECKING, Any
 
 import geopandas as gpd
 import pandas as pd
-from sqlalchemy import and_, false, func, or_, select
+from sqlalchemy import ColumnElement, and_, false, func, or_, select
 
+from workbench.access.policy import Window
 from workbench.store import Store
-from workbench.store.models import (Camera, FootageSegment, Hit, Hotlist, HotlistEntry, Partner, PlateRead,
-                                    Sighting)
+from workbench.store.models import Camera, FootageSegment, Hit, Hotlist, HotlistEntry, Partner, PlateRead, Sighting
+
+if TYPE_CHECKING:  # the session module imports this one
+    from workbench.access.session import Grant
 
 SIGHTING_COLUMNS = ["sighting_id", "camera_id", "time", "last_time", "plate", "country", "confidence",
                     "direction", "n_reads", "source_ids", "lon", "lat"]
 _CHUNK = 900  # stays under SQLite's bound-parameter limit
 
 
-def window_filter(grant, camera_col, time_col):  # type: ignore[no-untyped-def]
+def window_filter(grant: Grant, camera_col: Any, time_col: Any) -> ColumnElement[bool]:
     """SQL condition: (camera, time) inside the grant, cameras with the same windows grouped."""
-    groups: dict[tuple, list[str]] = defaultdict(list)
+    groups: dict[tuple[Window, ...], list[str]] = defaultdict(list)
     for camera_id, windows in grant.windows.items():
         groups[windows].append(camera_id)
     terms = [and_(camera_col.in_(cams), or_(*[and_(time_col >= s, time_col < e) for s, e in windows]))
@@ -28,7 +32,7 @@ def window_filter(grant, camera_col, time_col):  # type: ignore[no-untyped-def]
     return or_(*terms) if terms else false()
 
 
-def load_sightings(store: Store, grant, plates: list[str] | None,  # type: ignore[no-untyped-def]
+def load_sightings(store: Store, grant: Grant, plates: list[str] | None,
                    with_sources: bool = True) -> gpd.GeoDataFrame:
     """Sightings inside the grant (optionally of the given plates), with the source ids of their reads."""
     query = (select(Sighting.id.label("sighting_id"), Sighting.camera_id, Sighting.first_time.label("time"),
@@ -38,14 +42,15 @@ def load_sightings(store: Store, grant, plates: list[str] | None,  # type: ignor
              .where(window_filter(grant, Sighting.camera_id, Sighting.first_time)))
     parts = []
     with store.connect() as conn:
-        chunks = [None] if plates is None else [plates[i:i + _CHUNK] for i in range(0, len(plates), _CHUNK)] or [[]]
+        chunks: list[list[str] | None] = [None] if plates is None else \
+            [plates[i:i + _CHUNK] for i in range(0, len(plates), _CHUNK)] or [[]]
         for chunk in chunks:
             q = query if chunk is None else query.where(Sighting.plate.in_(chunk))
             result = conn.execute(q)
             parts.append(pd.DataFrame(result.all(), columns=list(result.keys())))
         frame = pd.concat(parts, ignore_index=True)
         ids = frame["sighting_id"].tolist() if with_sources else []
-        sources: dict[int, list[str]] = defaultdict(list)
+        sources: dict[int | None, list[str]] = defaultdict(list)
         for i in range(0, len(ids), _CHUNK):
             for sid, source, read_id in conn.execute(
                     select(PlateRead.sighting_id, PlateRead.source, PlateRead.source_read_id)
@@ -63,7 +68,7 @@ HIT_COLUMNS = ["hit_id", "priority", "plate", "camera_id", "time", "reason", "ho
                "hotlist_scope", "sighting_id", "lon", "lat"]
 
 
-def load_hits(store: Store, grant) -> pd.DataFrame:  # type: ignore[no-untyped-def]
+def load_hits(store: Store, grant: Grant) -> pd.DataFrame:
     """Hotlist hits on sightings inside the grant, newest first."""
     query = (select(Hit.id.label("hit_id"), Hit.priority, Sighting.plate, Sighting.camera_id,
                     Sighting.first_time.label("time"), HotlistEntry.reason, Hotlist.name.label("hotlist"),
@@ -97,18 +102,18 @@ SEGMENT_COLUMNS = ["segment_id", "camera_id", "start", "end", "fps", "codec", "c
                    "frame_count", "path", "sha256", "keyframes", "indexed_at"]
 
 
-_SEGMENT_CACHE: dict[tuple, pd.DataFrame] = {}
+_SEGMENT_CACHE: dict[tuple[Any, ...], pd.DataFrame] = {}
 _SEGMENT_CACHE_SIZE = 32
 
 
-def segments_version(store: Store) -> tuple:
+def segments_version(store: Store) -> tuple[Any, ...]:
     """Number, newest id and newest indexing time of the segments: it changes with any ingest, indexing, purge."""
     with store.connect() as conn:
         return tuple(conn.execute(select(func.count(FootageSegment.id), func.max(FootageSegment.id),
                                          func.max(FootageSegment.indexed_at))).one())
 
 
-def load_segments(store: Store, grant, *, keyframes: bool = True) -> pd.DataFrame:  # type: ignore[no-untyped-def]
+def load_segments(store: Store, grant: Grant, *, keyframes: bool = True) -> pd.DataFrame:
     """Footage segments that overlap an authorised window of the grant, by camera and start.
 
     ``path`` is absolute; a segment only partly inside a window is listed; what
@@ -126,11 +131,11 @@ def load_segments(store: Store, grant, *, keyframes: bool = True) -> pd.DataFram
     return _SEGMENT_CACHE[key].copy()
 
 
-def _query_segments(store: Store, grant, keyframes: bool) -> pd.DataFrame:  # type: ignore[no-untyped-def]
+def _query_segments(store: Store, grant: Grant, keyframes: bool) -> pd.DataFrame:
     cameras = sorted(grant.windows)
     columns = [c for c in SEGMENT_COLUMNS if keyframes or c != "keyframes"]
     fields = [FootageSegment.id if c == "segment_id" else getattr(FootageSegment, c) for c in columns]
-    rows = []
+    rows: list[Any] = []
     with store.connect() as conn:
         for i in range(0, len(cameras), _CHUNK):
             rows += conn.execute(

@@ -21,13 +21,13 @@ import shutil
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import Any, cast
 
-from sqlalchemy import and_, delete, exists, select
+from sqlalchemy import ColumnElement, CursorResult, and_, delete, exists, select
 from sqlalchemy.orm import Session
 
 from workbench import faults
-from workbench.access import audit
-from workbench.access.policy import DEFAULT_RETENTION_DAYS
+from workbench.access import audit, policy
 from workbench.config import Settings
 from workbench.store import Store
 from workbench.store.models import Camera, FootageSegment, Hold, Partner, PlateRead, Retention, Sighting
@@ -38,7 +38,7 @@ class PurgePlan:
     """What a purge removes (or, with ``dry_run``, would remove)."""
 
     dry_run: bool
-    segments: list[dict] = field(default_factory=list)
+    segments: list[dict[str, Any]] = field(default_factory=list)
     plate_reads: int = 0
     sightings: int = 0
 
@@ -51,14 +51,12 @@ class PurgePlan:
 
 def retention_days(session: Session) -> dict[tuple[int, str], int]:
     """Retention in days per (partner id, data kind), defaults filled in."""
-    days = {(r.partner_id, r.data_kind): r.days for r in session.execute(select(Retention)).scalars()}
-    for pid in session.execute(select(Partner.id)).scalars():
-        for kind, default in DEFAULT_RETENTION_DAYS.items():
-            days.setdefault((pid, kind), default)
-    return days
+    stored = {(r.partner_id, r.data_kind): r.days for r in session.execute(select(Retention)).scalars()}
+    return {(pid, kind): policy.retention_days(stored, pid, kind)
+            for pid in session.execute(select(Partner.id)).scalars() for kind in policy.DATA_KINDS}
 
 
-def _held(camera_col, start_col, end_col):  # type: ignore[no-untyped-def]
+def _held(camera_col: Any, start_col: Any, end_col: Any) -> ColumnElement[bool]:
     """SQL: some hold on the same camera overlaps [start, end]."""
     return exists().where(and_(Hold.camera_id == camera_col, Hold.start <= end_col, Hold.end > start_col))
 
@@ -120,9 +118,10 @@ def _purge_rows(session: Session, plan: PurgePlan, *, now: datetime, dry_run: bo
                 plan.plate_reads += len(session.execute(select(PlateRead.id).where(*reads)).all())
                 plan.sightings += len(session.execute(select(Sighting.id).where(*sightings)).all())
             else:
-                plan.plate_reads += session.execute(delete(PlateRead).where(*reads)).rowcount or 0
+                plan.plate_reads += cast("CursorResult[Any]", session.execute(delete(PlateRead).where(*reads))).rowcount
                 orphan = ~exists().where(PlateRead.sighting_id == Sighting.id)
-                plan.sightings += session.execute(delete(Sighting).where(*sightings, orphan)).rowcount or 0
+                plan.sightings += cast("CursorResult[Any]",
+                                       session.execute(delete(Sighting).where(*sightings, orphan))).rowcount
 
 
 def _to_trash(settings: Settings, relative: str) -> bool:

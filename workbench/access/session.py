@@ -1,12 +1,12 @@
 """Case-scoped, authorised, audited sessions: the only way to the data.
 
-    >>> ws = Workspace(Settings.from_env())                                # doctest: +SKIP
-    >>> me = ws.login("inspector.dupont")                                  # doctest: +SKIP
-    >>> case = me.open_case("PV-BR-2026-001234", purpose="judicial-investigation")  # doctest: +SKIP
-    >>> case.camera_access()            # every camera, granted or not, and why      # doctest: +SKIP
-    >>> with case.access("footage", cameras=["CCTV-5339-001"]) as grant:           # doctest: +SKIP
-    ...     rows = read_something(grant.windows)   # only inside the authorised windows
-    ...     grant.count = len(rows)                # written to the audit trail on exit
+    >>> ws = Workspace(settings)
+    >>> me = ws.login("inspector.dupont")
+    >>> case = me.open_case("PV-BR-2026-001234", purpose="judicial-investigation")
+    >>> access = case.camera_access()   # every camera, granted or not, and why
+    >>> with case.access("plates", cameras=["ANPR-PZ5342-006"], action="read-sightings") as grant:
+    ...     rows = load_sightings(ws.store, grant, None, False)   # only inside the authorised windows
+    ...     grant.count = len(rows)                                # written to the audit trail on exit
 
 Every method that returns data or changes state appends an audit event, and
 every refusal raises :class:`~workbench.errors.AccessDenied` after auditing it.
@@ -27,22 +27,19 @@ import numpy as np
 import pandas as pd
 from sqlalchemy import select
 
-from workbench.access import audit, audit_actions, indicators
+from workbench.access import audit, audit_actions, indicators, policy
 from workbench.access.admin import AdminSession
+from workbench.access.policy import AgreementFacts, CameraFacts, CaseFacts, Decision, Verdict, Window, decide
 from workbench.access.reads import distinct_plates, load_hits, load_sightings, sightings_version
-from workbench.access.policy import (AUDIT_ROLES, DEFAULT_RETENTION_DAYS, EXPORT_ROLES, READ_ROLES,
-                                     AgreementFacts, CameraFacts, Decision, Window, decide)
 from workbench.config import Settings
+from workbench.errors import AccessDenied, InvalidInput, NotFound
 from workbench.plates.hotlist import HitPolicy, own_list_plates
 from workbench.plates.plate_search import PlateIndex
-from workbench.errors import AccessDenied, InvalidInput, NotFound
 from workbench.store import Store
+from workbench.store.models import PURPOSES, Agreement, Camera, Case, CaseMember, Hold, Partner, Retention, User
 from workbench.timeutil import as_utc
-from workbench.store.models import (PURPOSES, Agreement, Camera, Case, CaseMember, Hold, Partner, Retention,
-                                    User)
 
 Clock = Callable[[], datetime]
-DATA_KIND_OF_CAMERA = {"anpr": "plates"}  # every other kind of camera records footage
 _EARLIEST = timedelta(days=3650)
 
 
@@ -99,7 +96,7 @@ class Grant:
         """Whether the reading of ``camera_id`` at ``at`` is authorised."""
         return any(s <= at < e for s, e in self.windows.get(camera_id, ()))
 
-    def narrowed(self, windows: Iterable[tuple[str, datetime, datetime]]) -> "Grant":
+    def narrowed(self, windows: Iterable[tuple[str, datetime, datetime]]) -> Grant:
         """A view of this grant restricted to (camera, start, end) windows (never wider)."""
         wanted: dict[str, list[Window]] = {}
         for camera_id, start, end in windows:
@@ -132,7 +129,7 @@ class Workspace:
     """
 
     def __init__(self, settings: Settings, *, clock: Clock = _utcnow,
-                 case_class: type["CaseScope"] | None = None) -> None:
+                 case_class: type[CaseScope] | None = None) -> None:
         self.settings = settings
         self.store = Store(settings)
         self.clock = clock
@@ -157,7 +154,7 @@ class Workspace:
             self._plate_index = (version, PlateIndex(distinct_plates(self.store)))
         return self._plate_index[1]
 
-    def login(self, name: str | None = None) -> "UserSession":
+    def login(self, name: str | None = None) -> UserSession:
         """Start a session for an active user (default: the JupyterHub or WORKBENCH_USER identity)."""
         name = name or self.settings.user
         if not name:
@@ -179,7 +176,7 @@ class Workspace:
     def _anchor_if_due(self) -> None:
         """Sign the audit chain's head into ``WORKBENCH_ANCHOR_DIR`` when the last anchor is a day old."""
         if self.settings.anchor_dir is not None:
-            from workbench.access.anchors import anchor_if_due   # cryptography loads only where anchoring is on
+            from workbench.access.anchors import anchor_if_due  # cryptography loads only where anchoring is on
 
             anchor_if_due(self.store, self.settings.anchor_dir, now=self.now(), actor=audit.Actor("system:anchor"))
 
@@ -203,6 +200,12 @@ class UserSession:
         audit.record(self.workspace.store, actor or self._actor, action, time=self.workspace.now(),
                      outcome="denied", reason=reason, resource=resource)
         return audit.mark_audited(AccessDenied(reason))
+
+    def _apply(self, verdict: Verdict, action: str, resource: dict[str, Any] | None = None,
+               actor: audit.Actor | None = None) -> None:
+        """Go on when the rule allows; otherwise audit the refusal and raise it."""
+        if not verdict.allowed:
+            raise self._deny(action, verdict.reason, resource, actor)
 
     def note_cell(self, sha256: str, length: int, count: int | None, status: str,
                   case: CaseInfo | None = None) -> int:
@@ -229,43 +232,45 @@ class UserSession:
 
     def admin(self) -> AdminSession:
         """Administration of partners, users and roles, agreements and hit policies (administrators only)."""
-        if self.user.role != "admin":
-            raise self._deny("admin-session", f"the {self.user.role} role does not administer the platform "
-                             "(administrators do)")
+        self._apply(policy.may_administer(self.user.role), "admin-session")
         audit.record(self.workspace.store, self._actor, "admin-session", time=self.workspace.now())
         return AdminSession(self.workspace.store, self.user, self.workspace.now)
 
     def cases(self) -> pd.DataFrame:
-        """The cases this user is a member of (reference, title, purpose, status)."""
+        """The cases this user is a member of (reference, title, purpose, status, training, may_open).
+
+        ``may_open`` says whether the rule lets this user open the case now, for its purpose.
+        """
         with self.workspace.store.snapshot() as session:
             rows = session.execute(
                 select(Case).join(CaseMember, CaseMember.case_id == Case.id).join(User, User.id == CaseMember.user_id)
                 .where(User.name == self.user.name).order_by(Case.reference)).scalars().all()
             data = [{"reference": c.reference, "title": c.title, "purpose": c.purpose, "status": c.status,
-                     "training": c.is_training} for c in rows]
+                     "training": c.is_training,
+                     "may_open": policy.may_open_case(
+                         self.user.role, self.user.name,
+                         CaseFacts(c.reference, c.status, c.purpose, c.is_training, member=True),
+                         c.reference, c.purpose).allowed} for c in rows]
         audit.record(self.workspace.store, self._actor, "list-cases", time=self.workspace.now(),
                      result_count=len(data))
-        return pd.DataFrame(data, columns=["reference", "title", "purpose", "status", "training"])
+        return pd.DataFrame(data, columns=["reference", "title", "purpose", "status", "training", "may_open"])
 
-    def open_case(self, reference: str, *, purpose: str, legal_basis: str | None = None) -> "CaseScope":
+    def open_case(self, reference: str, *, purpose: str, legal_basis: str | None = None) -> CaseScope:
         """Open a case for a stated purpose; refused unless the user is a member and it is open.
 
-        >>> case = me.open_case("PV-BR-2026-001234", purpose="judicial-investigation")  # doctest: +SKIP
+        >>> me.open_case("PV-BR-2026-001234", purpose="judicial-investigation")
+        <Case PV-BR-2026-001234 (judicial-investigation) opened by inspector.dupont>
         """
         case = self.reopen_case(reference, purpose=purpose, legal_basis=legal_basis)
         audit.record(self.workspace.store, case.actor, "open-case", time=self.workspace.now(),
                      resource={"reference": reference, "purpose": purpose, "legal_basis": legal_basis})
         return case
 
-    def reopen_case(self, reference: str, *, purpose: str, legal_basis: str | None = None) -> "CaseScope":
+    def reopen_case(self, reference: str, *, purpose: str, legal_basis: str | None = None) -> CaseScope:
         """A case this user opened, opened again for one more call: the checks of :meth:`open_case`, refusals
         audited, and no second ``open-case`` event (the workbench service does this for every call it serves)."""
         resource = {"reference": reference, "purpose": purpose, "legal_basis": legal_basis}
         actor = audit.Actor(self.user.name, self.user.partner, reference, purpose)
-        if self.user.role not in READ_ROLES:
-            raise self._deny("open-case", f"the {self.user.role} role does not open cases"
-                             + (": auditors read the audit trail and nothing else"
-                                if self.user.role in AUDIT_ROLES else ""), resource, actor)
         with self.workspace.store.snapshot() as session:
             case = session.execute(select(Case).where(Case.reference == reference)).scalar_one_or_none()
             member = case is not None and session.execute(
@@ -273,16 +278,11 @@ class UserSession:
                 .where(CaseMember.case_id == case.id, User.name == self.user.name)).first() is not None
             info = None if case is None else CaseInfo(case.reference, case.title, case.purpose, case.legal_basis,
                                                       case.status, case.is_training, case.opened_at)
-        if info is None or not member:
-            raise self._deny("open-case", f"case {reference!r} does not exist or {self.user.name} is not "
-                             "a member of it", resource, actor)
-        if info.status != "open":
-            raise self._deny("open-case", f"case {reference} is {info.status}", resource, actor)
-        if purpose != info.purpose:
-            raise self._deny("open-case", f"case {reference} is open for the purpose {info.purpose!r}, "
-                             f"not {purpose!r} (purpose limitation)", resource, actor)
-        if self.user.role == "trainer" and not info.is_training:
-            raise self._deny("open-case", "trainers work on sample training cases only", resource, actor)
+        facts = None if info is None else CaseFacts(info.reference, info.status, info.purpose, info.is_training,
+                                                    member)
+        self._apply(policy.may_open_case(self.user.role, self.user.name, facts, reference, purpose), "open-case",
+                    resource, actor)
+        assert info is not None   # the rule refuses a case that does not exist
         return self.workspace.case_class(self, info)
 
     def create_case(self, reference: str, *, title: str, purpose: str, legal_basis: str,
@@ -295,10 +295,7 @@ class UserSession:
 
     def _create_case(self, reference: str, title: str, purpose: str, legal_basis: str, members: Iterable[str],
                      training: bool, actor: audit.Actor, resource: dict[str, Any]) -> CaseInfo:
-        allowed_role = "trainer" if training else "investigator"
-        if self.user.role != allowed_role:
-            raise self._deny("create-case", f"only an {allowed_role} creates "
-                             + ("training" if training else "investigation") + " cases", resource, actor)
+        self._apply(policy.may_create_case(self.user.role, training=training), "create-case", resource, actor)
         if purpose not in PURPOSES:
             raise InvalidInput(f"unknown purpose {purpose!r}; one of: {', '.join(PURPOSES)}")
         now = self.workspace.now()
@@ -328,8 +325,7 @@ class UserSession:
                      since: datetime | str | None = None, until: datetime | str | None = None) -> pd.DataFrame:
         """The whole audit trail, filtered (auditors only)."""
         resource = {"case": case_reference, "user": user_name, "since": since, "until": until}
-        if self.user.role not in AUDIT_ROLES:
-            raise self._deny("read-audit", "only auditors read the audit trail of others", resource)
+        self._apply(policy.may_read_audit(self.user.role), "read-audit", resource)
         with audit.refusals_audited(self.workspace.store, self._actor, "read-audit", resource, self.workspace.now):
             start, end = as_utc(since) if since else None, as_utc(until) if until else None
         frame = audit.events_frame(self.workspace.store, case_reference=case_reference, user_name=user_name,
@@ -344,12 +340,11 @@ class UserSession:
 
         Auditors and administrators only; counts, never plates or images.
 
-        >>> me.indicators(since="2026-11-01").summary()        # doctest: +SKIP
+        >>> auditor.indicators(since="2026-11-01").summary()["hits"] > 0
+        True
         """
         resource = {"since": since, "until": until}
-        if self.user.role not in AUDIT_ROLES | {"admin"}:
-            raise self._deny("read-indicators", f"the {self.user.role} role does not read the platform's "
-                             "indicators (auditors and administrators do)", resource)
+        self._apply(policy.may_read_indicators(self.user.role), "read-indicators", resource)
         with audit.refusals_audited(self.workspace.store, self._actor, "read-indicators", resource,
                                     self.workspace.now):
             start, end = as_utc(since) if since else None, as_utc(until) if until else None
@@ -360,8 +355,7 @@ class UserSession:
 
     def verify_audit(self) -> audit.ChainCheck:
         """Check the hash chain of the whole audit trail (auditors only)."""
-        if self.user.role not in AUDIT_ROLES:
-            raise self._deny("verify-audit", "only auditors verify the audit trail")
+        self._apply(policy.may_read_audit(self.user.role), "verify-audit")
         check = audit.verify(self.workspace.store)
         audit.record(self.workspace.store, self._actor, "verify-audit", time=self.workspace.now(),
                      outcome="ok" if check.ok else "error", reason=None if check.ok else str(check),
@@ -385,7 +379,8 @@ class OpenCase:
 
     @property
     def settings(self) -> Settings:
-        return self.workspace.settings
+        settings: Settings = self.workspace.settings   # a Workspace, or the service client's
+        return settings
 
 
 class CaseScope(OpenCase):
@@ -413,7 +408,8 @@ class CaseScope(OpenCase):
         return audit.Actor(self.user.name, self.user.partner, self.info.reference, self.info.purpose)
 
     def now(self) -> datetime:
-        return self.workspace.now()
+        now: datetime = self.workspace.now()
+        return now
 
     def _audit(self, action: str, *, resource: dict[str, Any] | None = None, result_count: int | None = None,
                outcome: str = "ok", reason: str | None = None) -> int:
@@ -430,15 +426,15 @@ class CaseScope(OpenCase):
 
     # -- the rule, applied ------------------------------------------------------------------------
     def _load_decisions(self, kind: str | None, cameras: list[str] | None, since: datetime,
-                        until: datetime) -> tuple[dict[str, Decision], dict[str, dict[str, Any]], str]:
-        """Decide every requested camera; returns decisions, camera rows and the case status now."""
+                        until: datetime) -> tuple[dict[str, Decision], dict[str, dict[str, Any]]]:
+        """Gather the facts of every requested camera and decide each; returns decisions and camera rows."""
         now = self.now()
         with self.workspace.store.snapshot() as session:
-            status = session.execute(select(Case.status).where(Case.reference == self.reference)).scalar_one()
             query = select(Camera, Partner.code).join(Partner, Camera.partner_id == Partner.id)
             if cameras is not None:
                 query = query.where(Camera.id.in_(cameras))
-            cam_rows = {c.id: {"camera_id": c.id, "name": c.name, "partner": code, "kind": c.kind, "lon": c.lon,
+            cam_rows: dict[str, dict[str, Any]] = {c.id: {
+                               "camera_id": c.id, "name": c.name, "partner": code, "kind": c.kind, "lon": c.lon,
                                "lat": c.lat, "heading": c.heading, "fov_deg": c.fov_deg, "range_m": c.range_m}
                         for c, code in session.execute(query).all()}
             owner = {p.id: p.code for p in session.execute(select(Partner)).scalars()}
@@ -456,18 +452,24 @@ class CaseScope(OpenCase):
                 holds.setdefault(h.camera_id, []).append((h.start, h.end))
         decisions = {}
         for cid, row in cam_rows.items():
-            data_kind = kind or DATA_KIND_OF_CAMERA.get(row["kind"], "footage")
+            data_kind = kind or policy.data_kind(row["kind"])
             decisions[cid] = decide(
                 CameraFacts(cid, row["partner"], row["kind"]), data_kind, user_partner=self.user.partner,
                 purpose=self.purpose, agreements=agreements,
-                retention_days=retention.get((row["partner"], data_kind), DEFAULT_RETENTION_DAYS[data_kind]),
+                retention_days=policy.retention_days(retention, row["partner"], data_kind),
                 holds=holds.get(cid, []), now=now, since=since, until=until)
-        return decisions, cam_rows, status
+        return decisions, cam_rows
 
-    def _check_open(self, status: str, action: str, resource: dict[str, Any]) -> None:
-        if status != "open":
-            raise self._deny(action, f"case {self.reference} is {status}: no more data may be read for it",
-                             resource)
+    def _check_reading(self, action: str, resource: dict[str, Any], *, export: bool = False) -> None:
+        """Apply the rule to the case as it is now (it may have been closed since it was opened)."""
+        with self.workspace.store.snapshot() as session:
+            status = session.execute(select(Case.status).where(Case.reference == self.reference)).scalar_one()
+        facts = CaseFacts(self.reference, status, self.purpose, self.info.is_training, member=True)
+        self._apply(policy.may_read(self.user.role, facts, export=export), action, resource)
+
+    def _apply(self, verdict: Verdict, action: str, resource: dict[str, Any]) -> None:
+        if not verdict.allowed:
+            raise self._deny(action, verdict.reason, resource)
 
     def _window(self, since: datetime | str | None, until: datetime | str | None) -> tuple[datetime, datetime]:
         now = self.now()
@@ -507,19 +509,15 @@ class CaseScope(OpenCase):
     def _authorise(self, kind: str, cameras: Iterable[str] | None, since: datetime | str | None,
                    until: datetime | str | None, action: str, resource: dict[str, Any], export: bool) -> Grant:
         """Apply the rule for :meth:`access`; fills ``resource`` in and raises (audited) refusals."""
-        if kind not in DEFAULT_RETENTION_DAYS:
+        if kind not in policy.DATA_KINDS:
             raise InvalidInput(f"unknown kind of data {kind!r}: 'footage' or 'plates'")
         start, end = self._window(since, until)
         wanted = None if cameras is None else sorted({str(c) for c in cameras})
         resource.update({"since": start, "until": end,
                          "cameras": wanted if wanted is None or len(wanted) <= 100
                          else wanted[:100] + [f"... {len(wanted) - 100} more"]})
-        if self.user.role not in READ_ROLES:
-            raise self._deny(action, f"the {self.user.role} role does not read case data", resource)
-        if export and self.user.role not in EXPORT_ROLES:
-            raise self._deny(action, "exporting evidence needs the investigator role", resource)
-        decisions, _, status = self._load_decisions(kind, wanted, start, end)
-        self._check_open(status, action, resource)
+        self._check_reading(action, resource, export=export)
+        decisions, _ = self._load_decisions(kind, wanted, start, end)
         if wanted is not None:
             unknown = sorted(set(wanted) - set(decisions))
             if unknown:
@@ -538,9 +536,9 @@ class CaseScope(OpenCase):
         """
         now = self.now()
         resource = {"query": "camera-access"}
-        decisions, rows, status = self._load_decisions(None, None, now - timedelta(days=1), now)
-        self._check_open(status, "camera-access", resource)
-        data = [{**rows[c], "data": DATA_KIND_OF_CAMERA.get(rows[c]["kind"], "footage"),
+        self._check_reading("camera-access", resource)
+        decisions, rows = self._load_decisions(None, None, now - timedelta(days=1), now)
+        data = [{**rows[c], "data": policy.data_kind(rows[c]["kind"]),
                  "granted": d.granted, "reason": d.reason} for c, d in sorted(decisions.items())]
         self._audit("camera-access", resource=resource, result_count=len(data))
         return pd.DataFrame(data, columns=["camera_id", "name", "partner", "kind", "lon", "lat", "heading",
@@ -586,8 +584,10 @@ class CaseScope(OpenCase):
         their source ids kept), time-ordered, with the match ``distance``
         (0 for exact; a look-alike confusion such as B/8 counts 0.2).
 
-        >>> case.plate_reads("1-ABC-23?")                     # doctest: +SKIP
-        >>> case.plate_reads("1ABC234", fuzzy=True)           # doctest: +SKIP
+        >>> case.plate_reads("6-GGM-83?")["plate"].unique().tolist()
+        ['6GGM833']
+        >>> case.plate_reads("6G6M833", fuzzy=True)[["plate", "distance"]].drop_duplicates().values.tolist()
+        [['6GGM833', 0.2]]
         """
         with self._refusals("plate-reads", {"query": {"plate_query": str(query)[:200], "fuzzy": fuzzy}}):
             matches = dict(self.workspace.plate_index().search(query, fuzzy=fuzzy, max_distance=max_distance))
@@ -634,11 +634,10 @@ class CaseScope(OpenCase):
             self._place_hold(camera_id, s, e, reason, resource)
 
     def _place_hold(self, camera_id: str, s: datetime, e: datetime, reason: str, resource: dict[str, Any]) -> None:
-        if self.user.role != "investigator":
-            raise self._deny("place-hold", "only an investigator places a legal hold", resource)
+        self._apply(policy.may_place_hold(self.user.role), "place-hold", resource)
+        self._check_reading("place-hold", resource)
         now = self.now()
-        decisions, _, status = self._load_decisions(None, [camera_id], now - timedelta(days=1), now)
-        self._check_open(status, "place-hold", resource)
+        decisions, _ = self._load_decisions(None, [camera_id], now - timedelta(days=1), now)
         if camera_id not in decisions:
             raise NotFound(f"no camera with id {camera_id!r}")
         if not decisions[camera_id].granted:

@@ -203,7 +203,7 @@ def pack_bframes(source: Path, target: Path) -> None:
             for n, (data, key) in enumerate(slots):
                 packet = av.Packet(data)
                 packet.dts = packet.pts = n
-                packet.time_base = stream.time_base
+                packet.time_base = stream.time_base or Fraction(1, 25)
                 packet.is_keyframe = key
                 packet.stream = clip
                 out.mux(packet)
@@ -265,7 +265,8 @@ def _truth(path: Path, variant: Variant | None) -> _Truth:
         first = None
         for n, frame in enumerate(container.decode(stream)):
             first = frame.pts if first is None else first
-            times.append(n / rate if counted else float((frame.pts - first) * stream.time_base))
+            times.append(n / rate if counted or frame.pts is None or first is None or stream.time_base is None
+                         else float((frame.pts - first) * stream.time_base))
             images.append(_thumb(frame.to_ndarray(format="rgb24")))
     return _Truth(times, images)
 
@@ -333,7 +334,8 @@ def _check_exports(path: Path, facts, truth: _Truth, result: VariantResult,  # t
                      f"({len(indices)}, reported {cut.frames})")
         result.check(bool(indices) and indices[-1] >= want_last and want_first <= want_start,
                      f"copy {start:.2f}-{end:.2f} s: ends at {indices[-1:]}, needs {want_last}")
-        result.check(all(b > a for a, b in itertools.pairwise(dts)), f"copy {start:.2f}-{end:.2f} s: dts not increasing")
+        result.check(all(b > a for a, b in itertools.pairwise(dts)),
+                     f"copy {start:.2f}-{end:.2f} s: dts not increasing")
         encoded = workdir / f"{path.stem}-{k}-reencoded.mp4"
         cut = reencode(path, encoded, start, end, facts.keyframes, lambda image, t: image)
         truth.lossy = True

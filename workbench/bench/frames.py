@@ -28,6 +28,7 @@ import json
 import tempfile
 import time
 from datetime import date, datetime, timedelta, timezone
+from fractions import Fraction
 from pathlib import Path
 
 import av
@@ -61,7 +62,7 @@ def _render_one(path: str, seconds: float, seed: int) -> str:
                         str(rng.choice(["left", "right"])), f"{rng.integers(1, 9)}-ABC-{rng.integers(100, 999)}")
                 for t in times if t < rendered]
     stretch = target.with_suffix(".stretch.mp4")
-    render_clip(stretch, passages, duration=rendered, width=1280, height=720, fps=25, seed=seed,
+    render_clip(stretch, passages, duration=rendered, width=1280, height=720, fps=Fraction(25), seed=seed,
                 preset="ultrafast", bitrate=4_000_000)
     partial = target.with_suffix(".partial.mp4")
     _repeat(stretch, partial, seconds)
@@ -73,10 +74,11 @@ def _render_one(path: str, seconds: float, seed: int) -> str:
 def _repeat(source: Path, target: Path, seconds: float) -> None:
     """Copy the packets of ``source`` again and again, timestamps shifted, until ``seconds`` are filled."""
     with av.open(str(source)) as probe:
-        packets = [(p.pts, p.dts, p.is_keyframe, bytes(p)) for p in probe.demux(video=0) if p.size]
+        packets = [(p.pts or 0, p.dts or 0, p.is_keyframe, bytes(p)) for p in probe.demux(video=0) if p.size]
         stream = probe.streams.video[0]
-        base = stream.time_base
-        length = max(p[0] for p in packets) + round(1 / (stream.average_rate * base))   # last frame's end
+        base = stream.time_base or Fraction(1, 90_000)
+        rate = stream.average_rate or Fraction(25)
+        length = max(p[0] for p in packets) + round(1 / (rate * base))   # last frame's end
     with av.open(str(source)) as template, av.open(str(target), "w") as out:
         clip = out.add_stream_from_template(template.streams.video[0])
         shift = 0
@@ -177,8 +179,8 @@ def _latencies(fn, n: int) -> tuple[float, float, float]:  # type: ignore[no-unt
 def command(minutes: int, synthetic_hours: int, workers: int | None, as_json: bool) -> None:
     """Index build against raw decoding, ROI queries against decoding every frame, random frame access."""
     import workbench
-    from workbench.config import Settings
     from workbench.access import audit
+    from workbench.config import Settings
     from workbench.footage.footage_ingest import ingest_footage
     from workbench.samples.world import SAMPLE_CASE, build_world
     from workbench.search.index_build import build_index, decode_only, map_segments

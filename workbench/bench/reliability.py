@@ -168,10 +168,10 @@ def run_work(kind: str, lab: Lab, args: dict[str, Any], *, fault: str | None = N
     if delay is not None:
         process.join(delay)
         if process.is_alive():
-            os.kill(process.pid, signal.SIGKILL)
+            process.kill()
     process.join(timeout)
     if process.is_alive():
-        os.kill(process.pid, signal.SIGKILL)
+        process.kill()
         process.join()
         raise RuntimeError(f"{kind} did not finish within {timeout:.0f} s")
     if process.exitcode not in (0, -signal.SIGKILL):
@@ -292,7 +292,8 @@ def kill_campaign(lab: Lab, work: Path, *, seed: int = 1, reads: int = 1500, qui
     batches = 3 * 4
     plate_faults = [f"plates.before-commit:{k}" for k in range(1, batches + 1, 2 if quick else 1)]
     plate_faults += [f"plates.after-commit:{k}" for k in (2, 7)]
-    _campaign(report, lab, "plates", plates_args, plate_faults, [rng.uniform(0.2, 3.0) for _ in range(3 if quick else 6)])
+    _campaign(report, lab, "plates", plates_args, plate_faults,
+              [rng.uniform(0.2, 3.0) for _ in range(3 if quick else 6)])
     present = plate_keys(lab)
     report.reads_lost = len(expected - set(present))
     report.reads_doubled = len(present) - len(set(present)) + len(set(present) - expected)
@@ -338,6 +339,11 @@ def _break_archive(lab: Lab) -> None:
 
 
 # -- hostile input -------------------------------------------------------------------------------
+def _constant(value: str) -> Callable[[Path], str]:
+    """A maker that ignores its folder and gives ``value`` (hostile time windows are plain strings)."""
+    return lambda _folder: value
+
+
 @dataclass(frozen=True)
 class Hostile:
     """One hostile input: where it goes, how it is made, and how many of its reads are valid."""
@@ -416,7 +422,7 @@ def hostile_corpus(day: date, camera: str) -> list[Hostile]:
     corpus += _hostile_hotlists()
     corpus += _hostile_videos()
     corpus += _hostile_manifests()
-    corpus += [Hostile("window", f"window-{v}", lambda _f, v=v: v, 0)
+    corpus += [Hostile("window", f"window-{v}", _constant(v), 0)
                for v in ["2262-04-12", "2300-01-01", "9999-12-31T00:00:00Z", "0001-01-01", "1800-01-01T00:00Z",
                          "not a date", "2026-11-20T08:30:00", "2026-02-30", "", "2026-11-20T10:00+25:00"]]
     return corpus
@@ -473,7 +479,8 @@ def _write(path: Path, data: bytes) -> Path:
 
 def _hostile_hotlists() -> list[Hostile]:
     rows = {
-        "bad-priority": "plate,priority,reason\n1ABC234,9,x\n", "word-priority": "plate,priority,reason\n1ABC234,high,x\n",
+        "bad-priority": "plate,priority,reason\n1ABC234,9,x\n",
+        "word-priority": "plate,priority,reason\n1ABC234,high,x\n",
         "float-priority": "plate,priority,reason\n1ABC234,1.5,x\n", "huge-priority": "plate,priority,reason\n1ABC234,"
         + "9" * 5000 + ",x\n", "bad-plate": "plate,priority,reason\n!!!,1,x\n", "long-plate": "plate,priority,reason\n"
         + "A" * 300 + ",1,x\n", "no-columns": "hello\n1\n", "empty": "", "binary": "\x00\x01\x02",
@@ -605,9 +612,9 @@ def hostile_campaign(lab: Lab, work: Path, corpus: list[Hostile] | None = None) 
                     report.hostile_accepted_wrongly += 1
                     report.failures.append(f"{item.name}: loaded")
             elif item.path == "video":
-                result = ingest_footage(ws.store, [made], camera_id=FOOTAGE_CAMERA, now=now, audit=ops,
-                                        start=now - timedelta(hours=1))[0]
-                if result.error is None:
+                footage = ingest_footage(ws.store, [made], camera_id=FOOTAGE_CAMERA, now=now, audit=ops,
+                                         start=now - timedelta(hours=1))[0]
+                if footage.error is None:
                     report.hostile_accepted_wrongly += 1
                     report.failures.append(f"{item.name}: archived")
             elif item.path == "manifest":
@@ -703,7 +710,6 @@ def load_campaign(lab: Lab, work: Path, *, reads: int = 60_000, idle_s: float = 
     from sqlalchemy import select
 
     from workbench.plates.read_ingest import BATCH_READS
-
     from workbench.store.models import FootageSegment, Sighting
 
     report = LoadReport()

@@ -137,7 +137,8 @@ def _route_recall(case, graph, truth, sightings: pd.DataFrame, network, n: int =
     vehicles = vehicles[vehicles["plate"].map(counts).fillna(0) >= 3]
     chosen = vehicles.sample(min(n, len(vehicles)), random_state=int(rng.integers(1000)))
     true_len = found_len = 0.0
-    node_cam = {int(node): cam for cam, nodes in zip(network.cameras["camera_id"], network.candidates) for node in nodes}
+    node_cam = {int(node): cam
+                for cam, nodes in zip(network.cameras["camera_id"], network.candidates) for node in nodes}
     for v in chosen.itertuples():
         traj = reconstruct(sightings[sightings["plate"] == v.plate], network, plate=v.plate)
         inferred = set()
@@ -193,8 +194,8 @@ def _merge_accuracy(index, sightings: pd.DataFrame, network, truth, n: int = 300
 def command(reads: int, n_cameras: int, distinct_plates: int, as_json: bool) -> None:
     """Reconstruction, fuzzy search and convoy against baselines, with accuracy against ground truth."""
     import workbench
-    from workbench.plates import PlateIndex
     from workbench.access import audit
+    from workbench.plates import PlateIndex
     from workbench.plates.read_ingest import ingest_files
     from workbench.samples import SAMPLE_CASE
     from workbench.trajectories.camera_network import CameraNetwork
@@ -246,7 +247,8 @@ def command(reads: int, n_cameras: int, distinct_plates: int, as_json: bool) -> 
             f"{base_hops:,} hops of {len(sample)} plates, scaled) -> {out['day_speedup']}x")
 
         year_plate = "1YRS365"
-        ingest_files(store, [_year_feed(home / "year.csv", year_plate, list(cameras["camera_id"]), day)], now=now, audit=ops)
+        ingest_files(store, [_year_feed(home / "year.csv", year_plate, list(cameras["camera_id"]), day)], now=now,
+                     audit=ops)
         t0 = _timer()
         year = case.trajectory(year_plate, since=now - timedelta(days=365), until=now)
         out["year_one_plate_cold_s"] = round(_timer() - t0, 3)
@@ -298,8 +300,9 @@ def command(reads: int, n_cameras: int, distinct_plates: int, as_json: bool) -> 
                 "WHERE s1.plate = ? GROUP BY s2.plate HAVING n >= 2 ORDER BY n DESC", (suspect,)).fetchall()
         out["convoy_baseline_s"] = round(_timer() - t0, 3)
         top = ranked.iloc[0]["plate"] if len(ranked) else None
+        ratio = out["convoy_baseline_s"] / max(out["convoy_s"], 1e-6)
         say(f"convoy: ours {out['convoy_s']} s (top: {top}, truth: {traffic.truth.scenario['convoy']}); "
-            f"SQL self-join {out['convoy_baseline_s']} s -> {out['convoy_baseline_s'] / max(out['convoy_s'], 1e-6):.1f}x")
+            f"SQL self-join {out['convoy_baseline_s']} s -> {ratio:.1f}x")
 
         out["route_recall"] = round(_route_recall(case, graph, traffic.truth, sightings, network), 3)
         with_ids = case.sightings(None, since=since, until=until, action="bench-accuracy")

@@ -13,8 +13,7 @@ from pathlib import Path
 
 import click
 
-from workbench.access import anchors as anchoring
-from workbench.access import audit as trail
+from workbench.access import anchors as anchoring, audit as trail
 from workbench.cli.common import echo_table, settings_from, system_actor
 from workbench.errors import ConfigurationError
 from workbench.store import Store

@@ -24,6 +24,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
+from typing import Any
 
 import av
 import numpy as np
@@ -86,7 +87,7 @@ def _copy_timed(video: VideoFile, out: av.container.OutputContainer, clip: av.Vi
         key_pts = min(key_pts, video.zero)
     origin: int | None = None
     shown: list[int] = []
-    pending: list[av.Packet] = []   # pictures after the end, kept only if a picture before it follows them
+    pending: list[av.Packet[Any]] = []   # pictures after the end, kept only if a picture before it follows them
     for packet in video.packets_from(keyframes[first] if first else None):
         if packet.size == 0 or video.is_placeholder(packet) or packet.pts is None:
             continue
@@ -99,6 +100,7 @@ def _copy_timed(video: VideoFile, out: av.container.OutputContainer, clip: av.Vi
         pending.append(packet)
         if packet.pts < end_pts:
             for held in pending:
+                assert held.pts is not None and origin is not None   # packets without pts were skipped
                 shown.append(held.pts)
                 held.pts -= origin
                 if held.dts is not None:
@@ -129,8 +131,8 @@ def _copy_counted(video: VideoFile, out: av.container.OutputContainer, clip: av.
         packet.stream = clip
         out.mux(packet)
         packets += 1
-    begin = keyframes[first] if slots else 0.0
-    return Cut(begin, begin, packets)
+    at = keyframes[first] if slots else 0.0
+    return Cut(at, at, packets)
 
 
 def reencode(source: Path, target: Path, start: float, end: float, keyframes: list[float],

@@ -16,6 +16,7 @@ from pathlib import Path
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from workbench.access import policy
 from workbench.access.audit import is_sha256, row_hash
 from workbench.access.audit_actions import CUSTODY_ACTION
 from workbench.evidence.package import CustodyRecord, Verification, verify_package
@@ -54,14 +55,14 @@ def custody_problem(session: Session, event: AuditEvent) -> str | None:
     if row is None:
         return f"it names {event.user_name!r}, who has no workbench account"
     user, partner = row
-    if user.role != "investigator":
+    if not policy.may_export(user.role).allowed:
         return f"it was written by {user.name} (role {user.role}): only an investigator's export writes custody"
     if partner != event.partner_code:
         return f"it names partner {event.partner_code}, but {user.name} works for {partner}"
     case = session.execute(select(Case).where(Case.reference == event.case_reference)).scalar_one_or_none()
     member = case is not None and session.execute(select(CaseMember).where(
         CaseMember.case_id == case.id, CaseMember.user_id == user.id)).first() is not None
-    if not member:
+    if case is None or not member:
         return f"{user.name} is not a member of case {event.case_reference}"
     if event.purpose != case.purpose:
         return f"it names the purpose {event.purpose!r}, the case is open for {case.purpose!r}"

@@ -38,7 +38,7 @@ FACE_CONFIDENCE = 0.8
 
 
 def _cascade(name: str) -> cv2.CascadeClassifier:
-    path = cv2.data.haarcascades + CASCADES[name]
+    path = cv2.data.haarcascades + CASCADES[name]  # type: ignore[attr-defined]  # cv2.data has no stub
     cascade = cv2.CascadeClassifier(path)
     if cascade.empty():
         raise ConfigurationError(f"the OpenCV {name} detector ({CASCADES[name]}) is missing: redaction needs "

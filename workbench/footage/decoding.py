@@ -36,7 +36,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal, Self
+from typing import Any, Literal, Self
 
 import av
 
@@ -147,16 +147,17 @@ class VideoFile:
         """The presentation timestamp of ``t`` seconds from the first picture (pts mode)."""
         return self.zero + round(t / self.base)
 
-    def is_placeholder(self, packet: av.Packet) -> bool:
+    def is_placeholder(self, packet: av.Packet[Any]) -> bool:
         """A packet that holds no picture of its own (empty, XviD delay frame, N-VOP)."""
         return packet.size <= (PLACEHOLDER_BYTES if self.mode == "count" else 0)
 
-    def is_key_packet(self, packet: av.Packet) -> bool:
+    def is_key_packet(self, packet: av.Packet[Any]) -> bool:
         """A packet that starts a group of pictures (a placeholder flagged as keyframe is not one)."""
         return bool(packet.is_keyframe) and not self.is_placeholder(packet)
 
     # -- pictures ----------------------------------------------------------------------------------
-    def pictures(self, start: float = 0.0, keyframes: list[float] | None = None) -> Iterator[tuple[float, av.VideoFrame]]:
+    def pictures(self, start: float = 0.0,
+                 keyframes: list[float] | None = None) -> Iterator[tuple[float, av.VideoFrame]]:
         """(time, frame) of each picture from the keyframe at ``start`` (a time of ``keyframes``) to the end.
 
         Pictures before ``start`` (the leading pictures of an open GOP) are
@@ -201,7 +202,7 @@ class VideoFile:
         self.rewind()
         yield False
 
-    def packets_from(self, start: float | None) -> Iterator[av.Packet]:
+    def packets_from(self, start: float | None) -> Iterator[av.Packet[Any]]:
         """Pts mode: the packets in decode order from the keyframe packet shown at ``start`` (None: the first one)."""
         key = None if start is None else self.pts_of_time(start)
         for landing in self._landings(start or 0.0):
@@ -230,12 +231,12 @@ class VideoFile:
                 if t >= start - EPS:
                     yield t, frame
             return
-        n = None
+        count: int | None = None
         for frame in self._decoded(self.packets_at(slots[rank])):
-            if n is None and not frame.key_frame:
+            if count is None and not frame.key_frame:
                 continue   # pictures before the keyframe (undecodable leading pictures)
-            n = 0 if n is None else n + 1
-            yield start + n / self.fps, frame
+            count = 0 if count is None else count + 1
+            yield start + count / self.fps, frame
 
     def key_slots(self, keyframes: list[float]) -> list[Slot] | None:
         """Count mode: where the packet of each keyframe of ``keyframes`` is (None if they do not pair)."""
@@ -249,8 +250,9 @@ class VideoFile:
             return [Slot(0, None), *self._key_slots]
         return None
 
-    def packets_at(self, slot: Slot) -> Iterator[av.Packet]:
-        """Count mode: the non-empty packets from the keyframe packet at ``slot`` on (sought, or counted from the start)."""
+    def packets_at(self, slot: Slot) -> Iterator[av.Packet[Any]]:
+        """Count mode: the non-empty packets from the keyframe packet at ``slot`` on (sought, or counted from
+        the start)."""
         if slot.dts is not None and slot.rank:
             self.seek(slot.dts)
             yield from (p for p in self.container.demux(self.stream) if p.size and p.dts is not None
@@ -260,7 +262,7 @@ class VideoFile:
         packets = (p for p in self.container.demux(self.stream) if p.size)
         yield from (p for rank, p in enumerate(packets) if rank >= slot.rank)
 
-    def _decoded(self, packets: Iterator[av.Packet]) -> Iterator[av.VideoFrame]:
+    def _decoded(self, packets: Iterator[av.Packet[Any]]) -> Iterator[av.VideoFrame]:
         """Decode ``packets`` (empty ones, which would end the decoding, left out), then drain the decoder."""
         for packet in packets:
             if packet.size == 0:

@@ -126,7 +126,7 @@ def _ingest_one(store: Store, report: FootageReport, path: Path, camera_id: str,
     if known is not None:   # a re-run: the files after it still start where it ends
         report.duplicate_of = known.id
         report.healed = _heal(store, path, known.path)
-        return (known.end - known.start).total_seconds()
+        return float((known.end - known.start).total_seconds())
     facts = probe(path)
     begin = start or facts.recorded_at
     if begin is None:

@@ -174,7 +174,8 @@ class FrameReader:
 
 def _shown_at(frames: list[tuple[float, av.VideoFrame]], offset: float,
               complete: bool) -> tuple[float, av.VideoFrame] | None:
-    """The cached picture on screen at ``offset``: the last one at or before it, if a later one (or the end) is known."""
+    """The cached picture on screen at ``offset``: the last one at or before it, if a later one (or the end)
+    is known."""
     times = [t for t, _ in frames]
     i = bisect.bisect_right(times, offset + EPS) - 1
     if i < 0 or (i + 1 == len(frames) and not complete):

@@ -18,6 +18,7 @@ import hashlib
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 import av
 
@@ -111,7 +112,7 @@ def _decodes(video: VideoFile) -> None:
                            f"({reason(exc)})") from None
 
 
-def _pts_pictures(video: VideoFile, packets: list) -> tuple[list[float], list[float], float]:
+def _pts_pictures(video: VideoFile, packets: list[Any]) -> tuple[list[float], list[float], float]:
     """Picture times and keyframes from the packets' presentation times; the last picture's duration."""
     if any(pts is None for pts, *_ in packets):   # missing timestamps: the decoder's times, counted where absent
         return _decoded_pictures(video)

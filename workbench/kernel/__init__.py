@@ -32,6 +32,7 @@ class AuditedKernel(IPythonKernel):
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self._user_session = None
+        assert self.shell is not None   # set by IPythonKernel.__init__
         self.shell.run_cell("import workbench as wb", store_history=False, silent=True)
 
     def _session(self):  # type: ignore[no-untyped-def]
@@ -43,7 +44,7 @@ class AuditedKernel(IPythonKernel):
 
     def _active_case(self):  # type: ignore[no-untyped-def]
         """The case most recently opened by this user in the kernel's namespace, if any."""
-        from workbench.access.session import OpenCase   # embedded, or a client of the workbench service
+        from workbench.access.session import OpenCase  # embedded, or a client of the workbench service
 
         user = self._user_session.user.name
         cases = [v for v in list(self.shell.user_ns.values()) if isinstance(v, OpenCase) and v.user.name == user]

@@ -6,7 +6,7 @@ geopandas ``explore(m=...)`` style)::
     >>> from workbench import maps
     >>> m = maps.base_map(settings)                    # UrbIS FR/NL + ortho, OSM, region, zones
     >>> m = maps.add_camera_access(m, case.camera_access())
-    >>> m = maps.add_trajectory(m, case.trajectory("1-ABC-234"))
+    >>> m = maps.add_trajectory(m, case.trajectory("6-GGM-833"))
 
 Leaflet is inlined into the page (no CDN). Under the tiles, every map draws
 its own street map from the shipped OpenStreetMap extract
@@ -20,8 +20,8 @@ municipalities, police zones, cameras, sightings, routes), a legend
 from __future__ import annotations
 
 import base64
-import math
 import json
+import math
 from functools import lru_cache
 from importlib.resources import files
 
@@ -31,10 +31,9 @@ from branca.element import MacroElement
 from jinja2 import Template
 
 from workbench.config import Settings
-from workbench.timeutil import format_local
 from workbench.maps.legend import Legend
-from workbench.maps.street_layer import StreetBaseLayer, street_layer_json
-from workbench.maps.street_layer import ATTRIBUTION as STREETS_ATTRIBUTION
+from workbench.maps.street_layer import ATTRIBUTION as STREETS_ATTRIBUTION, StreetBaseLayer, street_layer_json
+from workbench.timeutil import format_local
 
 URBIS_ATTRIBUTION = "Realized by means of Brussels UrbIS®© - Distribution & Copyright Paradigm (formerly CIRB)"
 OSM_ATTRIBUTION = "© OpenStreetMap contributors, ODbL"

@@ -57,7 +57,7 @@ FUTURE_TOLERANCE = timedelta(minutes=5)
 _ISO_TIME = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}[T ][0-9]{2}:[0-9]{2}(?::[0-9]{2}(?:[.,][0-9]{1,9})?)?"
                        r"(?:Z|z|[+-][0-9]{2}(?::?[0-9]{2})?)")
 _NUMERIC = ("confidence", "lane")
-_FAST_PLATE = re.compile(r"[A-Z0-9]{1,%d}" % MAX_LENGTH)
+_FAST_PLATE = re.compile(rf"[A-Z0-9]{{1,{MAX_LENGTH}}}")
 _SEP_CLASS = "[" + re.escape(SEPARATORS) + "]"
 
 

@@ -4,7 +4,8 @@ A hotlist belongs to a partner (the national list of the federal police, or a
 zone's own list) and holds wanted plates with a priority from 0 (act at once)
 to 4. A sighting whose plate is on an active entry is a *hit*. Zones act on
 priorities 0 and 1, ignore 3 and 4, and keep 2 only when the plate is also on
-their own list; each zone can change that (:class:`HitPolicy`).
+their own list; each zone can change that (:class:`HitPolicy`). A priority a
+zone left out of its policy is acted on: a hit is shown rather than missed.
 
     >>> policy = HitPolicy()
     >>> policy.decide(priority=2, on_own_list=False), policy.decide(priority=1, on_own_list=False)
@@ -16,6 +17,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 from sqlalchemy import and_, exists, insert, or_, select
@@ -39,9 +41,11 @@ class HitPolicy:
 
     def decide(self, *, priority: int, on_own_list: bool) -> str:
         """``act`` or ``ignore`` for one hit."""
-        if priority in self.act_on or (priority in self.own_list_only and on_own_list):
+        if priority in self.act_on:
             return "act"
-        return "ignore"
+        if priority in self.own_list_only:
+            return "act" if on_own_list else "ignore"
+        return "ignore" if priority in self.ignore else "act"
 
 
 def match_hits(session: Session, sighting_ids: list[int], *, now: datetime) -> int:
@@ -103,7 +107,7 @@ def load_hotlist(store: Store, entries: pd.DataFrame | Path, *, name: str, owner
     if missing:
         raise IngestError(f"hotlist {name!r}: missing column(s) {', '.join(sorted(missing))}")
     start = valid_from or now
-    rows = []
+    rows: list[dict[str, Any]] = []
     for n, r in enumerate(entries.to_dict("records"), 2):
         try:
             priority = int(r["priority"])

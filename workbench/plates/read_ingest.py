@@ -26,10 +26,11 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import cast
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import select, tuple_, update
+from sqlalchemy import Table, select, tuple_, update
 from sqlalchemy.orm import Session
 
 from workbench import faults
@@ -75,7 +76,7 @@ def _existing_keys(session: Session, reads: pd.DataFrame) -> set[tuple[str, str]
     found: set[tuple[str, str]] = set()
     for i in range(0, len(keys), _CHUNK // 2):
         chunk = keys[i:i + _CHUNK // 2]
-        found.update(tuple(row) for row in session.execute(select(PlateRead.source, PlateRead.source_read_id)
+        found.update((row[0], row[1]) for row in session.execute(select(PlateRead.source, PlateRead.source_read_id)
                                      .where(tuple_(PlateRead.source, PlateRead.source_read_id).in_(chunk))).all())
     return found
 
@@ -159,7 +160,7 @@ def _write_reads(session: Session, reads: pd.DataFrame, report: FileReport, *, n
                  "confidence": None if pd.isna(r.confidence) else float(r.confidence),
                  "country": None if pd.isna(r.country) else r.country,
                  "direction": None if pd.isna(r.direction) else r.direction} for r in new.itertuples()]
-    table = Sighting.__table__
+    table = cast(Table, Sighting.__table__)
     ids = session.connection().execute(table.insert().returning(table.c.id, sort_by_parameter_order=True),
                                        new_rows).scalars().all() if new_rows else []
     sighting_of = pd.Series(ids, index=new.index, dtype="int64")
@@ -175,7 +176,7 @@ def _write_reads(session: Session, reads: pd.DataFrame, report: FileReport, *, n
                                   [current.confidence, r.confidence]), default=None)))
     sighting_of = pd.concat([sighting_of, joined["existing_id"].astype("int64")])
     reads["sighting_id"] = reads["cluster"].map(sighting_of).astype("int64")
-    session.connection().execute(PlateRead.__table__.insert(), [
+    session.connection().execute(cast(Table, PlateRead.__table__).insert(), [
         {"source": r.source, "source_read_id": r.source_read_id, "camera_id": r.camera_id,
          "time": r.time.to_pydatetime(), "plate_raw": r.plate_raw, "plate": r.plate,
          "country": None if pd.isna(r.country) else r.country,

@@ -22,11 +22,19 @@ from workbench.plates.hotlist import load_hotlist
 from workbench.plates.read_ingest import ingest_files
 from workbench.samples.sample_footage import add_sample_footage, footage_cameras
 from workbench.samples.simulated_traffic import Traffic, anpr_positions, simulate_day
-from workbench.samples.world import (SAMPLE_CASE, TRAINING_CASE, base_cameras, build_world, midnight, owner_zone,
-                                     sample_day_default, with_anpr_network)
-from workbench.trajectories.road_graph import RoadGraph
+from workbench.samples.world import (
+    SAMPLE_CASE,
+    TRAINING_CASE,
+    base_cameras,
+    build_world,
+    midnight,
+    owner_zone,
+    sample_day_default,
+    with_anpr_network,
+)
 from workbench.store import Store
 from workbench.store.models import Base, Partner
+from workbench.trajectories.road_graph import RoadGraph
 
 __all__ = ["SAMPLE_CASE", "TRAINING_CASE", "build_sample", "ground_truth_dir", "is_built"]
 

@@ -54,7 +54,7 @@ class GroundTruth:
         (folder / "scenario.json").write_text(json.dumps(self.scenario, indent=2))
 
     @classmethod
-    def load(cls, folder: Path) -> "GroundTruth":
+    def load(cls, folder: Path) -> GroundTruth:
         passages = pd.read_csv(folder / "passages.csv", parse_dates=["time"])
         trips = pd.read_csv(folder / "trips.csv", parse_dates=["start", "end"])
         return cls(pd.read_csv(folder / "vehicles.csv"), passages, trips, pd.read_csv(folder / "reads.csv"),
@@ -92,8 +92,8 @@ def _plates(rng: np.random.Generator, n: int) -> np.ndarray:
     numbers = np.char.zfill(rng.integers(0, 1000, m).astype(str), 3)
     plates = np.char.add(np.char.add(digits, letters), numbers).astype(object)
     foreign = rng.random(m) < 0.06
-    fr = ["".join(a) + f"{b:03d}" + "".join(c) for a, b, c in zip(rng.choice(LETTERS, (m, 2)),
-                                                                    rng.integers(0, 1000, m), rng.choice(LETTERS, (m, 2)))]
+    fr = ["".join(a) + f"{b:03d}" + "".join(c)
+          for a, b, c in zip(rng.choice(LETTERS, (m, 2)), rng.integers(0, 1000, m), rng.choice(LETTERS, (m, 2)))]
     plates[foreign] = np.array(fr, dtype=object)[foreign]
     return pd.unique(plates)[:n]
 

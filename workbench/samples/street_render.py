@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from fractions import Fraction
 from pathlib import Path
+from typing import cast
 
 import av
 import cv2
@@ -143,7 +144,7 @@ def render_clip(path: Path, passages: list[Passage], *, duration: float, start: 
     with av.open(str(path), "w") as out:
         if start is not None:
             out.metadata["creation_time"] = start.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
-        stream = out.add_stream(codec, rate=fps)
+        stream = cast(av.VideoStream, out.add_stream(codec, rate=fps))
         stream.width, stream.height, stream.pix_fmt = width, height, "yuv420p" if codec != "mjpeg" else "yuvj420p"
         gop = str(max(1, round(float(fps))))
         if codec == "libx264":

@@ -142,7 +142,7 @@ def base_cameras() -> pd.DataFrame:
                              + (f" {r['name']}" if isinstance(r.get("name"), str) else ""),
                      "lon": r.geometry.x, "lat": r.geometry.y})
     with open(str(DATA / "cameras" / "stib_gtfs_2024-12" / "stops.txt"), newline="", encoding="utf-8") as fh:
-        stops = {}
+        stops: dict[str, dict[str, str]] = {}
         for s in csv.DictReader(fh):
             stops.setdefault(s["stop_name"], s)
     for name in METRO_STATIONS:
@@ -186,7 +186,8 @@ def build_world(store: Store, day: date, cameras: pd.DataFrame | None = None) ->
     t0 = midnight(day)
     cameras = base_cameras() if cameras is None else cameras
     with store.session() as session:
-        partners = {code: Partner(code=code, name=name, kind=kind, zone_code=zone) for code, name, kind, zone in PARTNERS}
+        partners = {code: Partner(code=code, name=name, kind=kind, zone_code=zone)
+                    for code, name, kind, zone in PARTNERS}
         session.add_all(partners.values())
         session.flush()
         session.add_all(Retention(partner_id=partners[p].id, data_kind=k, days=d) for p, k, d in RETENTIONS)

@@ -1,7 +1,9 @@
 """Frame search: a motion grid and object events per segment, queried without decoding again.
 
     workbench index build
-    >>> hits = case.frame_search(near=trip, colour="red", kind="vehicle")      # doctest: +SKIP
+    >>> hits = case.frame_search(near=trip, colour="red", kind="vehicle")
+    >>> hits[0]["camera_id"], hits[0]["colour"]
+    ('CCTV-PZ5344-102', 'red')
 
 :mod:`~workbench.search.index_build` writes the index (one decoding pass per
 segment, segments in parallel); :mod:`~workbench.search.frame_index` answers

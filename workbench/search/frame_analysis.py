@@ -117,7 +117,7 @@ class FrameAnalyser:
             if self._still % STILL_LEARN == 0:
                 self._learn(small)
             return bits, []
-        mask = cv2.morphologyEx(self._learn(small), cv2.MORPH_OPEN, None)
+        mask = cv2.morphologyEx(self._learn(small), cv2.MORPH_OPEN, None)  # type: ignore[call-overload]  # 3x3
         self._mask = mask = cv2.morphologyEx(mask, cv2.MORPH_CLOSE, self._kernel, iterations=2)
         count, _, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8)
         blobs = [Blob(2 * int(x), 2 * int(y), 2 * int(w), 2 * int(h), 4 * int(a)) for x, y, w, h, a in stats[1:count]
@@ -160,7 +160,8 @@ def colour_name(bgr: np.ndarray, mask: np.ndarray | None = None) -> str:
     if len(pixels) == 0:
         return "grey"
     lightness = pixels[:, 0].astype(np.float32) * (100 / 255)
-    a, b = float(np.median(pixels[:, 1].astype(np.float32) - 128)), float(np.median(pixels[:, 2].astype(np.float32) - 128))
+    a = float(np.median(pixels[:, 1].astype(np.float32) - 128))
+    b = float(np.median(pixels[:, 2].astype(np.float32) - 128))
     upper = float(np.percentile(lightness, 75))
     if np.hypot(a, b) >= 15:
         angle = np.degrees(np.arctan2(b, a)) % 360

@@ -23,8 +23,16 @@ import numpy as np
 import pandas as pd
 
 from workbench.errors import InvalidInput
-from workbench.search.frame_analysis import (DIRECTIONS, GRID_COLS, GRID_ROWS, KINDS, PALETTE, SYNONYMS,
-                                             descriptor, roi_mask)
+from workbench.search.frame_analysis import (
+    DIRECTIONS,
+    GRID_COLS,
+    GRID_ROWS,
+    KINDS,
+    PALETTE,
+    SYNONYMS,
+    descriptor,
+    roi_mask,
+)
 from workbench.search.index_build import index_path
 
 HIT_COLUMNS = ["camera_id", "time", "end", "best_time", "x0", "y0", "x1", "y1", "score", "kind", "colour",
@@ -224,9 +232,9 @@ class FrameIndex:
             raise InvalidInput(f"event {event_id} is not in the footage this search may read")
         camera_id = str(row["camera_id"].iloc[0])
         cam = next((c for cid, c, _ in self._cameras_of(segments, {camera_id: ()}) if cid == camera_id), None)
-        hit = np.flatnonzero((cam.events["segment_id"] == segment_id) & (cam.events["event_no"] == number)) \
-            if cam is not None else []
-        if len(hit) == 0:
+        hit: np.ndarray | list[int] = [] if cam is None else \
+            np.flatnonzero((cam.events["segment_id"] == segment_id) & (cam.events["event_no"] == number))
+        if cam is None or len(hit) == 0:
             raise InvalidInput(f"no event {event_id} in the index")
         return cam.descriptors[hit[0]]
 
@@ -288,8 +296,9 @@ def _describe(runs: _Runs, pick: np.ndarray, mask: np.ndarray) -> dict[str, Any]
     best = runs.times[peak] + cam.bin_s / 2
     union = np.array([np.bitwise_or.reduce(cam.motion[:, runs.bins[a:b]] & mask[:, None], axis=1)
                       for a, b in zip(starts, ends)], dtype=np.uint64).reshape(-1, 2)
-    grid = np.unpackbits(np.ascontiguousarray(union).view(np.uint8), axis=1).reshape(-1, GRID_ROWS, GRID_COLS)
-    cols, rows = grid.any(axis=1), grid.any(axis=2)
+    grid: np.ndarray = np.unpackbits(np.ascontiguousarray(union).view(np.uint8), axis=1) \
+        .reshape(-1, GRID_ROWS, GRID_COLS)
+    cols, rows = np.asarray(grid.any(axis=1)), np.asarray(grid.any(axis=2))
     seg = np.maximum(np.searchsorted(cam.seg_start, best, side="right") - 1, 0)
     n = len(starts)
     return {"camera_id": np.full(n, runs.camera_id, dtype=object), "time": runs.times[starts],

@@ -18,6 +18,7 @@ import os
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -43,11 +44,18 @@ def index_path(index_dir: Path, segment_id: int) -> Path:
     return Path(index_dir) / f"segment-{segment_id}.npz"
 
 
+def _colour_view(frame: av.VideoFrame, analyser: FrameAnalyser) -> tuple[np.ndarray, np.ndarray]:
+    """The frame in colour at the analyser's size, and its foreground mask (asked only when a view is kept)."""
+    w, h = analyser.size
+    return frame.reformat(width=w, height=h, format="bgr24").to_ndarray(), analyser.foreground()
+
+
 def _luma(frame: av.VideoFrame) -> np.ndarray:
     """The Y plane of a decoded frame as a NumPy view (no conversion for YUV formats)."""
     if frame.format.name.startswith(("yuv", "yuvj", "nv12", "gray")):
         plane = frame.planes[0]
-        return np.frombuffer(plane, np.uint8).reshape(frame.height, plane.line_size)[:, :frame.width]
+        luma = np.frombuffer(plane, np.uint8)  # type: ignore[call-overload]  # a plane is a buffer
+        return luma.reshape(frame.height, plane.line_size)[:, :frame.width]
     return frame.to_ndarray(format="gray")
 
 
@@ -115,10 +123,9 @@ def index_video(path: Path, *, analysis_hz: float = ANALYSIS_HZ) -> SegmentIndex
         while len(bins) <= b:
             bins.append(np.zeros(2, dtype=np.uint64))
         bins[b] |= words
+        assert tracker is not None   # made with the analyser
         if blobs or tracker._live:  # noqa: SLF001 - a cheap check that spares the call
-            w, h = analyser.size
-            tracker.update(t, blobs, lambda fr=frame: (fr.reformat(width=w, height=h, format="bgr24").to_ndarray(),
-                                                       analyser.foreground()))
+            tracker.update(t, blobs, partial(_colour_view, frame, analyser))
     if analyser is None or tracker is None:
         raise FootageError(f"{path.name}: no frame could be decoded")
     return SegmentIndex(np.array(bins, dtype=np.uint64).reshape(-1, 2), tracker.finish(), frames)

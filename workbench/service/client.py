@@ -11,7 +11,7 @@ and streamed into a local folder, ``./evidence/<case>/`` unless ``folder=``). A 
 :mod:`workbench.errors` class with the service's reason; a service that does
 not answer raises :class:`~workbench.errors.ServiceUnavailable` in words.
 
-    >>> ws = workbench.open()                      # doctest: +SKIP   (WORKBENCH_SERVICE_URL set by the deployment)
+    >>> ws = workbench.open()     # WORKBENCH_SERVICE_URL set by the deployment   # doctest: +SKIP
     >>> me = ws.login()                            # doctest: +SKIP
     >>> case = me.open_case("PV-BR-2026-001234", purpose="judicial-investigation")   # doctest: +SKIP
     >>> case.plate_reads("1-ABC-23?")              # doctest: +SKIP

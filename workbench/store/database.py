@@ -38,7 +38,7 @@ def _is_busy(exc: BaseException) -> bool:
     return "locked" in text or "busy" in text or "lock timeout" in text
 
 
-def _store_error(store: "Store", exc: BaseException, what: str = "use") -> StoreError:
+def _store_error(store: Store, exc: BaseException, what: str = "use") -> StoreError:
     """A driver error in words: busy (after the bounded wait) or unreachable."""
     if _is_busy(exc):
         return StoreError(f"the catalogue at {store.safe_url} is busy: another process (an ingest, a purge) "

@@ -18,8 +18,20 @@ from __future__ import annotations
 from datetime import datetime, timezone
 from typing import Any
 
-from sqlalchemy import (JSON, Boolean, CheckConstraint, DateTime, Float, ForeignKey, Index, Integer,
-                        String, Text, TypeDecorator, UniqueConstraint)
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    CheckConstraint,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    TypeDecorator,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 ROLES = ("investigator", "analyst", "trainer", "dispatcher", "auditor", "admin")
@@ -64,7 +76,7 @@ class Partner(Base):
     zone_code: Mapped[int | None] = mapped_column(Integer)
     # hotlist policy of a zone: {"act_on": [0, 1], "ignore": [3, 4], "own_list_only": [2]}; None = default
     hit_policy: Mapped[dict[str, list[int]] | None] = mapped_column(JSON)
-    retentions: Mapped[list["Retention"]] = relationship(back_populates="partner", cascade="all, delete-orphan")
+    retentions: Mapped[list[Retention]] = relationship(back_populates="partner", cascade="all, delete-orphan")
 
 
 class Retention(Base):
@@ -140,8 +152,8 @@ class Case(Base):
     is_training: Mapped[bool] = mapped_column(Boolean, default=False)
     opened_at: Mapped[datetime] = mapped_column(UTCDateTime)
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    members: Mapped[list["CaseMember"]] = relationship(cascade="all, delete-orphan")
-    holds: Mapped[list["Hold"]] = relationship(cascade="all, delete-orphan")
+    members: Mapped[list[CaseMember]] = relationship(cascade="all, delete-orphan")
+    holds: Mapped[list[Hold]] = relationship(cascade="all, delete-orphan")
 
 
 class CaseMember(Base):
@@ -241,7 +253,7 @@ class Hotlist(Base):
     scope: Mapped[str] = mapped_column(String(16))  # national | zone
     valid_from: Mapped[datetime] = mapped_column(UTCDateTime)
     valid_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    entries: Mapped[list["HotlistEntry"]] = relationship(cascade="all, delete-orphan")
+    entries: Mapped[list[HotlistEntry]] = relationship(cascade="all, delete-orphan")
 
 
 class HotlistEntry(Base):

@@ -18,7 +18,6 @@ from scipy.sparse.csgraph import dijkstra
 from workbench.errors import InvalidInput
 from workbench.trajectories.road_graph import RoadGraph
 
-
 SNAP_RADIUS_M = 25.0
 _CHUNK = 256
 
@@ -103,7 +102,7 @@ class CameraNetwork:
         i, j = self.position(a), self.position(b)
         return self.graph.path(self._tree(int(self.best_src[i, j])), int(self.best_dst[i, j]))
 
-    @lru_cache(maxsize=256)
+    @lru_cache(maxsize=256)  # noqa: B019 - networks are kept for the process's life anyway (workspace._NETWORKS)
     def _tree(self, source: int) -> np.ndarray:
         return self.graph.shortest(source)[1][0]
 

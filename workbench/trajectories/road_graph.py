@@ -99,10 +99,10 @@ class RoadGraph:
         n = len(self.lon)
         self.time_matrix = csr_matrix((self.edge_time, (self.edge_src, self.edge_dst)), shape=(n, n))
         self._tree = cKDTree(np.column_stack([self.x, self.y]))
-        self._major = None
+        self._major: tuple[np.ndarray, cKDTree] | None = None
 
     @classmethod
-    def build(cls, pbf: Path) -> "RoadGraph":
+    def build(cls, pbf: Path) -> RoadGraph:
         """Read an OpenStreetMap extract and build the graph (a few seconds for the region)."""
         from pyproj import Transformer
 
@@ -121,7 +121,7 @@ class RoadGraph:
                    seconds, raw["cls"], raw["name"])
 
     @classmethod
-    def load(cls, cache_dir: Path, pbf: Path | None = None) -> "RoadGraph":
+    def load(cls, cache_dir: Path, pbf: Path | None = None) -> RoadGraph:
         """The cached graph of ``pbf`` (default: the region's shipped extract); built on first use."""
         pbf_path = Path(str(pbf or PBF))
         digest = hashlib.sha256(pbf_path.read_bytes()).hexdigest()[:16]

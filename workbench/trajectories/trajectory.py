@@ -83,7 +83,7 @@ class Trajectory:
                 if line is not None:
                     rows.append({"hop": hop.Index, "kind": kind, "from_camera": hop.from_camera,
                                  "to_camera": hop.to_camera, "start": hop.start, "end": hop.end,
-                                 "length_m": self.network.graph.path_length(nodes), "geometry": line})
+                                 "length_m": self.network.graph.path_length(nodes or []), "geometry": line})
         return gpd.GeoDataFrame(rows, columns=["hop", "kind", "from_camera", "to_camera", "start", "end",
                                                "length_m", "geometry"], geometry="geometry", crs="EPSG:4326")
 
@@ -195,8 +195,8 @@ def day_hops(sightings: pd.DataFrame, network: CameraNetwork) -> pd.DataFrame:
     too_fast = (dt * MAX_SPEEDUP < free) & (free > MIN_HOP_SECONDS)
     reason = np.full(len(dt), "", dtype=object)
     reason[~np.isfinite(free)] = "no road route between the two cameras"
-    reason[too_fast] = [f"{l / 1000:.1f} km in {d / 60:.1f} min ({v:.0f} km/h) is impossible: a misread or a "
-                        "cloned plate" for l, d, v in zip(length[too_fast], dt[too_fast], speed[too_fast])]
+    reason[too_fast] = [f"{m / 1000:.1f} km in {d / 60:.1f} min ({v:.0f} km/h) is impossible: a misread or a "
+                        "cloned plate" for m, d, v in zip(length[too_fast], dt[too_fast], speed[too_fast])]
     return pd.DataFrame({
         "plate": a["plate"], "from_sighting": a["sighting_id"], "to_sighting": b["sighting_id"],
         "from_camera": a["camera_id"], "to_camera": b["camera_id"], "start": a["time"], "end": b["time"],

@@ -1,9 +1,10 @@
 """Widgets shared by the notebooks and the Voila apps (ipywidgets), labelled in FR, NL and EN.
 
     >>> from workbench import widgets as ww
-    >>> header = ww.CaseHeader(wb.open(), "sightings_map")             # doctest: +SKIP
-    >>> ww.PlateSearch(header.case, on_plate=print)                    # doctest: +SKIP
-    >>> ww.Timeline(trip.sightings); ww.FrameViewer(case, camera, at)  # doctest: +SKIP
+    >>> header = ww.CaseHeader(ws, "sightings_map", user="inspector.dupont")
+    >>> search = ww.PlateSearch(header.case, on_plate=print)
+    >>> timeline = ww.Timeline(trip.sightings)
+    >>> viewer = ww.FrameViewer(case, "CCTV-PZ5344-102", "2026-11-20T08:29:26Z")
 
 They take an open case (or a workspace) and show refusals and empty results
 as messages, never as tracebacks.

@@ -1,8 +1,9 @@
 """The top of every app and dashboard: who is logged in, which case is open, and messages.
 
     >>> from workbench.widgets import CaseHeader
-    >>> header = CaseHeader(wb.open(), "sightings_map")      # doctest: +SKIP
+    >>> header = CaseHeader(ws, "sightings_map", user="inspector.dupont")
     >>> header.case                                          # the open case, or None with a message shown
+    <Case PV-BR-2026-001234 (judicial-investigation) opened by inspector.dupont>
 
 The identity is the one of the notebooks (JupyterHub's user or
 ``WORKBENCH_USER``) and the case rules are the same: a user who may not open
@@ -57,9 +58,7 @@ class CaseHeader(widgets.VBox):
 
     def _offer_cases(self) -> None:
         cases = self.me.cases()
-        usable = cases[cases["status"] == "open"]
-        if self.me.user.role != "trainer":
-            usable = usable[~usable["training"]]
+        usable = cases[cases["may_open"].astype(bool)]
         if usable.empty:
             self.show(text("no_case", self.lang), "warning")
             return
@@ -67,7 +66,7 @@ class CaseHeader(widgets.VBox):
         self.picker.options = [(f"{r.reference} — {r.title}", r.reference) for r in usable.itertuples()]
         self.picker.value = usable["reference"].iloc[0]
         self.picker.observe(lambda change: self._open(change["new"]), names="value")
-        self.children = (*self.children[:2], self.picker, self.messages)
+        self.children = (*self.children[:2], self.picker, self.messages)  # type: ignore[assignment]
         self._open(self.picker.value)
 
     def _open(self, reference: str) -> None:

@@ -1,7 +1,7 @@
 """Look at footage: one camera with scrubbing and keyframe steps, or a grid of synchronised cameras.
 
-    >>> FrameViewer(case, "CCTV-PZ5344-102", "2026-11-20T08:29:26Z")          # doctest: +SKIP
-    >>> SyncGrid(case, "2026-11-20T08:29:26Z", near="CCTV-PZ5344-102", radius=300)   # doctest: +SKIP
+    >>> viewer = FrameViewer(case, "CCTV-PZ5344-102", "2026-11-20T08:29:26Z")
+    >>> grid = SyncGrid(case, "2026-11-20T08:29:26Z", near="CCTV-PZ5344-102", radius=300)
 
 Every picture is an audited ``case.frame`` or ``case.frames_at`` read.
 """
@@ -74,7 +74,8 @@ class SyncGrid(widgets.VBox):
             super().__init__([title, widgets.HTML(message_html(error_text(exc, lang), "warning"))])
             return
         cells = [widgets.VBox([widgets.Image(value=f.to_jpeg(width), format="jpeg", layout={"width": f"{width}px"}),
-                               widgets.HTML(f"{html.escape(f.camera_id)} {format_local(f.time, with_date=False, ms=True)}")])
+                               widgets.HTML(f"{html.escape(f.camera_id)} "
+                                            f"{format_local(f.time, with_date=False, ms=True)}")])
                  for f in frames]
         body = widgets.GridBox(cells, layout={"grid_template_columns": f"repeat(auto-fill, {width + 8}px)"}) \
             if cells else widgets.HTML(message_html(text("no_frame", lang), "warning"))

@@ -1,6 +1,6 @@
 """A gallery of frame-search hits: thumbnail, camera, time, what moved; a button opens the hit.
 
-    >>> HitGallery(case.frame_search(near=trip, colour="red"), on_pick=show_hit)   # doctest: +SKIP
+    >>> gallery = HitGallery(case.frame_search(near=trip, colour="red"), on_pick=print)
 """
 
 from __future__ import annotations

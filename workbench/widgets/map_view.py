@@ -1,7 +1,8 @@
 """A folium map inside a widget, redrawn on demand.
 
+    >>> from workbench import maps
     >>> view = MapView()
-    >>> view.show(maps.base_map(settings))          # doctest: +SKIP
+    >>> view.show(maps.base_map(settings))
 
 The map is self-contained HTML (Leaflet inlined, see :mod:`workbench.maps`),
 carried by an HTML widget: it draws the same in a notebook and in a Voila app,

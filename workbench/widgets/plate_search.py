@@ -1,7 +1,9 @@
 """A plate search box: exact plates are found at once, misreads and typos get suggestions.
 
-    >>> box = PlateSearch(case, on_plate=lambda plate: print(plate))   # doctest: +SKIP
-    >>> box.search("1ABC284")       # no exact read: suggests 1-ABC-234 (8/3 look alike)
+    >>> box = PlateSearch(case, on_plate=lambda plate: print(plate))
+    >>> box.search("6G6M833")       # no exact read: suggests 6-GGM-833 (G/6 look alike)
+         plate  distance  sightings
+    0  6GGM833       0.2          7
 
 Each search is one audited ``plate-reads`` query of the case (fuzzy, OCR-aware).
 """
@@ -37,13 +39,15 @@ class PlateSearch(widgets.VBox):
     def __init__(self, case: Any, on_plate: Callable[[str], None], *, lang: str = "fr",
                  max_distance: float = 1.5) -> None:
         self.case, self.on_plate, self.lang, self.max_distance = case, on_plate, lang, max_distance
+        # the value arrives when the user presses Enter or leaves the box, not at each key
         self.query = widgets.Text(placeholder="1-ABC-234", description=text("plate", lang),
-                                  layout={"width": "280px"})
+                                  layout={"width": "280px"}, continuous_update=False)
         self.button = widgets.Button(description=text("search", lang), button_style="primary")
         self.choices = widgets.ToggleButtons(options=[], value=None, layout={"display": "none"})
         self.status = widgets.HTML()
-        self.button.on_click(lambda _b: self.search(self.query.value))
-        self.query.on_submit(lambda _t: self.search(self.query.value))
+        self._submitted: str | None = None
+        self.button.on_click(lambda _b: self._submit(self.query.value))
+        self.query.observe(lambda change: self._submit(change["new"]), names="value")
         self.choices.observe(self._chosen, names="value")
         super().__init__([widgets.HBox([self.query, self.button]), self.status, self.choices])
 
@@ -73,6 +77,12 @@ class PlateSearch(widgets.VBox):
             self.choices.value = None
             self.choices.layout.display = "flex"
         return table
+
+    def _submit(self, query: str) -> None:
+        """Search what the user typed, once: leaving the box and then pressing the button is one search."""
+        if query != self._submitted:
+            self._submitted = query
+            self.search(query)
 
     def _chosen(self, change: dict) -> None:
         if change["new"]:

@@ -1,6 +1,6 @@
 """A timeline of sightings: one row per camera, one dot per passage, in time order.
 
-    >>> Timeline(trip.sightings)            # doctest: +SKIP
+    >>> timeline = Timeline(trip.sightings)
 
 Drawn as inline SVG, so it shows in a notebook, a Voila app and an exported
 HTML report alike, with no script and no network.

@@ -19,5 +19,5 @@ def _run(conn) -> None:  # type: ignore[no-untyped-def]
 if connection is not None:
     _run(connection)
 else:
-    with create_engine(config.get_main_option("sqlalchemy.url")).begin() as conn:
+    with create_engine(str(config.get_main_option("sqlalchemy.url"))).begin() as conn:
         _run(conn)
