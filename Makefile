@@ -37,6 +37,7 @@ test: install  ## run the whole suite (unit, property, PostgreSQL when configure
 	export WORKBENCH_HOME=$$(mktemp -d /tmp/workbench-test.XXXXXX) WORKBENCH_USER=inspector.dupont && \
 	  $(BIN)/workbench sample build && \
 	  $(BIN)/python -m pytest tests notebooks voila_apps --nbval-lax --nbval-kernel-name workbench-audited \
+	    --ignore=notebooks/training \
 	    -p no:cacheprovider $(PYTEST_ARGS)
 
 initial-migration:  ## pre-release: regenerate the initial migration after a model change

@@ -42,6 +42,8 @@ from workbench.store.models import (PURPOSES, Agreement, Camera, Case, CaseMembe
 
 Clock = Callable[[], datetime]
 DATA_KIND_OF_CAMERA = {"anpr": "plates"}  # every other kind of camera records footage
+TRAINING_CHECK_ACTION = "training-check"  # a training exercise's result, written by the check itself
+TRAINING_READERS = frozenset({"trainer"}) | AUDIT_ROLES
 _EARLIEST = timedelta(days=3650)
 
 
@@ -291,6 +293,37 @@ class UserSession:
                      resource=resource, result_count=len(frame))
         return frame
 
+    def training_results(self) -> pd.DataFrame:
+        """The results of the training checks in the training cases this trainer belongs to.
+
+        Trainers see training cases only (those they are a member of),
+        auditors every training case. One row per check: time, user_name,
+        case_reference, module, question, answered, correct, answer.
+
+        >>> ws.login("trainer.claes").training_results()      # doctest: +SKIP
+        """
+        columns = ["time", "user_name", "case_reference", "module", "question", "answered", "correct", "answer"]
+        if self.user.role not in TRAINING_READERS:
+            raise self._deny("read-training-results", f"the {self.user.role} role does not read training "
+                             "results (trainers and auditors do)")
+        with self.workspace.store.session() as session:
+            query = select(Case.reference).where(Case.is_training.is_(True))
+            if self.user.role == "trainer":
+                query = query.join(CaseMember, CaseMember.case_id == Case.id).join(User, User.id == CaseMember.user_id) \
+                    .where(User.name == self.user.name)
+            references = sorted(session.execute(query).scalars())
+        frames = [audit.events_frame(self.workspace.store, case_reference=r) for r in references]
+        events = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=["action"])
+        checks = events[events["action"] == TRAINING_CHECK_ACTION]
+        rows = [{"time": e.time, "user_name": e.user_name, "case_reference": e.case_reference,
+                 **{k: e.resource.get(k) for k in ("module", "question", "answered", "correct", "answer")}}
+                for e in checks.itertuples()]
+        frame = pd.DataFrame(rows, columns=columns)
+        frame[["answered", "correct"]] = frame[["answered", "correct"]].astype(bool)
+        audit.record(self.workspace.store, self._actor, "read-training-results", time=self.workspace.now(),
+                     resource={"cases": references}, result_count=len(frame))
+        return frame
+
     def indicators(self, *, since: datetime | str | None = None,
                    until: datetime | str | None = None) -> indicators.Indicators:
         """Counts the council asks for: hits by priority and zone, footage requests, accesses per partner.
@@ -368,6 +401,18 @@ class CaseScope:
     def _deny(self, action: str, reason: str, resource: dict[str, Any]) -> AccessDenied:
         self.record(action, resource=resource, outcome="denied", reason=reason)
         return AccessDenied(reason)
+
+    def record_training_check(self, module: int, question: str, *, answered: bool, correct: bool,
+                              answer: str | None) -> int:
+        """Write a training exercise's result to the audit trail (``training-check``; training cases only).
+
+        The trainer's view (:meth:`UserSession.training_results`) reads these.
+        """
+        resource = {"module": int(module), "question": str(question), "answered": bool(answered),
+                    "correct": bool(correct), "answer": None if answer is None else str(answer)[:120]}
+        if not self.info.is_training:
+            raise self._deny(TRAINING_CHECK_ACTION, f"case {self.reference} is not a training case", resource)
+        return self.record(TRAINING_CHECK_ACTION, resource=resource)
 
     # -- the rule, applied ------------------------------------------------------------------------
     def _load_decisions(self, kind: str | None, cameras: list[str] | None, since: datetime,
