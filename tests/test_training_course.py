@@ -191,14 +191,7 @@ def test_trainer_view_notebook_reports_the_class(worlds, tmp_path):
     nb = nbformat.read(COURSE / "trainer-view.ipynb", as_version=4)
     env = {**os.environ, "WORKBENCH_HOME": str(home), "WORKBENCH_USER": "trainer.claes"}
     env.pop("WORKBENCH_DB_URL", None)
-    saved = dict(os.environ)
-    os.environ.clear()
-    os.environ.update(env)          # the kernel inherits this environment
-    try:
-        NotebookClient(nb, kernel_name=KERNEL, timeout=300, resources={"metadata": {"path": str(ROOT)}}).execute()
-    finally:
-        os.environ.clear()
-        os.environ.update(saved)
+    NotebookClient(nb, kernel_name=KERNEL, timeout=300, resources={"metadata": {"path": str(ROOT)}}).execute(env=env)
     text = "\n".join(out.get("text", "") + json.dumps(out.get("data", {}), ensure_ascii=False)
                      for cell in nb.cells if cell.cell_type == "code" for out in cell.outputs)
     assert "3 stagiaires" in text

@@ -412,7 +412,8 @@ class CaseScope:
                     "correct": bool(correct), "answer": None if answer is None else str(answer)[:120]}
         if not self.info.is_training:
             raise self._deny(TRAINING_CHECK_ACTION, f"case {self.reference} is not a training case", resource)
-        return self.record(TRAINING_CHECK_ACTION, resource=resource)
+        return audit.record(self.workspace.store, self.actor, TRAINING_CHECK_ACTION, time=self.now(),
+                            resource=resource)
 
     # -- the rule, applied ------------------------------------------------------------------------
     def _load_decisions(self, kind: str | None, cameras: list[str] | None, since: datetime,
