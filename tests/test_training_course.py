@@ -214,3 +214,16 @@ def test_committed_notebooks_are_the_ones_the_course_script_writes():
     stale = [str(p.relative_to(COURSE)) for p, text in files.items()
              if not p.is_file() or p.read_text(encoding="utf-8") != text]
     assert not stale, f"run `python notebooks/training/build_course.py`: {stale}"
+
+
+def test_training_build_command_refuses_a_bad_seed_in_words(tmp_path, monkeypatch):
+    from click.testing import CliRunner
+
+    from workbench.cli import cli
+
+    monkeypatch.setenv("WORKBENCH_HOME", str(tmp_path))
+    result = CliRunner().invoke(cli, ["sample", "build", "--training", "--seed", "-1"])
+    assert result.exit_code == 2 and "--seed" in result.output and "Traceback" not in result.output
+    assert not (tmp_path / "workbench.db").exists()
+    shown = CliRunner().invoke(cli, ["sample", "build", "--help"]).output
+    assert "--training" in shown and "--trainees" in shown
