@@ -23,6 +23,7 @@ from workbench.config import Settings
 from workbench.errors import AccessDenied
 from workbench.samples import SAMPLE_CASE, build_sample, ground_truth_dir, trainee_case, trainee_name
 from workbench.samples.training import MODULES, TrainingCheck, class_progress, finished_modules, open_training_case
+from workbench.samples.world import CLOSED_TRAINING_CASE
 
 ROOT = Path(__file__).resolve().parents[1]
 COURSE = ROOT / "notebooks" / "training"
@@ -112,10 +113,16 @@ def test_every_module_runs_under_nbval_in_both_languages(worlds, seed, tmp_path)
         _nbval(home, user, exercises + solutions)
     ws = workbench.open(home)
     try:
-        progress = class_progress(ws.login("trainer.claes").training_results())
+        trainer = ws.login("trainer.claes")
+        progress = class_progress(trainer.training_results())
+        activity = trainer.training_activity().set_index(["user_name", "case_reference"])
     finally:
         ws.store.dispose()
     assert set(progress["trainee"]) == {trainee_name(1), trainee_name(2)}
+    for k in (1, 2):   # the audited kernel recorded every cell; module 5 was refused the closed case
+        assert activity.loc[(trainee_name(k), trainee_case(k)), "cells"] >= 30
+        assert activity.loc[(trainee_name(k), trainee_case(k)), "failed_cells"] == 0
+        assert activity.loc[(trainee_name(k), CLOSED_TRAINING_CASE), "refusals"] >= 1
     assert progress["finished"].all() and set(progress["module"]) == set(MODULES)
     if seed == SEEDS[0]:   # the blanks of the exercises were recorded as not answered, never as wrong
         assert (progress["wrong_attempts"] == 0).all()
@@ -156,6 +163,7 @@ def test_trainer_view_shows_who_finished_what_and_where_they_went_wrong(worlds, 
         with pytest.raises(AccessDenied, match="does not read training results"):
             ws.login("inspector.dupont").training_results()
         everyone = ws.login("auditor.maes").training_results()
+        activity = ws.login("trainer.claes").training_activity().set_index("user_name")
         dupont = ws.login("inspector.dupont").open_case(SAMPLE_CASE, purpose="judicial-investigation")
         with pytest.raises(AccessDenied, match="not a training case"):
             dupont.record_training_check(1, "stolen_plate", answered=True, correct=True, answer="x")
@@ -173,6 +181,7 @@ def test_trainer_view_shows_who_finished_what_and_where_they_went_wrong(worlds, 
     assert progress.loc[(t3, 1), "right"] == 0 and progress.loc[(t3, 1), "wrong"] == "convoy_plate=9-ZZZ-999"
     assert grid.loc[t1, 1] == "✔" and grid.loc[t1, 2] == "✔" and grid.loc[t2, 1] == "2/4"
     assert grid.loc[t3, 1] == "0/4" and grid.loc[t2, 2] == "" and (t3, 2) not in progress.index
+    assert activity["checks"].to_dict() == {t1: 7, t2: 4, t3: 5} and (activity["cells"] == 0).all()
 
 
 @pytest.mark.slow
@@ -197,6 +206,7 @@ def test_trainer_view_notebook_reports_the_class(worlds, tmp_path):
     assert "3 stagiaires" in text
     assert all(trainee_name(k) in text for k in (1, 2, 3))
     assert "stolen_plate=1-AAA-111" in text and "convoy_plate=9-ZZZ-999" in text
+    assert "failed_cells" in text
 
 
 def test_committed_notebooks_are_the_ones_the_course_script_writes():

@@ -293,6 +293,24 @@ class UserSession:
                      resource=resource, result_count=len(frame))
         return frame
 
+    def _training_events(self, view: str) -> pd.DataFrame:
+        """The audit events of the training cases this user may follow (trainers: theirs; auditors: all)."""
+        if self.user.role not in TRAINING_READERS:
+            raise self._deny("read-training-results", f"the {self.user.role} role does not read training "
+                             "results (trainers and auditors do)", {"view": view})
+        with self.workspace.store.session() as session:
+            query = select(Case.reference).where(Case.is_training.is_(True))
+            if self.user.role == "trainer":
+                query = query.join(CaseMember, CaseMember.case_id == Case.id).join(User, User.id == CaseMember.user_id) \
+                    .where(User.name == self.user.name)
+            references = sorted(session.execute(query).scalars())
+        frames = [audit.events_frame(self.workspace.store, case_reference=r) for r in references]
+        events = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(
+            columns=["time", "user_name", "case_reference", "action", "resource"])
+        audit.record(self.workspace.store, self._actor, "read-training-results", time=self.workspace.now(),
+                     resource={"view": view, "cases": references}, result_count=len(events))
+        return events
+
     def training_results(self) -> pd.DataFrame:
         """The results of the training checks in the training cases this trainer belongs to.
 
@@ -302,27 +320,33 @@ class UserSession:
 
         >>> ws.login("trainer.claes").training_results()      # doctest: +SKIP
         """
-        columns = ["time", "user_name", "case_reference", "module", "question", "answered", "correct", "answer"]
-        if self.user.role not in TRAINING_READERS:
-            raise self._deny("read-training-results", f"the {self.user.role} role does not read training "
-                             "results (trainers and auditors do)")
-        with self.workspace.store.session() as session:
-            query = select(Case.reference).where(Case.is_training.is_(True))
-            if self.user.role == "trainer":
-                query = query.join(CaseMember, CaseMember.case_id == Case.id).join(User, User.id == CaseMember.user_id) \
-                    .where(User.name == self.user.name)
-            references = sorted(session.execute(query).scalars())
-        frames = [audit.events_frame(self.workspace.store, case_reference=r) for r in references]
-        events = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=["action"])
+        events = self._training_events("checks")
         checks = events[events["action"] == TRAINING_CHECK_ACTION]
-        rows = [{"time": e.time, "user_name": e.user_name, "case_reference": e.case_reference,
-                 **{k: e.resource.get(k) for k in ("module", "question", "answered", "correct", "answer")}}
-                for e in checks.itertuples()]
-        frame = pd.DataFrame(rows, columns=columns)
+        columns = ["time", "user_name", "case_reference", "module", "question", "answered", "correct", "answer"]
+        frame = pd.DataFrame([{"time": e.time, "user_name": e.user_name, "case_reference": e.case_reference,
+                               **{k: e.resource.get(k) for k in columns[3:]}} for e in checks.itertuples()],
+                             columns=columns)
         frame[["answered", "correct"]] = frame[["answered", "correct"]].astype(bool)
-        audit.record(self.workspace.store, self._actor, "read-training-results", time=self.workspace.now(),
-                     resource={"cases": references}, result_count=len(frame))
         return frame
+
+    def training_activity(self) -> pd.DataFrame:
+        """Per trainee and training case: notebook cells run, cells that failed, checks, refusals, last activity.
+
+        Same readers as :meth:`training_results`; from the audit trail (the
+        audited kernel records every cell with its status, never its text).
+        """
+        events = self._training_events("activity")
+        columns = ["user_name", "case_reference", "cells", "failed_cells", "checks", "refusals", "last_activity"]
+        if events.empty:
+            return pd.DataFrame(columns=columns)
+        cells = events["action"] == "notebook-cell"
+        failed = events["resource"].map(lambda r: isinstance(r, dict) and r.get("status") == "error")
+        frame = events.assign(cell=cells, failed=cells & failed, check=events["action"] == TRAINING_CHECK_ACTION,
+                              refused=events["outcome"] == "denied")
+        return (frame.groupby(["user_name", "case_reference"], sort=True)
+                .agg(cells=("cell", "sum"), failed_cells=("failed", "sum"), checks=("check", "sum"),
+                     refusals=("refused", "sum"), last_activity=("time", "max"))
+                .reset_index()[columns])
 
     def indicators(self, *, since: datetime | str | None = None,
                    until: datetime | str | None = None) -> indicators.Indicators:
