@@ -85,12 +85,12 @@ def test_footage_access_matrix(matrix_ws, role, state, window):
     since, until = WINDOWS[window]
     camera = f"CAM-{state}"
     if expected(role, state, window):
-        with case.access("footage", cameras=[camera], since=since, until=until, action="matrix") as grant:
+        with case.access("footage", cameras=[camera], since=since, until=until, action="list-footage") as grant:
             grant.count = 0
         assert grant.windows == {camera: ((since, until),)}
     else:
         with pytest.raises(AccessDenied) as refusal:
-            with case.access("footage", cameras=[camera], since=since, until=until, action="matrix"):
+            with case.access("footage", cameras=[camera], since=since, until=until, action="list-footage"):
                 pass
         reason = str(refusal.value)
         if state in {"own", "active"}:
@@ -100,14 +100,14 @@ def test_footage_access_matrix(matrix_ws, role, state, window):
                     "wrong-kind": "does not cover footage", "wrong-purpose": "does not cover the purpose"}[state] \
                 in reason
     event = case.audit_trail(limit=1).iloc[-1]
-    assert event["action"] == "matrix"
+    assert event["action"] == "list-footage"
     assert event["outcome"] == ("ok" if expected(role, state, window) else "denied")
 
 
 def test_listing_without_naming_cameras_keeps_only_granted_ones(matrix_ws):
     case = matrix_ws.login("u.analyst").open_case(CASE, purpose=PURPOSE)
     since, until = WINDOWS["inside"]
-    with case.access("footage", since=since, until=until, action="list") as grant:
+    with case.access("footage", since=since, until=until, action="list-footage") as grant:
         grant.count = len(grant.cameras)
     assert grant.cameras == ["CAM-active", "CAM-own"]
     assert set(grant.refused) == {f"CAM-{s}" for s in STATES} - {"CAM-active", "CAM-own"}
@@ -134,7 +134,7 @@ def test_export_needs_the_investigator_role(matrix_ws):
 def test_a_narrowed_grant_is_never_wider(matrix_ws):
     case = matrix_ws.login("u.investigator").open_case(CASE, purpose=PURPOSE)
     since, until = WINDOWS["inside"]
-    with case.access("footage", since=since, until=until, action="narrow") as grant:
+    with case.access("footage", since=since, until=until, action="list-footage") as grant:
         grant.count = 0
     inner = grant.narrowed([("CAM-own", since + timedelta(minutes=10), until + timedelta(days=3)),
                             ("CAM-revoked", since, until), ("CAM-active", until, until + timedelta(hours=1))])

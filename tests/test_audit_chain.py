@@ -12,6 +12,8 @@ from workbench.access import audit
 from workbench.store.models import AuditEvent, AuditHead
 from workbench.samples import SAMPLE_CASE
 
+from tampering import without_guards
+
 
 def _activity(ws) -> None:
     me = ws.login("inspector.dupont")
@@ -35,7 +37,7 @@ def test_intact_chain_verifies(sample_ws):
 
 def test_changed_event_is_named(sample_ws):
     _activity(sample_ws)
-    with sample_ws.store.session() as s:
+    with without_guards(sample_ws.store) as s:
         s.execute(update(AuditEvent).where(AuditEvent.seq == 4).values(user_name="someone.else"))
     check = audit.verify(sample_ws.store)
     assert not check.ok and check.first_bad_seq == 4 and "changed" in check.reason
@@ -43,14 +45,14 @@ def test_changed_event_is_named(sample_ws):
 
 def test_changed_result_count_is_named(sample_ws):
     _activity(sample_ws)
-    with sample_ws.store.session() as s:
+    with without_guards(sample_ws.store) as s:
         s.execute(update(AuditEvent).where(AuditEvent.seq == 5).values(result_count=999))
     assert audit.verify(sample_ws.store).first_bad_seq == 5
 
 
 def test_deleted_event_is_named(sample_ws):
     _activity(sample_ws)
-    with sample_ws.store.session() as s:
+    with without_guards(sample_ws.store) as s:
         s.execute(delete(AuditEvent).where(AuditEvent.seq == 3))
     check = audit.verify(sample_ws.store)
     assert not check.ok and check.first_bad_seq == 3 and "missing" in check.reason
@@ -60,7 +62,7 @@ def test_inserted_event_is_named(sample_ws):
     """An event forged with a correct hash of its own still breaks the link of the one after it."""
     _activity(sample_ws)
     events = _events(sample_ws.store)
-    with sample_ws.store.session() as s:
+    with without_guards(sample_ws.store) as s:
         # shift events 4.. up by one (from the end, to keep the key unique) and forge event 4
         for e in reversed(events[3:]):
             s.execute(update(AuditEvent).where(AuditEvent.seq == e.seq).values(seq=e.seq + 1))
@@ -79,7 +81,7 @@ def test_reordered_events_are_named(sample_ws):
     a, b = events[4], events[5]
     fields = ["time", "user_name", "partner_code", "case_reference", "purpose", "action", "outcome", "reason",
               "resource", "result_count", "prev_hash", "hash"]
-    with sample_ws.store.session() as s:
+    with without_guards(sample_ws.store) as s:
         s.execute(update(AuditEvent).where(AuditEvent.seq == a.seq).values({f: getattr(b, f) for f in fields}))
         s.execute(update(AuditEvent).where(AuditEvent.seq == b.seq).values({f: getattr(a, f) for f in fields}))
     check = audit.verify(sample_ws.store)
@@ -89,7 +91,7 @@ def test_reordered_events_are_named(sample_ws):
 def test_truncated_trail_is_detected(sample_ws):
     _activity(sample_ws)
     last = _events(sample_ws.store)[-1].seq
-    with sample_ws.store.session() as s:
+    with without_guards(sample_ws.store) as s:
         s.execute(delete(AuditEvent).where(AuditEvent.seq == last))
     check = audit.verify(sample_ws.store)
     assert not check.ok and check.first_bad_seq == last and "end" in check.reason
@@ -98,7 +100,7 @@ def test_truncated_trail_is_detected(sample_ws):
 def test_head_cannot_be_rewound_to_hide_a_truncation(sample_ws):
     _activity(sample_ws)
     events = _events(sample_ws.store)
-    with sample_ws.store.session() as s:
+    with without_guards(sample_ws.store) as s:
         s.execute(delete(AuditEvent).where(AuditEvent.seq == events[-1].seq))
         s.execute(update(AuditHead).values(seq=events[-2].seq, hash="f" * 64))
     assert not audit.verify(sample_ws.store).ok
@@ -111,7 +113,7 @@ def test_cli_verify_names_the_event_and_fails(sample_ws, monkeypatch):
     ok = subprocess.run([sys.executable, "-c", "from workbench.cli import main; main()", "audit", "verify"],
                         env=env, capture_output=True, text=True)
     assert ok.returncode == 0 and "intact" in ok.stdout, ok.stderr
-    with sample_ws.store.session() as s:
+    with without_guards(sample_ws.store) as s:
         s.execute(update(AuditEvent).where(AuditEvent.seq == 2).values(action="tampered"))
     bad = subprocess.run([sys.executable, "-c", "from workbench.cli import main; main()", "audit", "verify"],
                          env=env, capture_output=True, text=True)

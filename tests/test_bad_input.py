@@ -99,7 +99,7 @@ def test_unknown_camera_is_a_clear_error_and_audited(sample_ws):
     with pytest.raises(NotFound, match="no camera with id 'CAM-NOPE'"):
         case.sightings(None, cameras=["CAM-NOPE"])
     last = _last(sample_ws, "inspector.dupont")
-    assert (last["outcome"], last["reason"]) == ("error", "unknown cameras ['CAM-NOPE']")
+    assert (last["outcome"], last["reason"]) == ("error", "no camera with id 'CAM-NOPE'")
 
 
 def test_refused_camera_names_the_rule(sample_ws):

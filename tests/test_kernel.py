@@ -7,6 +7,7 @@ import json
 import os
 import sys
 
+import pandas as pd
 import pytest
 from jupyter_client.manager import start_new_kernel
 
@@ -46,12 +47,19 @@ def test_cells_are_audited_with_hash_and_case(spec_dir, tmp_path):
         assert _run(client, opening)["status"] == "ok"
         assert _run(client, "n = len(case.camera_access())")["status"] == "ok"
         assert _run(client, "1 / 0")["status"] == "error"
+        hidden = client.execute_interactive("", user_expressions={"n": "len(case.camera_access())"}, timeout=60,
+                                            output_hook=lambda msg: None)["content"]
+        assert hidden["user_expressions"]["n"]["status"] == "ok"
+        forged = 'import dataclasses; case.info = dataclasses.replace(case.info, reference="FORMATION-2026-01")'
+        assert _run(client, forged)["status"] == "ok"      # recorded, but not under a case the user is not in
     finally:
         client.stop_channels()
         manager.shutdown_kernel(now=True)
     events = audit.events_frame(Store(settings), user_name="inspector.dupont")
     cells = events[events["action"] == "notebook-cell"]
-    assert len(cells) == 3
+    assert len(cells) == 5          # the empty cell with user_expressions ran code: it is recorded too
+    assert cells.iloc[3]["resource"]["chars"] > 20 and cells.iloc[3]["case_reference"] == SAMPLE_CASE
+    assert pd.isna(cells.iloc[4]["case_reference"])
     assert cells.iloc[0]["resource"]["sha256"] == hashlib.sha256(opening.encode()).hexdigest()
     assert cells.iloc[1]["case_reference"] == SAMPLE_CASE and cells.iloc[2]["resource"]["status"] == "error"
     assert audit.verify(Store(settings)).ok

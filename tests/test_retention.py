@@ -75,9 +75,9 @@ def test_retention_is_per_partner_and_kind(settings):
     ws = workbench.open(settings.home, db_url=settings.db_url, clock=fixed_clock())
     case = ws.login("u.inv").open_case(CASE, purpose=PURPOSE)
     since = NOW - timedelta(days=20)
-    with case.access("plates", cameras=["CAM-A"], since=since, until=NOW, action="t") as plates:
+    with case.access("plates", cameras=["CAM-A"], since=since, until=NOW, action="read-sightings") as plates:
         plates.count = 0
     assert plates.windows["CAM-A"] == ((since, NOW),)  # 30-day plates retention
-    with case.access("footage", cameras=["CAM-A"], since=since, until=NOW, action="t") as footage:
+    with case.access("footage", cameras=["CAM-A"], since=since, until=NOW, action="list-footage") as footage:
         footage.count = 0
     assert footage.windows["CAM-A"] == ((NOW - timedelta(days=14), NOW),)  # 14-day footage retention

@@ -25,7 +25,6 @@ import pandas as pd
 from workbench.access import CaseScope
 from workbench.access.reads import load_segments
 from workbench.errors import AccessDenied, InvalidInput, NotFound
-from workbench.evidence.custody import CUSTODY_ACTION
 from workbench.evidence.clip_export import CLIP_CONTAINER, reencode, stream_copy
 from workbench.evidence.package import EvidencePackage, write_manifest
 from workbench.evidence.redaction import Redactor
@@ -148,9 +147,10 @@ class FootageCase(CaseScope):
 
         >>> case.frame("CCTV-PZ5344-102", "2026-11-20T08:29:26Z", keyframe="next").time   # doctest: +SKIP
         """
-        if keyframe not in (None, "previous", "next"):
-            raise InvalidInput("keyframe is 'previous', 'next' or None")
-        when = as_utc(at)
+        with self._refusals("frame", {"camera": camera, "at": at, "keyframe": keyframe}):
+            if keyframe not in (None, "previous", "next"):
+                raise InvalidInput("keyframe is 'previous', 'next' or None")
+            when = as_utc(at)
         before, after = (_KEYFRAME_REACH, _KEYFRAME_REACH) if keyframe else (timedelta(0), _TICK)
         with self.access("footage", cameras=[camera], since=when - before, until=when + after, action="frame",
                          query={"at": when, "keyframe": keyframe}) as grant:
@@ -186,9 +186,10 @@ class FootageCase(CaseScope):
         ``near`` is (lon, lat), a camera id or a row with lon/lat (a sighting).
         Cameras without footage at that time are left out.
         """
-        when = as_utc(at)
-        cameras = self._footage_cameras()
-        nearby = _within(cameras, _place_lonlat(self, near, cameras), radius)
+        with self._refusals("frames-at", {"at": at, "near": str(near)[:200], "radius_m": radius}):
+            when = as_utc(at)
+            cameras = self._footage_cameras()
+            nearby = _within(cameras, _place_lonlat(self, near, cameras), radius)
         with self.access("footage", since=when, until=when + _TICK, action="frames-at",
                          query={"at": when, "near": str(near) if not isinstance(near, pd.Series) else
                                 [float(near["lon"]), float(near["lat"])], "radius_m": radius}) as grant:
@@ -213,14 +214,16 @@ class FootageCase(CaseScope):
         could have been seen), a place (lon, lat), a camera id or a sighting.
         ``like`` is an event id (``hits[0]["event_id"]``), a hit row or an RGB crop.
         """
-        if page < 1 or per_page < 1:
-            raise InvalidInput("page and per_page start at 1")
-        order = order or ("score" if like is not None else "time")
-        if order not in ("time", "score"):
-            raise InvalidInput("order is 'time' or 'score'")
-        windows = self._search_windows(near, radius, cameras, since, until)
-        if windows is not None and not windows:
-            raise NotFound("no footage camera near that place or along that trajectory is visible to this case")
+        with self._refusals("frame-search", {"page": page, "per_page": per_page, "order": order,
+                                             "near": type(near).__name__ if near is not None else None}):
+            if page < 1 or per_page < 1:
+                raise InvalidInput("page and per_page start at 1")
+            order = order or ("score" if like is not None else "time")
+            if order not in ("time", "score"):
+                raise InvalidInput("order is 'time' or 'score'")
+            windows = self._search_windows(near, radius, cameras, since, until)
+            if windows is not None and not windows:
+                raise NotFound("no footage camera near that place or along that trajectory is visible to this case")
         if windows is not None and since is None and until is None:
             since, until = min(w[1] for w in windows), max(w[2] for w in windows)
         query = {"near": type(near).__name__ if near is not None else None, "roi": roi, "colour": colour,
@@ -300,7 +303,9 @@ class FootageCase(CaseScope):
         readable) and the clip is re-encoded; otherwise the original pictures
         are copied as they are, from the keyframe before ``start``.
         """
-        camera, begin, finish, keep_box = self._export_span(what, start, end, seconds)
+        with self._refusals("export-clip", {"what": what if isinstance(what, str) else "(a hit)",
+                                            "start": start, "end": end, "seconds": seconds}):
+            camera, begin, finish, keep_box = self._export_span(what, start, end, seconds)
         query = {"redact": redact, "start": begin, "end": finish}
         with self.access("footage", cameras=[camera], since=begin, until=finish, action="export-clip", export=True,
                          query=query) as grant:
@@ -312,9 +317,10 @@ class FootageCase(CaseScope):
             parts = self._covering(segments, camera, begin, finish)
             package = self._write_package(camera, parts, begin, finish, redact, keep_box, folder)
             grant.count = len(parts)
-        self.record(CUSTODY_ACTION, resource={"manifest_sha256": package.manifest_sha256,
-                                                  "folder": package.folder.name, "camera": camera,
-                                                  "start": begin, "end": finish, "redacted": redact})
+            grant.custody = {"manifest_sha256": package.manifest_sha256,
+                             "clips": [item["sha256"] for item in package.manifest["items"]],
+                             "details": {"folder": package.folder.name, "camera": camera, "start": begin,
+                                         "end": finish, "redacted": redact}}
         return package
 
     def _export_span(self, what: pd.Series | str, start: When, end: When,

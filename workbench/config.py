@@ -27,6 +27,9 @@ Variables:
 ``WORKBENCH_LANG``
     language of the widgets and apps (``fr``, ``nl``, ``en``); an app's
     address (``?lang=nl``, which Voila hands over as ``QUERY_STRING``) wins.
+``WORKBENCH_ANCHOR_DIR``
+    directory of the signed anchors of the audit chain (``anchors.jsonl`` and
+    its Ed25519 key), kept apart from the database; unset: no anchoring.
 ``WORKBENCH_URBIS_WMS`` / ``WORKBENCH_URBIS_WMTS``
     UrbIS service endpoints, for a mirror inside a closed network.
 """
@@ -73,6 +76,7 @@ class Settings:
     urbis_wmts: str = URBIS_WMTS
     lang: str = "fr"
     extra: Mapping[str, str] = field(default_factory=dict)
+    anchor_dir: Path | None = None
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None, *, home: Path | str | None = None,
@@ -99,6 +103,7 @@ class Settings:
             urbis_ortho_wms=env.get("WORKBENCH_URBIS_ORTHO_WMS", URBIS_ORTHO_WMS),
             urbis_wmts=env.get("WORKBENCH_URBIS_WMTS", URBIS_WMTS),
             lang=_language(env),
+            anchor_dir=Path(env["WORKBENCH_ANCHOR_DIR"]).expanduser() if env.get("WORKBENCH_ANCHOR_DIR") else None,
         )
 
     @property

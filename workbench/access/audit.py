@@ -16,7 +16,10 @@ Appending locks the head row (``SELECT ... FOR UPDATE`` on PostgreSQL, the
 from __future__ import annotations
 
 import hashlib
+import itertools
 import json
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime, timezone
 from pathlib import Path
@@ -26,6 +29,9 @@ import pandas as pd
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from workbench.access import audit_actions
+from workbench.access.audit_actions import CELL_ACTION, CUSTODY_ACTION
+from workbench.errors import AccessDenied, InvalidInput, WorkbenchError
 from workbench.store import Store
 from workbench.store.models import AuditEvent, AuditHead
 
@@ -46,7 +52,9 @@ def _jsonable(value: Any) -> Any:
         return sorted(items, key=str) if isinstance(value, (set, frozenset)) else items
     if hasattr(value, "item"):  # numpy scalars
         return value.item()
-    return value
+    if value is None or isinstance(value, (str, int, float, bool)):
+        return value
+    return repr(value)[:200]   # anything else (bad input included) as its short text
 
 
 def event_hash(fields: dict[str, Any]) -> str:
@@ -54,6 +62,11 @@ def event_hash(fields: dict[str, Any]) -> str:
     canonical = json.dumps({k: _jsonable(fields[k]) for k in _HASHED_FIELDS}, sort_keys=True,
                            separators=(",", ":"), ensure_ascii=False)
     return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+
+
+def row_hash(row: AuditEvent) -> str:
+    """The hash a stored event row must carry, recomputed from its fields."""
+    return event_hash({k: getattr(row, k) for k in _HASHED_FIELDS})
 
 
 @dataclass(frozen=True)
@@ -66,10 +79,14 @@ class Actor:
     purpose: str | None = None
 
 
-def append(session: Session, actor: Actor, action: str, *, time: datetime, outcome: str = "ok",
-           reason: str | None = None, resource: dict[str, Any] | None = None,
-           result_count: int | None = None) -> int:
-    """Append one event in ``session``'s transaction and return its sequence number."""
+_RESERVED = frozenset({CUSTODY_ACTION, CELL_ACTION})   # written only by their dedicated functions below
+_SHA256 = frozenset("0123456789abcdef")
+
+
+def _append(session: Session, actor: Actor, action: str, *, time: datetime, outcome: str = "ok",
+            reason: str | None = None, resource: dict[str, Any] | None = None,
+            result_count: int | None = None) -> int:
+    audit_actions.check(action, outcome)
     head = session.execute(select(AuditHead).where(AuditHead.id == 1).with_for_update()).scalar_one_or_none()
     if head is None:
         head = AuditHead(id=1, seq=0, hash=GENESIS)
@@ -87,10 +104,106 @@ def append(session: Session, actor: Actor, action: str, *, time: datetime, outco
     return fields["seq"]
 
 
+def append(session: Session, actor: Actor, action: str, *, time: datetime, outcome: str = "ok",
+           reason: str | None = None, resource: dict[str, Any] | None = None,
+           result_count: int | None = None) -> int:
+    """Append one event in ``session``'s transaction and return its sequence number.
+
+    ``action`` must belong to :data:`workbench.access.audit_actions.ACTIONS`;
+    custody records and notebook cells have their own narrow functions
+    (:func:`append_custody`, :func:`append_cell`) and are refused here.
+    """
+    if action in _RESERVED:
+        raise InvalidInput(f"{action!r} events are written only by the evidence export and the audited kernel")
+    return _append(session, actor, action, time=time, outcome=outcome, reason=reason, resource=resource,
+                   result_count=result_count)
+
+
 def record(store: Store, actor: Actor, action: str, *, time: datetime, **details: Any) -> int:
     """Append one event in a transaction of its own (used for refusals and errors)."""
     with store.session() as session:
         return append(session, actor, action, time=time, **details)
+
+
+def is_sha256(value: object) -> bool:
+    """Whether ``value`` is a lower-case hexadecimal SHA-256 digest."""
+    return isinstance(value, str) and len(value) == 64 and set(value) <= _SHA256
+
+
+def append_custody(session: Session, actor: Actor, *, time: datetime, manifest_sha256: str,
+                   clips: list[str], details: dict[str, Any]) -> int:
+    """The chain-of-custody record of an evidence package, in the export's own transaction.
+
+    Called by :meth:`CaseScope.access` right after the export's access event,
+    so the record follows it in the chain; ``clips`` are the SHA-256 of the
+    package's clips, bound to the manifest's hash.
+    """
+    if not actor.case_reference or not is_sha256(manifest_sha256) or not all(map(is_sha256, clips)):
+        raise InvalidInput("a custody record needs a case and SHA-256 digests of the manifest and clips")
+    return _append(session, actor, CUSTODY_ACTION, time=time,
+                   resource={**details, "manifest_sha256": manifest_sha256, "clips": list(clips)})
+
+
+CELL_STATUSES = frozenset({"ok", "error", "aborted"})
+
+
+def append_cell(store: Store, actor: Actor, *, time: datetime, sha256: str, length: int,
+                count: int | None, status: str) -> int:
+    """A notebook cell run in the audited kernel: its hash, length, execution count and status only."""
+    if not is_sha256(sha256):
+        raise InvalidInput("a notebook cell is recorded by its SHA-256 (64 hexadecimal digits)")
+    if not isinstance(length, int) or isinstance(length, bool) or length < 0:
+        raise InvalidInput("a notebook cell's length is a count of characters")
+    if count is not None and (not isinstance(count, int) or isinstance(count, bool) or count < 0):
+        raise InvalidInput("a notebook cell's execution count is a whole number")
+    if status not in CELL_STATUSES:
+        raise InvalidInput(f"a notebook cell's status is one of {', '.join(sorted(CELL_STATUSES))}")
+    with store.session() as session:
+        return _append(session, actor, CELL_ACTION, time=time,
+                       resource={"sha256": sha256, "chars": length, "execution_count": count, "status": status})
+
+
+_AUDITED = "_workbench_audited"
+_TICKS = itertools.count(1)   # orders block entries and audit marks (next() is atomic under the GIL)
+
+
+def mark_audited(exc: BaseException) -> Any:
+    """Mark ``exc`` as written to the audit trail now, so the blocks around it do not write it twice.
+
+    The mark is a tick, not a flag: a block audits every exception not marked
+    since the block began, so an old, already audited exception raised again
+    inside a new access is audited again.
+    """
+    try:
+        setattr(exc, _AUDITED, next(_TICKS))
+    except AttributeError:   # an exception type without a __dict__: audited again at worst
+        pass
+    return exc
+
+
+@contextmanager
+def refusals_audited(store: Store, actor: Actor, action: str, resource: dict[str, Any],
+                     now: Callable[[], datetime]) -> Iterator[None]:
+    """Audit any exception leaving the block that is not audited yet (denied or error), then re-raise it.
+
+    Bad input, unknown cameras, a failing reader or an interrupt inside an
+    access all leave an event with the reason; nothing fails untraced.
+    """
+    began = next(_TICKS)
+    try:
+        yield
+    except BaseException as exc:
+        if getattr(exc, _AUDITED, 0) < began:
+            record(store, actor, action, time=now(), resource=resource, reason=_reason(exc),
+                   outcome="denied" if isinstance(exc, AccessDenied) else "error")
+            mark_audited(exc)
+        raise
+
+
+def _reason(exc: BaseException) -> str:
+    """The audited reason of an exception: its message, with its type when it is not a workbench error."""
+    text = str(exc) if isinstance(exc, WorkbenchError) else f"{type(exc).__name__}: {exc}"
+    return text[:1000]
 
 
 @dataclass(frozen=True)
@@ -119,7 +232,6 @@ def verify(store: Store, batch: int = 5000) -> ChainCheck:
             if not rows:
                 break
             for row in rows:
-                fields = {k: getattr(row, k) for k in _HASHED_FIELDS}
                 if row.seq != expected_seq:
                     return ChainCheck(False, count, expected_seq,
                                       f"event {expected_seq} is missing (next event found is {row.seq})")
@@ -127,7 +239,7 @@ def verify(store: Store, batch: int = 5000) -> ChainCheck:
                     return ChainCheck(False, count, row.seq,
                                       "its link to the previous event does not match: an event was "
                                       "removed, inserted or moved before it")
-                if event_hash(fields) != row.hash:
+                if row_hash(row) != row.hash:
                     return ChainCheck(False, count, row.seq, "its content was changed after it was written")
                 prev_hash, expected_seq, last_seq, count = row.hash, row.seq + 1, row.seq, count + 1
         head = session.get(AuditHead, 1)

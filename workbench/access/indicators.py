@@ -21,10 +21,10 @@ import pandas as pd
 from sqlalchemy import func, select
 
 from workbench.access import audit
+from workbench.access.audit_actions import CUSTODY_ACTION
 from workbench.store import Store
 from workbench.store.models import Camera, Hit, Partner, Sighting
 
-EVIDENCE_ACTION = "evidence-package"
 FOOTAGE_ACTIONS = ("list-footage", "frame", "frames-at", "frame-search", "export-clip")
 
 
@@ -80,7 +80,7 @@ def _footage_requests(events: pd.DataFrame) -> pd.DataFrame:
     table = pd.DataFrame({
         "requests": footage.groupby(in_case["case_reference"]).sum(),
         "refused": (footage & (in_case["outcome"] == "denied")).groupby(in_case["case_reference"]).sum(),
-        "evidence_packages": (in_case["action"] == EVIDENCE_ACTION).groupby(in_case["case_reference"]).sum()})
+        "evidence_packages": (in_case["action"] == CUSTODY_ACTION).groupby(in_case["case_reference"]).sum()})
     table = table[table["requests"] > 0].rename_axis("case").reset_index()
     table["helped"] = table["evidence_packages"] > 0
     return table[columns].astype({"requests": int, "refused": int, "evidence_packages": int})

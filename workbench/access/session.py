@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Callable, Iterable, Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from typing import Any
@@ -27,14 +27,15 @@ import numpy as np
 import pandas as pd
 from sqlalchemy import select
 
-from workbench.access import audit, indicators
+from workbench.access import audit, audit_actions, indicators
+from workbench.access.admin import AdminSession
 from workbench.access.reads import distinct_plates, load_hits, load_sightings, sightings_version
 from workbench.access.policy import (AUDIT_ROLES, DEFAULT_RETENTION_DAYS, EXPORT_ROLES, READ_ROLES,
                                      AgreementFacts, CameraFacts, Decision, Window, decide)
 from workbench.config import Settings
 from workbench.plates.hotlist import HitPolicy, own_list_plates
 from workbench.plates.plate_search import PlateIndex
-from workbench.errors import AccessDenied, InvalidInput, NotFound, WorkbenchError
+from workbench.errors import AccessDenied, InvalidInput, NotFound
 from workbench.store import Store
 from workbench.timeutil import as_utc
 from workbench.store.models import (PURPOSES, Agreement, Camera, Case, CaseMember, Hold, Partner, Retention,
@@ -42,7 +43,7 @@ from workbench.store.models import (PURPOSES, Agreement, Camera, Case, CaseMembe
 
 Clock = Callable[[], datetime]
 DATA_KIND_OF_CAMERA = {"anpr": "plates"}  # every other kind of camera records footage
-TRAINING_CHECK_ACTION = "training-check"  # a training exercise's result, written by the check itself
+TRAINING_CHECK_ACTION = audit_actions.TRAINING_CHECK_ACTION   # a training exercise's result, written by its check
 TRAINING_READERS = frozenset({"trainer"}) | AUDIT_ROLES
 _EARLIEST = timedelta(days=3650)
 
@@ -89,6 +90,7 @@ class Grant:
     windows: dict[str, tuple[Window, ...]]
     refused: dict[str, str] = field(default_factory=dict)
     count: int | None = None
+    custody: dict[str, Any] | None = None   # set by an evidence export: the custody record's fields
 
     @property
     def cameras(self) -> list[str]:
@@ -176,7 +178,15 @@ class Workspace:
                 audit.append(session, audit.Actor(user.name, partner.code), "login", time=self.now())
         if info is None:
             raise AccessDenied(f"no active workbench account named {name!r}")
+        self._anchor_if_due()
         return UserSession(self, info)
+
+    def _anchor_if_due(self) -> None:
+        """Sign the audit chain's head into ``WORKBENCH_ANCHOR_DIR`` when the last anchor is a day old."""
+        if self.settings.anchor_dir is not None:
+            from workbench.access.anchors import anchor_if_due   # cryptography loads only where anchoring is on
+
+            anchor_if_due(self.store, self.settings.anchor_dir, now=self.now(), actor=audit.Actor("system:anchor"))
 
 
 class UserSession:
@@ -197,13 +207,38 @@ class UserSession:
               actor: audit.Actor | None = None) -> AccessDenied:
         audit.record(self.workspace.store, actor or self._actor, action, time=self.workspace.now(),
                      outcome="denied", reason=reason, resource=resource)
-        return AccessDenied(reason)
+        return audit.mark_audited(AccessDenied(reason))
 
-    def record(self, action: str, *, resource: dict[str, Any] | None = None, case: CaseInfo | None = None) -> int:
-        """Append an audit event for an action that reads no data (e.g. a notebook cell run)."""
-        actor = self._actor if case is None else audit.Actor(self.user.name, self.user.partner, case.reference,
-                                                             case.purpose)
-        return audit.record(self.workspace.store, actor, action, time=self.workspace.now(), resource=resource)
+    def note_cell(self, sha256: str, length: int, count: int | None, status: str,
+                  case: CaseInfo | None = None) -> int:
+        """Record a cell run in the audited kernel: its SHA-256, length, execution count and status.
+
+        The only audit event a notebook writes itself; ``case`` (the case last
+        opened in the kernel) must be one of this user's cases, opened for its own purpose.
+
+        >>> me.note_cell(hashlib.sha256(code.encode()).hexdigest(), len(code), 3, "ok")  # doctest: +SKIP
+        """
+        actor = self._actor
+        if case is not None:
+            with self.workspace.store.session() as session:
+                purpose = session.execute(
+                    select(Case.purpose).join(CaseMember, CaseMember.case_id == Case.id)
+                    .join(User, User.id == CaseMember.user_id)
+                    .where(Case.reference == case.reference, User.name == self.user.name)).scalar()
+            if purpose is None or purpose != case.purpose:
+                raise InvalidInput(f"{case.reference!r} is not a case of {self.user.name} opened for "
+                                   f"{case.purpose!r}")
+            actor = audit.Actor(self.user.name, self.user.partner, case.reference, case.purpose)
+        return audit.append_cell(self.workspace.store, actor, time=self.workspace.now(), sha256=sha256,
+                                 length=length, count=count, status=status)
+
+    def admin(self) -> AdminSession:
+        """Administration of partners, users and roles, agreements and hit policies (administrators only)."""
+        if self.user.role != "admin":
+            raise self._deny("admin-session", f"the {self.user.role} role does not administer the platform "
+                             "(administrators do)")
+        audit.record(self.workspace.store, self._actor, "admin-session", time=self.workspace.now())
+        return AdminSession(self.workspace.store, self.user, self.workspace.now)
 
     def cases(self) -> pd.DataFrame:
         """The cases this user is a member of (reference, title, purpose, status)."""
@@ -252,6 +287,11 @@ class UserSession:
         """Open a new case (investigators); the creator is always a member."""
         resource = {"reference": reference, "purpose": purpose, "members": sorted(set(members))}
         actor = audit.Actor(self.user.name, self.user.partner, reference, purpose)
+        with audit.refusals_audited(self.workspace.store, actor, "create-case", resource, self.workspace.now):
+            return self._create_case(reference, title, purpose, legal_basis, members, training, actor, resource)
+
+    def _create_case(self, reference: str, title: str, purpose: str, legal_basis: str, members: Iterable[str],
+                     training: bool, actor: audit.Actor, resource: dict[str, Any]) -> CaseInfo:
         allowed_role = "trainer" if training else "investigator"
         if self.user.role != allowed_role:
             raise self._deny("create-case", f"only an {allowed_role} creates "
@@ -282,13 +322,15 @@ class UserSession:
         return frame
 
     def audit_events(self, *, case_reference: str | None = None, user_name: str | None = None,
-                     since: datetime | None = None, until: datetime | None = None) -> pd.DataFrame:
+                     since: datetime | str | None = None, until: datetime | str | None = None) -> pd.DataFrame:
         """The whole audit trail, filtered (auditors only)."""
         resource = {"case": case_reference, "user": user_name, "since": since, "until": until}
         if self.user.role not in AUDIT_ROLES:
             raise self._deny("read-audit", "only auditors read the audit trail of others", resource)
+        with audit.refusals_audited(self.workspace.store, self._actor, "read-audit", resource, self.workspace.now):
+            start, end = as_utc(since) if since else None, as_utc(until) if until else None
         frame = audit.events_frame(self.workspace.store, case_reference=case_reference, user_name=user_name,
-                                   since=as_utc(since) if since else None, until=as_utc(until) if until else None)
+                                   since=start, until=end)
         audit.record(self.workspace.store, self._actor, "read-audit", time=self.workspace.now(),
                      resource=resource, result_count=len(frame))
         return frame
@@ -339,7 +381,7 @@ class UserSession:
         columns = ["user_name", "case_reference", "cells", "failed_cells", "checks", "refusals", "last_activity"]
         if events.empty:
             return pd.DataFrame(columns=columns)
-        cells = events["action"] == "notebook-cell"
+        cells = events["action"] == audit_actions.CELL_ACTION
         failed = events["resource"].map(lambda r: isinstance(r, dict) and r.get("status") == "error")
         frame = events.assign(cell=cells, failed=cells & failed, check=events["action"] == TRAINING_CHECK_ACTION,
                               refused=events["outcome"] == "denied")
@@ -360,8 +402,10 @@ class UserSession:
         if self.user.role not in AUDIT_ROLES | {"admin"}:
             raise self._deny("read-indicators", f"the {self.user.role} role does not read the platform's "
                              "indicators (auditors and administrators do)", resource)
-        figures = indicators.compute(self.workspace.store, as_utc(since) if since else None,
-                                     as_utc(until) if until else None)
+        with audit.refusals_audited(self.workspace.store, self._actor, "read-indicators", resource,
+                                    self.workspace.now):
+            start, end = as_utc(since) if since else None, as_utc(until) if until else None
+        figures = indicators.compute(self.workspace.store, start, end)
         audit.record(self.workspace.store, self._actor, "read-indicators", time=self.workspace.now(),
                      resource=resource, result_count=int(figures.summary()["accesses"]))
         return figures
@@ -410,21 +454,24 @@ class CaseScope:
 
     @property
     def actor(self) -> audit.Actor:
-        """Who is acting, for audit records written by higher layers through :meth:`record`."""
+        """Who is acting: this user, partner, case and purpose, as written to the audit trail."""
         return audit.Actor(self.user.name, self.user.partner, self.info.reference, self.info.purpose)
 
     def now(self) -> datetime:
         return self.workspace.now()
 
-    def record(self, action: str, *, resource: dict[str, Any] | None = None, result_count: int | None = None,
+    def _audit(self, action: str, *, resource: dict[str, Any] | None = None, result_count: int | None = None,
                outcome: str = "ok", reason: str | None = None) -> int:
-        """Append an audit event for this case (for actions that read no data, e.g. a notebook cell)."""
         return audit.record(self.workspace.store, self.actor, action, time=self.now(), outcome=outcome,
                             reason=reason, resource=resource, result_count=result_count)
 
     def _deny(self, action: str, reason: str, resource: dict[str, Any]) -> AccessDenied:
-        self.record(action, resource=resource, outcome="denied", reason=reason)
-        return AccessDenied(reason)
+        self._audit(action, resource=resource, outcome="denied", reason=reason)
+        return audit.mark_audited(AccessDenied(reason))
+
+    def _refusals(self, action: str, resource: dict[str, Any]) -> AbstractContextManager[None]:
+        """Audit any exception leaving the block, once (:func:`~workbench.access.audit.refusals_audited`)."""
+        return audit.refusals_audited(self.workspace.store, self.actor, action, resource, self.now)
 
     def record_training_check(self, module: int, question: str, *, answered: bool, correct: bool,
                               answer: str | None) -> int:
@@ -436,8 +483,7 @@ class CaseScope:
                     "correct": bool(correct), "answer": None if answer is None else str(answer)[:120]}
         if not self.info.is_training:
             raise self._deny(TRAINING_CHECK_ACTION, f"case {self.reference} is not a training case", resource)
-        return audit.record(self.workspace.store, self.actor, TRAINING_CHECK_ACTION, time=self.now(),
-                            resource=resource)
+        return self._audit(TRAINING_CHECK_ACTION, resource=resource)
 
     # -- the rule, applied ------------------------------------------------------------------------
     def _load_decisions(self, kind: str | None, cameras: list[str] | None, since: datetime,
@@ -497,14 +543,34 @@ class CaseScope:
 
         Explicitly named cameras that are refused raise AccessDenied (audited);
         with ``cameras=None`` the grant holds every camera the user may see.
+        Any exception, before or inside the block, is audited (``denied`` or
+        ``error`` with its reason) and re-raised. An export sets
+        ``grant.custody``: the custody record is then appended in the same
+        transaction, right after the access event.
         """
+        audit_actions.check(action)   # an access that could not be audited reads nothing
+        resource: dict[str, Any] = {"kind": kind, "since": since, "until": until, "query": query or {},
+                                    "cameras": None if cameras is None else "(not checked)"}
+        with self._refusals(action, resource):
+            grant = self._authorise(kind, cameras, since, until, action, resource, export)
+            yield grant
+            resource["granted_cameras"] = len(grant.windows)
+            with self.workspace.store.session() as session:
+                audit.append(session, self.actor, action, time=self.now(), resource=resource,
+                             result_count=grant.count)
+                if export and grant.custody is not None:
+                    audit.append_custody(session, self.actor, time=self.now(), **grant.custody)
+
+    def _authorise(self, kind: str, cameras: Iterable[str] | None, since: datetime | str | None,
+                   until: datetime | str | None, action: str, resource: dict[str, Any], export: bool) -> Grant:
+        """Apply the rule for :meth:`access`; fills ``resource`` in and raises (audited) refusals."""
         if kind not in DEFAULT_RETENTION_DAYS:
             raise InvalidInput(f"unknown kind of data {kind!r}: 'footage' or 'plates'")
         start, end = self._window(since, until)
         wanted = None if cameras is None else sorted({str(c) for c in cameras})
-        resource: dict[str, Any] = {"kind": kind, "since": start, "until": end, "query": query or {},
-                                    "cameras": wanted if wanted is None or len(wanted) <= 100
-                                    else wanted[:100] + [f"... {len(wanted) - 100} more"]}
+        resource.update({"since": start, "until": end,
+                         "cameras": wanted if wanted is None or len(wanted) <= 100
+                         else wanted[:100] + [f"... {len(wanted) - 100} more"]})
         if self.user.role not in READ_ROLES:
             raise self._deny(action, f"the {self.user.role} role does not read case data", resource)
         if export and self.user.role not in EXPORT_ROLES:
@@ -514,20 +580,12 @@ class CaseScope:
         if wanted is not None:
             unknown = sorted(set(wanted) - set(decisions))
             if unknown:
-                self.record(action, resource=resource, outcome="error", reason=f"unknown cameras {unknown}")
                 raise NotFound(f"no camera with id {', '.join(map(repr, unknown))}")
             refused = {c: d.reason for c, d in decisions.items() if not d.granted}
             if refused:
                 raise self._deny(action, "; ".join(f"{c}: {r}" for c, r in sorted(refused.items())), resource)
-        grant = Grant(kind, start, end, {c: d.windows for c, d in decisions.items() if d.granted},
-                      {c: d.reason for c, d in decisions.items() if not d.granted})
-        try:
-            yield grant
-        except WorkbenchError as exc:
-            self.record(action, resource=resource, outcome="error", reason=str(exc))
-            raise
-        resource["granted_cameras"] = len(grant.windows)
-        self.record(action, resource=resource, result_count=grant.count)
+        return Grant(kind, start, end, {c: d.windows for c, d in decisions.items() if d.granted},
+                     {c: d.reason for c, d in decisions.items() if not d.granted})
 
     # -- what the case exposes ----------------------------------------------------------------------
     def camera_access(self) -> pd.DataFrame:
@@ -541,7 +599,7 @@ class CaseScope:
         self._check_open(status, "camera-access", resource)
         data = [{**rows[c], "data": DATA_KIND_OF_CAMERA.get(rows[c]["kind"], "footage"),
                  "granted": d.granted, "reason": d.reason} for c, d in sorted(decisions.items())]
-        self.record("camera-access", resource=resource, result_count=len(data))
+        self._audit("camera-access", resource=resource, result_count=len(data))
         return pd.DataFrame(data, columns=["camera_id", "name", "partner", "kind", "lon", "lat", "heading",
                                            "fov_deg", "range_m", "data", "granted", "reason"])
 
@@ -588,7 +646,8 @@ class CaseScope:
         >>> case.plate_reads("1-ABC-23?")                     # doctest: +SKIP
         >>> case.plate_reads("1ABC234", fuzzy=True)           # doctest: +SKIP
         """
-        matches = dict(self.workspace.plate_index().search(query, fuzzy=fuzzy, max_distance=max_distance))
+        with self._refusals("plate-reads", {"query": {"plate_query": str(query)[:200], "fuzzy": fuzzy}}):
+            matches = dict(self.workspace.plate_index().search(query, fuzzy=fuzzy, max_distance=max_distance))
         frame = self.sightings(list(matches), since=since, until=until, cameras=cameras, action="plate-reads",
                                query={"plate_query": query, "fuzzy": fuzzy, "max_distance": max_distance})
         frame.insert(5, "distance", frame["plate"].map(matches).astype(float))
@@ -620,13 +679,18 @@ class CaseScope:
         """This user's own audit events for this case, newest last."""
         frame = audit.events_frame(self.workspace.store, user_name=self.user.name,
                                    case_reference=self.reference, limit=limit)
-        self.record("read-own-audit", result_count=len(frame))
+        self._audit("read-own-audit", result_count=len(frame))
         return frame
 
     def place_hold(self, camera_id: str, start: datetime | str, end: datetime | str, reason: str) -> None:
         """Seize a camera's data in a window for this case, beyond retention (investigators)."""
-        s, e = self._window(start, end)
-        resource = {"camera": camera_id, "since": s, "until": e, "reason": reason}
+        resource: dict[str, Any] = {"camera": camera_id, "since": start, "until": end, "reason": reason}
+        with self._refusals("place-hold", resource):
+            s, e = self._window(start, end)
+            resource.update(since=s, until=e)
+            self._place_hold(camera_id, s, e, reason, resource)
+
+    def _place_hold(self, camera_id: str, s: datetime, e: datetime, reason: str, resource: dict[str, Any]) -> None:
         if self.user.role != "investigator":
             raise self._deny("place-hold", "only an investigator places a legal hold", resource)
         now = self.now()

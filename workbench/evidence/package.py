@@ -4,11 +4,14 @@ A package is a folder::
 
     PV-BR-2026-001234_CCTV-PZ5339-101_20261120T081512Z/
         clip-1.mp4          the footage (stream copy, or re-encoded when redacted)
-        manifest.json       sources (segment hashes), clip hashes, case, user, purpose, time, tool version
+        manifest.json       sources (segment hashes), clip and read-me hashes, case, user, purpose, time, tool version
         LISEZMOI.txt        how to verify it (FR / NL / EN)
 
-The SHA-256 of ``manifest.json`` is written to the audit trail as the
-chain-of-custody record; :func:`verify_package` recomputes every hash.
+The SHA-256 of ``manifest.json`` and of each clip is written to the audit
+trail as the chain-of-custody record, by the export itself; :func:`verify_package`
+recomputes every hash. It reads only plain files inside the package: a
+manifest naming an absolute path, ``..``, a sub-folder or a symbolic link is
+refused, never followed.
 
     >>> report = verify_package(Path("PV-BR-2026-001234_..."))     # doctest: +SKIP
     >>> report.ok, report.problems                                 # doctest: +SKIP
@@ -26,6 +29,7 @@ from workbench.errors import EvidenceError
 from workbench.footage.probe import sha256_of
 
 MANIFEST = "manifest.json"
+README_FILE = "LISEZMOI.txt"
 FORMAT = "workbench-evidence/1"
 README = """Paquet de preuve / Bewijspakket / Evidence package
 
@@ -67,15 +71,33 @@ class EvidencePackage:
 
 
 def write_manifest(folder: Path, manifest: dict[str, Any]) -> EvidencePackage:
-    """Hash every clip listed in ``manifest['items']``, write the manifest and the read-me; returns the package."""
+    """Hash every clip listed in ``manifest['items']`` and the read-me, write both; returns the package."""
     for item in manifest["items"]:
         path = folder / item["file"]
         item["sha256"], item["bytes"] = sha256_of(path), path.stat().st_size
-    manifest = {"format": FORMAT, **manifest, "tool": {"name": "workbench", "version": tool_version()}}
+    (folder / README_FILE).write_text(README, encoding="utf-8")
+    readme = {"file": README_FILE, "sha256": sha256_of(folder / README_FILE)}
+    tool = {"name": "workbench", "version": tool_version()}
+    manifest = {"format": FORMAT, **manifest, "readme": readme, "tool": tool}
     text = json.dumps(manifest, indent=2, ensure_ascii=False, sort_keys=True, default=str)
     (folder / MANIFEST).write_text(text, encoding="utf-8")
-    (folder / "LISEZMOI.txt").write_text(README, encoding="utf-8")
     return EvidencePackage(folder, manifest, sha256_of(folder / MANIFEST))
+
+
+@dataclass(frozen=True)
+class CustodyRecord:
+    """A custody record of the audit trail, as :func:`verify_package` weighs it.
+
+    ``problem`` says why the record does not vouch for a package (None when it
+    does: written by the export of an investigator member of the case).
+    """
+
+    seq: int
+    user_name: str | None
+    case_reference: str | None
+    clips: tuple[str, ...]
+    problem: str | None = None
+    camera: str | None = None
 
 
 @dataclass
@@ -86,13 +108,16 @@ class Verification:
     manifest_sha256: str | None = None
     checked: list[str] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
+    custody_checked: bool = False
 
     @property
     def ok(self) -> bool:
         return not self.problems
 
     def __str__(self) -> str:
-        head = f"{self.folder.name}: {'VERIFIED' if self.ok else 'NOT VERIFIED'}"
+        verdict = "NOT VERIFIED" if self.problems else "VERIFIED" if self.custody_checked else \
+            "FILES MATCH THE MANIFEST (custody not checked: this proves nothing about who made the package)"
+        head = f"{self.folder.name}: {verdict}"
         return "\n".join([head] + [f"  ok    {c}" for c in self.checked] + [f"  FAIL  {p}" for p in self.problems])
 
     def raise_for_problems(self) -> None:
@@ -101,52 +126,98 @@ class Verification:
             raise EvidenceError(f"{self.folder.name}: {self.problems[0]}")
 
 
+def _plain_file(folder: Path, name: object) -> tuple[Path | None, str | None]:
+    """The file ``name`` inside ``folder`` if it is a plain name of a regular file there; else why not.
+
+    Never follows a path out of the package: absolute paths, ``..``, sub-folders
+    and symbolic links are refused without being opened.
+    """
+    if not isinstance(name, str) or not name or name in {".", ".."} or "/" in name or "\\" in name \
+            or "\x00" in name or Path(name).is_absolute():
+        return None, f"the manifest names {str(name)[:80]!r}, which is not a file name inside the package"
+    path = folder / name
+    if path.is_symlink():
+        return None, f"{name} is a symbolic link: a package holds its own files only"
+    if not path.is_file():
+        return None, f"{name} is missing"
+    return path, None
+
+
 def verify_package(folder: Path, known_sources: dict[str, int] | None = None,
-                   custody: set[str] | None = None) -> Verification:
-    """Check a package: manifest readable, every clip present with its hash and size, nothing extra.
+                   custody: dict[str, CustodyRecord] | None = None) -> Verification:
+    """Check a package: manifest readable, every clip and the read-me present with their hash, nothing extra.
 
     ``known_sources`` (segment SHA-256 -> id, from the catalogue) and
-    ``custody`` (manifest hashes recorded in the audit trail) add the checks
-    that need the workbench's catalogue; without them only the files are checked.
+    ``custody`` (custody records of the audit trail by manifest SHA-256) add
+    the checks that need the workbench's catalogue; without them only the
+    files are checked, which proves nothing about who made the package.
     """
     folder = Path(folder)
-    report = Verification(folder)
+    report = Verification(folder, custody_checked=custody is not None)
     path = folder / MANIFEST
-    if not path.is_file():
+    if path.is_symlink() or not path.is_file():
         report.problems.append(f"no {MANIFEST} in the folder (not an evidence package?)")
         return report
     report.manifest_sha256 = sha256_of(path)
     try:
         manifest = json.loads(path.read_text(encoding="utf-8"))
         items = manifest["items"]
+        files = [item["file"] for item in items] + [manifest["readme"]["file"]]
+        if not all(isinstance(item, dict) for item in items):
+            raise TypeError
     except (ValueError, KeyError, TypeError):
-        report.problems.append(f"{MANIFEST} is not a readable manifest")
+        report.problems.append(f"{MANIFEST} is not a readable manifest (clips and read-me with their hashes)")
         return report
     if manifest.get("format") != FORMAT:
         report.problems.append(f"unknown package format {manifest.get('format')!r}")
-    for item in items:
-        clip = folder / item["file"]
-        if not clip.is_file():
-            report.problems.append(f"{item['file']} is missing")
-        elif clip.stat().st_size != item["bytes"] or sha256_of(clip) != item["sha256"]:
-            report.problems.append(f"{item['file']} has changed since export (SHA-256 differs from the manifest)")
-        else:
-            report.checked.append(f"{item['file']}: SHA-256 {item['sha256'][:16]}... matches")
-        if known_sources is not None:
-            source = item["source"]["sha256"]
+    for entry in items + [manifest["readme"]]:
+        _check_file(folder, entry, report)
+    if known_sources is not None:
+        for item in items:
+            source = str((item.get("source") or {}).get("sha256"))
             if source in known_sources:
                 report.checked.append(f"{item['file']}: source segment {known_sources[source]} is in the archive")
             else:
                 report.problems.append(f"{item['file']}: its source segment ({source[:16]}...) is not in the "
                                        "archive (purged, or never archived here)")
-    listed = {item["file"] for item in items} | {MANIFEST, "LISEZMOI.txt"}
+    listed = set(map(str, files)) | {MANIFEST}
     extra = sorted(p.name for p in folder.iterdir() if p.name not in listed)
     if extra:
         report.problems.append(f"files not in the manifest: {', '.join(extra)}")
     if custody is not None:
-        if report.manifest_sha256 in custody:
-            report.checked.append("the manifest's SHA-256 is recorded in the audit trail (chain of custody)")
-        else:
-            report.problems.append("the manifest's SHA-256 is not in the audit trail: it was changed or the "
-                                   "package was not exported by this workbench")
+        _check_custody(manifest, report, custody)
     return report
+
+
+def _check_file(folder: Path, entry: dict[str, Any], report: Verification) -> None:
+    clip, problem = _plain_file(folder, entry.get("file"))
+    if clip is None:
+        report.problems.append(str(problem))
+    elif ("bytes" in entry and clip.stat().st_size != entry["bytes"]) or sha256_of(clip) != entry.get("sha256"):
+        report.problems.append(f"{entry['file']} has changed since export (SHA-256 differs from the manifest)")
+    else:
+        report.checked.append(f"{entry['file']}: SHA-256 {str(entry['sha256'])[:16]}... matches")
+
+
+def _check_custody(manifest: dict[str, Any], report: Verification, custody: dict[str, CustodyRecord]) -> None:
+    """The manifest's hash must have a custody record that vouches for it, naming these very clips."""
+    record = custody.get(str(report.manifest_sha256))
+    if record is None:
+        report.problems.append("the manifest's SHA-256 is not in the audit trail: it was changed or the "
+                               "package was not exported by this workbench")
+        return
+    if record.problem:
+        report.problems.append(f"the custody record (audit event {record.seq}) does not vouch for this "
+                               f"package: {record.problem}")
+        return
+    exported_by = (manifest.get("exported_by") or {}).get("user")
+    case = (manifest.get("case") or {}).get("reference")
+    if (exported_by, case, manifest.get("camera")) != (record.user_name, record.case_reference, record.camera):
+        report.problems.append(f"the manifest names {exported_by} in case {case} for {manifest.get('camera')}, "
+                               f"the custody record {record.user_name} in case {record.case_reference} for "
+                               f"{record.camera}")
+    elif tuple(item["sha256"] for item in manifest["items"]) != record.clips:
+        report.problems.append("the clips are not the ones the custody record names (clip from another package?)")
+    else:
+        report.checked.append(f"the manifest's SHA-256 and its clips are recorded in the audit trail by "
+                              f"{record.user_name}'s export (event {record.seq}, chain of custody)")

@@ -4,8 +4,10 @@ An IPython kernel that takes the identity from the environment (JupyterHub's
 ``JUPYTERHUB_USER`` or ``WORKBENCH_USER``), preloads ``workbench`` as ``wb``,
 and after each cell appends an audit event with the cell's SHA-256, its length,
 its execution count and status, and the case most recently opened in the
-kernel. The cell text itself is not stored (it may hold plates); its hash lets
-an auditor match a saved notebook against the trail.
+kernel. ``user_expressions`` sent with a request run code too: they are
+hashed with the cell, so a request with an empty cell leaves a trace as well.
+The cell text itself is not stored (it may hold plates); its hash lets an
+auditor match a saved notebook against the trail.
 
 Started by the kernel spec "Workbench (audited)" (see kernels/).
 """
@@ -13,11 +15,12 @@ Started by the kernel spec "Workbench (audited)" (see kernels/).
 from __future__ import annotations
 
 import hashlib
+import json
 from typing import Any
 
 from ipykernel.ipkernel import IPythonKernel
 
-from workbench.errors import WorkbenchError
+from workbench.errors import InvalidInput, WorkbenchError
 
 
 class AuditedKernel(IPythonKernel):
@@ -56,8 +59,20 @@ class AuditedKernel(IPythonKernel):
             return {"status": "error", "ename": type(exc).__name__, "evalue": str(exc), "traceback": [message],
                     "execution_count": self.execution_count}
         reply = await super().do_execute(code, silent, *args, **kwargs)
-        if code.strip():
-            session.record("notebook-cell", case=self._active_case(), resource={
-                "sha256": hashlib.sha256(code.encode("utf-8")).hexdigest(), "chars": len(code),
-                "execution_count": reply.get("execution_count"), "status": reply.get("status")})
+        text = _audited_text(code, kwargs["user_expressions"] if "user_expressions" in kwargs
+                             else args[1] if len(args) > 1 else None)
+        if text.strip():
+            fields = (hashlib.sha256(text.encode("utf-8")).hexdigest(), len(text), reply.get("execution_count"),
+                      str(reply.get("status")))
+            try:
+                session.note_cell(*fields, case=self._active_case())
+            except InvalidInput:   # a case object altered in the namespace: the cell is recorded without it
+                session.note_cell(*fields)
         return reply
+
+
+def _audited_text(code: str, user_expressions: dict[str, str] | None) -> str:
+    """The code a request runs: the cell, plus its ``user_expressions`` (evaluated too, so hashed too)."""
+    if not user_expressions:
+        return code
+    return code + "\n# user_expressions\n" + json.dumps(user_expressions, sort_keys=True, ensure_ascii=False)
