@@ -343,8 +343,8 @@ class UserSession:
         with self.workspace.store.session() as session:
             query = select(Case.reference).where(Case.is_training.is_(True))
             if self.user.role == "trainer":
-                query = query.join(CaseMember, CaseMember.case_id == Case.id).join(User, User.id == CaseMember.user_id) \
-                    .where(User.name == self.user.name)
+                query = (query.join(CaseMember, CaseMember.case_id == Case.id)
+                         .join(User, User.id == CaseMember.user_id).where(User.name == self.user.name))
             references = sorted(session.execute(query).scalars())
         frames = [audit.events_frame(self.workspace.store, case_reference=r) for r in references]
         events = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(

@@ -249,8 +249,8 @@ def build_world(store: Store, day: date, cameras: pd.DataFrame | None = None, *,
             Case(reference=CLOSED_TRAINING_CASE, title="Formation de l'an passé, clôturée (exemple)",
                  purpose="training", legal_basis="Formation interne sur données d'exemple", status="closed",
                  is_training=True, opened_at=t0 - timedelta(days=90), closed_at=t0 - timedelta(days=60),
-                 members=[CaseMember(user_id=users[n].id) for n in
-                          ["trainer.claes", "inspector.vermeulen"] + [trainee_name(k) for k in range(1, trainees + 1)]]),
+                 members=[CaseMember(user_id=users[n].id) for n in ["trainer.claes", "inspector.vermeulen"]
+                          + [trainee_name(k) for k in range(1, trainees + 1)]]),
             *(Case(reference=trainee_case(k), title=f"Formation : enquête d'exemple du stagiaire {k:02d}",
                    purpose="training", legal_basis="Formation interne sur données d'exemple", status="open",
                    is_training=True, opened_at=t0 - timedelta(days=1),
