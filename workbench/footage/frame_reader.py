@@ -3,6 +3,8 @@
     >>> reader = FrameReader()
     >>> image, offset, is_key = reader.read(Path("cam12.mp4"), 93.52, keyframes)   # doctest: +SKIP
 
+The time of each picture is the one video clock's (``footage.decoding``).
+
 A small cache keeps the decoded frames of the last groups of pictures (GOPs)
 and the open decoders, so that scrubbing (next or previous frame, a few
 seconds on) does not seek and decode the same GOP again.
@@ -14,6 +16,7 @@ import bisect
 import io
 import threading
 from collections import OrderedDict
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -22,8 +25,7 @@ import av
 import numpy as np
 
 from workbench.errors import FootageError
-
-_EPS = 1e-4
+from workbench.footage.decoding import EPS, VideoFile
 
 
 @dataclass(frozen=True)
@@ -80,33 +82,20 @@ def encode_image(rgb: np.ndarray, ext: str = ".jpg", quality: int = 85) -> bytes
 
 
 class _Decoder:
-    """An open file positioned somewhere in one GOP."""
+    """An open file (with its clock) positioned somewhere in one GOP."""
 
     def __init__(self, path: Path) -> None:
-        try:
-            self.container = av.open(str(path), metadata_errors="ignore")
-        except (av.FFmpegError, OSError) as exc:
-            raise FootageError(f"{path.name}: the footage file cannot be opened ({exc})") from None
-        self.stream = self.container.streams.video[0]
-        self.stream.thread_type = "SLICE"  # frame threading adds a frame of latency per thread to a seek
-        base = self.stream.time_base
-        self.base = float(base) if base is not None else None
-        self.first = (self.stream.start_time or 0) * (self.base or 0)
-        # AVI stores no presentation times for reordered frames: count frames from the keyframe instead
-        self.counts_frames = self.base is None or self.container.format.name == "avi"
-        self.gop: float | None = None   # keyframe offset of the GOP being decoded
-        self.frames = None              # the decode iterator
+        # frame threading adds a frame of latency per thread to a seek
+        self.video = VideoFile(path, threads="SLICE")
+        self.gop: float | None = None   # keyframe time of the GOP being decoded
+        self.pictures: Iterator[tuple[float, av.VideoFrame]] | None = None
 
-    def seek(self, key: float) -> None:
-        if self.base:
-            self.container.seek(int(round((key + self.first) / self.base)), stream=self.stream, backward=True)
-        else:
-            self.container.seek(0)
-        self.frames = self.container.decode(self.stream)
+    def seek(self, key: float, keyframes: list[float]) -> None:
+        self.pictures = self.video.pictures(key, keyframes)
         self.gop = key
 
     def close(self) -> None:
-        self.container.close()
+        self.video.close()
 
 
 class FrameReader:
@@ -118,50 +107,46 @@ class FrameReader:
     def __init__(self, *, max_decoders: int = 8, max_frames: int = 200) -> None:
         self._decoders: OrderedDict[Path, _Decoder] = OrderedDict()
         self._gops: OrderedDict[tuple[Path, float], list[tuple[float, av.VideoFrame]]] = OrderedDict()
+        self._ended: set[tuple[Path, float]] = set()   # GOPs decoded to the end of the file
         self._max_decoders, self._max_frames = max_decoders, max_frames
         self._lock = threading.Lock()
 
-    def read(self, path: Path, offset: float, keyframes: list[float], fps: float) -> tuple[np.ndarray, float, bool]:
-        """The RGB frame shown at ``offset`` seconds from the file's first frame, its own offset, is-keyframe."""
+    def read(self, path: Path, offset: float, keyframes: list[float]) -> tuple[np.ndarray, float, bool]:
+        """The RGB picture on screen at ``offset`` seconds from the file's first picture, its own time, is-keyframe.
+
+        ``keyframes`` are the file's keyframe times as the probe found them.
+        """
         if not keyframes:
             raise FootageError(f"{Path(path).name}: the segment has no keyframe index")
-        key = keyframes[max(0, bisect.bisect_right(keyframes, offset + _EPS) - 1)]
+        key = keyframes[max(0, bisect.bisect_right(keyframes, offset + EPS) - 1)]
         with self._lock:
-            frame_offset, frame = self._find(Path(path), key, offset, fps)
-            return frame.to_ndarray(format="rgb24"), frame_offset, abs(frame_offset - key) < _EPS
+            frame_offset, frame = self._find(Path(path), key, offset, keyframes)
+            return frame.to_ndarray(format="rgb24"), frame_offset, abs(frame_offset - key) < EPS
 
-    def _find(self, path: Path, key: float, offset: float, fps: float) -> tuple[float, av.VideoFrame]:
+    def _find(self, path: Path, key: float, offset: float, keyframes: list[float]) -> tuple[float, av.VideoFrame]:
         cached = self._gops.get((path, key), [])
-        best = _shown_at(cached, offset, fps)
+        best = _shown_at(cached, offset, (path, key) in self._ended)
         if best is not None:
             self._gops.move_to_end((path, key))
             return best
         decoder = self._decoder(path)
-        if decoder.gop != key or not cached or cached[-1][0] > offset:
-            decoder.seek(key)
+        if decoder.gop != key or not cached or cached[-1][0] > offset + EPS or decoder.pictures is None:
+            decoder.seek(key, keyframes)
             cached = self._gops[(path, key)] = []
-        last: tuple[float, av.VideoFrame] | None = cached[-1] if cached else None
-        try:
-            for frame in decoder.frames:
-                if decoder.counts_frames or frame.pts is None:
-                    t = key + len(cached) / fps
-                else:
-                    t = frame.pts * decoder.base - decoder.first
-                if t < key - _EPS:   # the seek landed on an earlier keyframe: skip ahead
-                    continue
-                cached.append((t, frame))
-                self._trim()
-                if t > offset + _EPS:
-                    decoder.gop = None   # we read past the target: the decoder holds the next frame
-                    break
-                last = (t, frame)
-                if t + 1.0 / fps > offset + _EPS:
-                    break
-        except av.FFmpegError as exc:
-            raise FootageError(f"{path.name}: decoding failed near {offset:.2f} s ({exc})") from None
-        if last is None:
+            self._ended.discard((path, key))
+        assert decoder.pictures is not None
+        for t, frame in decoder.pictures:
+            cached.append((t, frame))
+            if t > offset + EPS:
+                break
+        else:
+            self._ended.add((path, key))
+            decoder.gop = None
+        self._trim()
+        best = _shown_at(cached, offset, True)
+        if best is None:
             raise FootageError(f"{path.name}: no frame at {offset:.2f} s")
-        return last
+        return best
 
     def _decoder(self, path: Path) -> _Decoder:
         if path in self._decoders:
@@ -174,7 +159,7 @@ class FrameReader:
 
     def _trim(self) -> None:
         while sum(len(v) for v in self._gops.values()) > self._max_frames and len(self._gops) > 1:
-            self._gops.popitem(last=False)
+            self._ended.discard(self._gops.popitem(last=False)[0])
 
     def forget(self, path: Path) -> None:
         """Drop what is cached for ``path`` (before the file is moved or purged)."""
@@ -184,15 +169,14 @@ class FrameReader:
                 decoder.close()
             for key in [k for k in self._gops if k[0] == Path(path)]:
                 del self._gops[key]
+                self._ended.discard(key)
 
 
 def _shown_at(frames: list[tuple[float, av.VideoFrame]], offset: float,
-              fps: float) -> tuple[float, av.VideoFrame] | None:
-    """The cached frame on screen at ``offset``, if the cache holds it and the one after it (or it spans it)."""
+              complete: bool) -> tuple[float, av.VideoFrame] | None:
+    """The cached picture on screen at ``offset``: the last one at or before it, if a later one (or the end) is known."""
     times = [t for t, _ in frames]
-    i = bisect.bisect_right(times, offset + _EPS) - 1
-    if i < 0:
+    i = bisect.bisect_right(times, offset + EPS) - 1
+    if i < 0 or (i + 1 == len(frames) and not complete):
         return None
-    if i + 1 < len(frames) or times[i] + 1.0 / fps > offset + _EPS:
-        return frames[i]
-    return None
+    return frames[i]

@@ -4,9 +4,12 @@
     >>> facts.codec, facts.width, facts.fps, len(facts.keyframes)  # doctest: +SKIP
     ('h264', 1280, 25.0, 600)
 
-Probing demuxes every packet (fast: nothing is decoded but the first and the
-last group of pictures) so that a truncated or damaged file is caught here,
-before it reaches the archive, with its name and the reason in words.
+Probing demuxes every packet so that a truncated or damaged file is caught
+here, before it reaches the archive, with its name and the reason in words.
+Times come from the one video clock (``footage.decoding``): read from the
+packets' presentation times where the container has them (nothing is decoded
+but the first and the last group of pictures), by decoding every picture
+where it has none (AVI, raw streams).
 """
 
 from __future__ import annotations
@@ -19,15 +22,15 @@ from pathlib import Path
 import av
 
 from workbench.errors import FootageError
+from workbench.footage.decoding import EPS, VideoFile, codec_label, reason
 from workbench.timeutil import as_utc
 
-SUPPORTED_CODECS = {"h264": "H.264", "hevc": "H.265", "mpeg4": "MPEG-4 part 2", "mjpeg": "Motion JPEG"}
 CONTAINERS = {"mov,mp4,m4a,3gp,3g2,mj2": "mp4", "matroska,webm": "mkv", "avi": "avi", "mpegts": "ts"}
 
 
 @dataclass(frozen=True)
 class VideoFacts:
-    """The facts of one video file; times are seconds from its first frame."""
+    """The facts of one video file; times are seconds from its first picture (see ``footage.decoding``)."""
 
     container: str
     codec: str
@@ -39,6 +42,11 @@ class VideoFacts:
     keyframes: list[float] = field(repr=False)
     recorded_at: datetime | None = None  # start time written in the file's metadata, if any
 
+    @property
+    def codec_label(self) -> str:
+        """The codec's name for people (FFmpeg's long name)."""
+        return codec_label(self.codec)
+
 
 def sha256_of(path: Path, chunk: int = 1 << 20) -> str:
     """The SHA-256 of a file, read in chunks."""
@@ -49,81 +57,92 @@ def sha256_of(path: Path, chunk: int = 1 << 20) -> str:
     return digest.hexdigest()
 
 
-def open_video(path: Path) -> av.container.InputContainer:
-    """Open a video file for reading, turning library errors into a :class:`FootageError` that names it."""
+def probe(path: Path) -> VideoFacts:
+    """Read the facts of ``path``; raises :class:`FootageError` for an unreadable, damaged or undecodable file.
+
+    Any codec FFmpeg decodes is accepted; a file whose first picture does not
+    decode is refused with FFmpeg's reason.
+    """
     path = Path(path)
     if not path.is_file():
         raise FootageError(f"{path.name}: no such file")
     if path.stat().st_size == 0:
         raise FootageError(f"{path.name}: the file is empty (0 bytes)")
-    try:
-        container = av.open(str(path), metadata_errors="ignore")
-    except av.FFmpegError as exc:
-        raise FootageError(f"{path.name}: not a readable video file ({_reason(exc)})") from None
-    if not container.streams.video:
-        container.close()
-        raise FootageError(f"{path.name}: the file holds no video stream")
-    return container
-
-
-def probe(path: Path) -> VideoFacts:
-    """Read the facts of ``path``; raises :class:`FootageError` for an unreadable, damaged or unsupported file."""
-    path = Path(path)
-    with open_video(path) as container:
-        stream = container.streams.video[0]
-        codec = stream.codec_context.name
-        if codec not in SUPPORTED_CODECS:
-            raise FootageError(f"{path.name}: the {codec} codec is not supported (supported: "
-                               f"{', '.join(SUPPORTED_CODECS.values())})")
-        fps = float(stream.average_rate or stream.guessed_rate or 0) or 25.0
-        keyframes, frames, first, last, corrupt = _demux(container, stream, fps, path)
-        if frames == 0:
+    with VideoFile(path, threads="AUTO") as video:
+        packets = _demux(video)
+        if not packets:
             raise FootageError(f"{path.name}: no video frame could be read (truncated or damaged file)")
-        if corrupt:
-            raise FootageError(f"{path.name}: {corrupt} damaged packets (the file is truncated or corrupt)")
-        _check_decodes(path, first, keyframes[-1] + first if keyframes else first)
-        width, height = stream.codec_context.width, stream.codec_context.height
-        recorded = container.metadata.get("creation_time") or stream.metadata.get("creation_time")
-        return VideoFacts(CONTAINERS.get(container.format.name, container.format.name), codec, width, height, fps,
-                          round(last - first + 1.0 / fps, 6), frames, keyframes, _parse_time(recorded))
+        _decodes(video)
+        times, keyframes, tail = _pts_pictures(video, packets) if video.mode == "pts" else _decoded_pictures(video)
+        if not times:
+            raise FootageError(f"{path.name}: no picture could be decoded")
+        if video.mode == "pts":
+            _check_tail(video, keyframes)
+        ctx = video.stream.codec_context
+        recorded = video.container.metadata.get("creation_time") or video.stream.metadata.get("creation_time")
+        return VideoFacts(CONTAINERS.get(video.format, video.format.split(",")[0]), video.codec, ctx.width,
+                          ctx.height, video.fps, round(times[-1] + tail, 6), len(times), keyframes,
+                          _parse_time(recorded))
 
 
-def _demux(container: av.container.InputContainer, stream: av.VideoStream, fps: float,
-           path: Path) -> tuple[list[float], int, float, float, int]:
-    """Keyframe times (from the first frame), frame count, first and last time, damaged packets."""
-    times, keys, corrupt = [], [], 0
-    base = stream.time_base
+def _demux(video: VideoFile) -> list[tuple[int | None, int | None, bool, int]]:
+    """(pts, dts, keyframe, duration) of every packet that holds a picture; damaged packets refused."""
+    packets, corrupt = [], 0
     try:
-        for index, packet in enumerate(container.demux(stream)):
-            if packet.size == 0:
+        for packet in video.container.demux(video.stream):
+            if packet.size == 0 or packet.is_discard or video.is_placeholder(packet):
                 continue
-            stamp = packet.pts if packet.pts is not None else packet.dts
-            t = float(stamp * base) if stamp is not None and base is not None else index / fps
-            times.append(t)
             corrupt += packet.is_corrupt
-            if packet.is_keyframe:
-                keys.append(t)
+            packets.append((packet.pts, packet.dts, video.is_key_packet(packet), packet.duration or 0))
     except av.FFmpegError as exc:
-        raise FootageError(f"{path.name}: the file is damaged after {len(times)} frames ({_reason(exc)})") from None
-    if not times:
-        return [], 0, 0.0, 0.0, corrupt
-    first, last = min(times), max(times)
-    return sorted(k - first for k in keys), len(times), first, last, corrupt
+        raise FootageError(f"{video.path.name}: the file is damaged after {len(packets)} frames "
+                           f"({reason(exc)})") from None
+    if corrupt:
+        raise FootageError(f"{video.path.name}: {corrupt} damaged packets (the file is truncated or corrupt)")
+    return packets
 
 
-def _check_decodes(path: Path, first: float, last_key: float) -> None:
-    """Decode the first frame and the last group of pictures: a damaged end shows up here."""
-    with av.open(str(path), metadata_errors="ignore") as container:
-        stream = container.streams.video[0]
-        try:
-            next(container.decode(stream))
-            if last_key > first and stream.time_base is not None:
-                container.seek(int(last_key / stream.time_base), stream=stream, backward=True)
-            tail = sum(1 for _ in container.decode(stream))
-        except (av.FFmpegError, StopIteration) as exc:
-            raise FootageError(f"{path.name}: frames cannot be decoded ({_reason(exc)})") from None
-    if tail == 0:
-        raise FootageError(f"{path.name}: the last part of the file cannot be decoded (truncated?)")
+def _decodes(video: VideoFile) -> None:
+    """The first picture decodes, or the file is refused with the decoder's reason."""
+    try:
+        video.zero  # noqa: B018 - decodes the first picture
+    except (av.FFmpegError, FootageError) as exc:
+        raise FootageError(f"{video.path.name}: the {codec_label(video.codec)} pictures cannot be decoded here "
+                           f"({reason(exc)})") from None
+
+
+def _pts_pictures(video: VideoFile, packets: list) -> tuple[list[float], list[float], float]:
+    """Picture times and keyframes from the packets' presentation times; the last picture's duration."""
+    if any(pts is None for pts, *_ in packets):   # missing timestamps: the decoder's times, counted where absent
+        return _decoded_pictures(video)
+    dts = [d for _, d, _, _ in packets if d is not None]
+    for i in range(1, len(dts)):
+        if dts[i] <= dts[i - 1]:
+            raise FootageError(f"{video.path.name}: the timestamps go backwards at "
+                               f"{max(0.0, video.time_of_pts(dts[i - 1])):.2f} s (a damaged or concatenated "
+                               "recording: split it at that point or re-mux it)")
+    zero = video.zero
+    shown = sorted((pts, key, duration) for pts, _, key, duration in packets if pts >= zero)
+    times = [video.time_of_pts(pts) for pts, _, _ in shown]
+    keyframes = [0.0] + [t for t, (_, key, _) in zip(times, shown) if key and t > EPS]
+    tail = shown[-1][2] * video.base if shown and shown[-1][2] else 1.0 / video.fps
+    return times, keyframes, tail
+
+
+def _decoded_pictures(video: VideoFile) -> tuple[list[float], list[float], float]:
+    """Picture times and keyframes by decoding the whole file (no presentation times to read)."""
+    times, keyframes = [], [0.0]
+    for t, frame in video.pictures():
+        times.append(t)
+        if frame.key_frame and t > EPS:
+            keyframes.append(t)
+    return times, keyframes, 1.0 / video.fps
+
+
+def _check_tail(video: VideoFile, keyframes: list[float]) -> None:
+    """The last group of pictures decodes: a damaged end shows up here."""
+    if next(iter(video.pictures(keyframes[-1], keyframes)), None) is None:
+        raise FootageError(f"{video.path.name}: the last part of the file cannot be decoded (truncated?)")
 
 
 def _parse_time(value: str | None) -> datetime | None:
@@ -133,8 +152,3 @@ def _parse_time(value: str | None) -> datetime | None:
         return as_utc(datetime.fromisoformat(value.replace("Z", "+00:00")))
     except ValueError:
         return None
-
-
-def _reason(exc: BaseException) -> str:
-    text = getattr(exc, "strerror", None) or str(exc) or type(exc).__name__
-    return text.split(":")[-1].strip() if ":" in text and len(text) > 80 else text

@@ -26,6 +26,7 @@ import numpy as np
 from sqlalchemy import select, update
 
 from workbench.errors import FootageError
+from workbench.footage.decoding import VideoFile
 from workbench.search.frame_analysis import DIRECTIONS, KINDS, PALETTE, FrameAnalyser
 from workbench.search.object_tracks import ObjectEvent, ObjectTracker
 from workbench.store import Store
@@ -49,25 +50,11 @@ def _luma(frame: av.VideoFrame) -> np.ndarray:
     return frame.to_ndarray(format="gray")
 
 
-def _decoded_frames(path: Path) -> Iterator[tuple[float, av.VideoFrame, av.VideoStream]]:
-    """(seconds from the first frame, frame, stream) for every frame of the file, decoded on every core."""
-    try:
-        with av.open(str(path), metadata_errors="ignore") as container:
-            stream = container.streams.video[0]
-            stream.thread_type = "AUTO"
-            fps = float(stream.average_rate or stream.guessed_rate or 25)
-            base = float(stream.time_base) if stream.time_base else None
-            count_frames = base is None or container.format.name == "avi"
-            first = None
-            for n, frame in enumerate(container.decode(stream)):
-                if count_frames or frame.pts is None:
-                    t = n / fps
-                else:
-                    first = frame.pts if first is None else first
-                    t = (frame.pts - first) * base
-                yield t, frame, stream
-    except av.FFmpegError as exc:
-        raise FootageError(f"{path.name}: decoding failed ({exc})") from None
+def _decoded_frames(path: Path) -> Iterator[tuple[float, av.VideoFrame, float]]:
+    """(time of the picture, frame, frame rate) for every picture of the file, decoded on every core."""
+    with VideoFile(path, threads="AUTO") as video:
+        for t, frame in video.pictures():
+            yield t, frame, video.fps
 
 
 def decode_only(path: Path) -> int:
@@ -113,12 +100,11 @@ def index_video(path: Path, *, analysis_hz: float = ANALYSIS_HZ) -> SegmentIndex
     analyser: FrameAnalyser | None = None
     tracker: ObjectTracker | None = None
     step, frames = 1, 0
-    for t, frame, stream in _decoded_frames(path):
+    for t, frame, fps in _decoded_frames(path):
         frames += 1
         if analyser is None:
             analyser = FrameAnalyser(frame.width, frame.height)
             tracker = ObjectTracker(analyser.size)
-            fps = float(stream.average_rate or stream.guessed_rate or 25)
             step = max(1, round(fps / analysis_hz))
         if (frames - 1) % step:
             continue

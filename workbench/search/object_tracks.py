@@ -124,8 +124,12 @@ class ObjectTracker:
                                 (boxes[:, 1] + boxes[:, 3]) / self.height])
         crop, mask = track.best_crop
         h, w = crop.shape[:2]
+        centres = np.column_stack([(boxes[:, 0] + boxes[:, 2] / 2) / self.width,
+                                   (boxes[:, 1] + boxes[:, 3] / 2) / self.height])
+        path = float(np.hypot(*np.diff(centres, axis=0).T).sum()) if len(centres) > 1 else 0.0
+        speed = path / max(track.times[-1] - track.times[0], 1e-3)
         self._events.append(ObjectEvent(
             start=track.times[0], end=track.times[-1], best_time=track.best_time, track=norm,
-            direction=direction_of(dx, dy), colour=colour_name(crop, mask), kind=kind_of(w, h),
+            direction=direction_of(dx, dy), colour=colour_name(crop, mask), kind=kind_of(w, h, speed),
             size=float(np.mean(boxes[:, 2] * boxes[:, 3]) / (self.width * self.height)),
             descriptor=descriptor(crop, mask)))
