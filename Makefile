@@ -14,7 +14,7 @@ $(BIN)/python:
 	$(BIN)/python -m pip install --quiet --upgrade pip
 
 $(VENV)/.installed: $(BIN)/python pyproject.toml
-	$(BIN)/pip install --quiet -e ".[postgres,apps,test]"
+	$(BIN)/pip install --quiet -e ".[postgres,apps,service,test]"
 	touch $@
 
 install: $(VENV)/.installed  ## create .venv and install the workbench with every extra

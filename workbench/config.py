@@ -32,6 +32,16 @@ Variables:
     its Ed25519 key), kept apart from the database; unset: no anchoring.
 ``WORKBENCH_URBIS_WMS`` / ``WORKBENCH_URBIS_WMTS``
     UrbIS service endpoints, for a mirror inside a closed network.
+``WORKBENCH_SERVICE_URL``
+    in a deployment, the address of the workbench service: ``workbench.open()``
+    then returns a client of it and the token (``JUPYTERHUB_API_TOKEN``, or
+    ``WORKBENCH_API_TOKEN``) says who the user is.
+``WORKBENCH_SERVICE_TOKENS``
+    for the service without a hub (tests, demos): a file owned by the service
+    mapping token SHA-256 to user (see ``workbench.service.identity``).
+``JUPYTERHUB_API_URL`` / ``JUPYTERHUB_SERVICE_NAME``
+    set by JupyterHub for the service: where to check a user's token, and the
+    service's name in the hub (its access scope).
 """
 
 from __future__ import annotations
@@ -76,6 +86,11 @@ class Settings:
     urbis_wmts: str = URBIS_WMTS
     lang: str = "fr"
     extra: Mapping[str, str] = field(default_factory=dict)
+    service_url: str | None = None
+    api_token: str | None = field(default=None, repr=False)
+    service_tokens: Path | None = None
+    hub_api_url: str | None = None
+    service_name: str = "workbench"
     anchor_dir: Path | None = None
 
     @classmethod
@@ -103,6 +118,11 @@ class Settings:
             urbis_ortho_wms=env.get("WORKBENCH_URBIS_ORTHO_WMS", URBIS_ORTHO_WMS),
             urbis_wmts=env.get("WORKBENCH_URBIS_WMTS", URBIS_WMTS),
             lang=_language(env),
+            service_url=env.get("WORKBENCH_SERVICE_URL") or None,
+            api_token=env.get("JUPYTERHUB_API_TOKEN") or env.get("WORKBENCH_API_TOKEN") or None,
+            service_tokens=Path(env["WORKBENCH_SERVICE_TOKENS"]) if env.get("WORKBENCH_SERVICE_TOKENS") else None,
+            hub_api_url=env.get("JUPYTERHUB_API_URL") or None,
+            service_name=env.get("JUPYTERHUB_SERVICE_NAME") or "workbench",
             anchor_dir=Path(env["WORKBENCH_ANCHOR_DIR"]).expanduser() if env.get("WORKBENCH_ANCHOR_DIR") else None,
         )
 

@@ -55,3 +55,7 @@ class AuditChainBroken(WorkbenchError, RuntimeError):
 
 class EvidenceError(WorkbenchError, RuntimeError):
     """An evidence package does not verify against its manifest."""
+
+
+class ServiceUnavailable(WorkbenchError, ConnectionError):
+    """The workbench service (or the hub that vouches for tokens) cannot be reached or did not answer in time."""

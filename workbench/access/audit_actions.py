@@ -76,6 +76,9 @@ ACTIONS: MappingProxyType[str, str] = MappingProxyType({
     "admin-agreement": "a sharing agreement added, with its authorisation reference",
     "admin-revoke": "a sharing agreement revoked, with the reason",
     "admin-hit-policy": "a zone's hotlist hit policy set",
+    # the workbench service
+    "service-request": "a request the workbench service refused before any facade method ran (token, size, "
+                       "malformed call, a method not served, a login under another name, an evidence file)",
 })
 
 OUTCOMES = frozenset({"ok", "denied", "error"})

@@ -256,6 +256,14 @@ class UserSession:
 
         >>> case = me.open_case("PV-BR-2026-001234", purpose="judicial-investigation")  # doctest: +SKIP
         """
+        case = self.reopen_case(reference, purpose=purpose, legal_basis=legal_basis)
+        audit.record(self.workspace.store, case.actor, "open-case", time=self.workspace.now(),
+                     resource={"reference": reference, "purpose": purpose, "legal_basis": legal_basis})
+        return case
+
+    def reopen_case(self, reference: str, *, purpose: str, legal_basis: str | None = None) -> "CaseScope":
+        """A case this user opened, opened again for one more call: the checks of :meth:`open_case`, refusals
+        audited, and no second ``open-case`` event (the workbench service does this for every call it serves)."""
         resource = {"reference": reference, "purpose": purpose, "legal_basis": legal_basis}
         actor = audit.Actor(self.user.name, self.user.partner, reference, purpose)
         if self.user.role not in READ_ROLES:
@@ -279,7 +287,6 @@ class UserSession:
                              f"not {purpose!r} (purpose limitation)", resource, actor)
         if self.user.role == "trainer" and not info.is_training:
             raise self._deny("open-case", "trainers work on sample training cases only", resource, actor)
-        audit.record(self.workspace.store, actor, "open-case", time=self.workspace.now(), resource=resource)
         return self.workspace.case_class(self, info)
 
     def create_case(self, reference: str, *, title: str, purpose: str, legal_basis: str,
@@ -421,7 +428,26 @@ class UserSession:
         return check
 
 
-class CaseScope:
+class OpenCase:
+    """What an open case is, embedded or served by the workbench service: its info and the settings it runs with."""
+
+    info: CaseInfo
+    workspace: Any
+
+    @property
+    def reference(self) -> str:
+        return self.info.reference
+
+    @property
+    def purpose(self) -> str:
+        return self.info.purpose
+
+    @property
+    def settings(self) -> Settings:
+        return self.workspace.settings
+
+
+class CaseScope(OpenCase):
     """An open case: every read of footage or plate reads goes through :meth:`access`.
 
     Analysis cores take the :class:`Grant` it yields and never decide access
@@ -439,18 +465,6 @@ class CaseScope:
 
     def __repr__(self) -> str:
         return f"<Case {self.info.reference} ({self.info.purpose}) opened by {self.user.name}>"
-
-    @property
-    def reference(self) -> str:
-        return self.info.reference
-
-    @property
-    def purpose(self) -> str:
-        return self.info.purpose
-
-    @property
-    def settings(self) -> Settings:
-        return self.workspace.settings
 
     @property
     def actor(self) -> audit.Actor:

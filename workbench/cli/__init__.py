@@ -31,6 +31,8 @@ _SUBCOMMANDS: dict[str, str] = {
     "index": "workbench.cli.footage:index_group",
     "evidence": "workbench.cli.footage:evidence",
     "apps": "workbench.cli.apps:apps",
+    "serve": "workbench.cli.serve:serve",
+    "token": "workbench.cli.serve:token",
     "redact": "workbench.cli.redact:redact",
     "admin": "workbench.cli.admin:admin",
 }

@@ -43,10 +43,10 @@ class AuditedKernel(IPythonKernel):
 
     def _active_case(self):  # type: ignore[no-untyped-def]
         """The case most recently opened by this user in the kernel's namespace, if any."""
-        from workbench.access import CaseScope
+        from workbench.access.session import OpenCase   # embedded, or a client of the workbench service
 
         user = self._user_session.user.name
-        cases = [v for v in list(self.shell.user_ns.values()) if isinstance(v, CaseScope) and v.user.name == user]
+        cases = [v for v in list(self.shell.user_ns.values()) if isinstance(v, OpenCase) and v.user.name == user]
         return max(cases, key=lambda c: c.order).info if cases else None
 
     async def do_execute(self, code: str, silent: bool, *args: Any, **kwargs: Any) -> dict[str, Any]:

@@ -1,0 +1,69 @@
+"""Which facade methods the service serves, and the check of a call's arguments.
+
+One table for both sides: the service dispatches a call only to a method named
+here, after binding its arguments to the embedded method's own signature; the
+client builds its thin proxies from the same table, so a method added here is
+served and proxied with no other code.
+
+    >>> check_call("case", "plate_reads", ("1-ABC-23?",), {"fuzzy": True})
+    >>> check_call("case", "sightings", (), {"action": "anything"})
+    Traceback (most recent call last):
+    ...
+    workbench.errors.InvalidInput: sightings() does not take action= through the workbench service
+"""
+
+from __future__ import annotations
+
+import inspect
+from dataclasses import dataclass
+from typing import Any
+
+from workbench.access import UserSession
+from workbench.errors import InvalidInput
+from workbench.workspace import Case
+
+
+@dataclass(frozen=True)
+class Remote:
+    """A served method; ``withheld`` parameters are never taken from a caller (the service decides them)."""
+
+    withheld: frozenset[str] = frozenset()
+
+
+# the user's session: cases, and for auditors and administrators the trail and the indicators; the audited
+# kernel's cell record (``note_cell``, where the access layer has it: the one event a notebook writes itself)
+SESSION: dict[str, Remote] = {name: Remote() for name in (
+    "cases", "open_case", "create_case", "my_audit_trail", "audit_events", "indicators", "verify_audit",
+    "note_cell") if hasattr(UserSession, name)}
+# an open case: every analysis of the facade (each reads through the case's audited access)
+CASE: dict[str, Remote] = {name: Remote() for name in (
+    "camera_access", "cameras", "plate_reads", "hits", "audit_trail", "place_hold", "footage", "frame",
+    "frames_at", "frame_search", "trajectory", "convoy", "stakeout", "common_plates", "locate", "cloned_plates")}
+CASE["sightings"] = Remote(frozenset({"action", "query", "within"}))   # the audit's words are the facade's
+CASE["export_clip"] = Remote(frozenset({"folder"}))                    # the service keeps the evidence store
+TARGETS: dict[str, tuple[type, dict[str, Remote]]] = {"session": (UserSession, SESSION), "case": (Case, CASE)}
+
+
+def check_call(target: str, method: str, args: tuple[Any, ...], kwargs: dict[str, Any]) -> None:
+    """Refuse (InvalidInput) a call to anything not served, or with arguments the method does not take."""
+    if target not in TARGETS:
+        raise InvalidInput(f"the workbench service serves sessions and cases, not {target!r}")
+    cls, methods = TARGETS[target]
+    if not isinstance(method, str) or method not in methods:
+        raise InvalidInput(f"{method!r} is not a method the workbench service serves "
+                           f"(served: {', '.join(sorted(methods))})")
+    if not isinstance(args, tuple) or not isinstance(kwargs, dict) or not all(isinstance(k, str) for k in kwargs):
+        raise InvalidInput("a call's arguments are a tuple and a mapping of names")
+    refused = sorted(set(kwargs) & methods[method].withheld)
+    if refused:
+        raise InvalidInput(f"{method}() does not take {', '.join(f'{n}=' for n in refused)} through the "
+                           "workbench service")
+    signature = inspect.signature(getattr(cls, method))
+    try:
+        signature.bind(None, *args, **kwargs)
+    except TypeError as exc:
+        raise InvalidInput(f"{method}(): {exc}") from None
+    positional = set(list(signature.parameters)[1:len(args) + 1])
+    if positional & methods[method].withheld:
+        raise InvalidInput(f"{method}() does not take {', '.join(sorted(positional & methods[method].withheld))} "
+                           "through the workbench service")
