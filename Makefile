@@ -19,11 +19,13 @@ $(VENV)/.installed: $(BIN)/python pyproject.toml
 
 install: $(VENV)/.installed  ## create .venv and install the workbench with every extra
 
-demo: install  ## build the sample world and open JupyterLab on notebooks/ with the audited kernel
-	WORKBENCH_HOME=$(HOME_DIR) $(BIN)/workbench sample build
+DEMO_USER ?= inspector.dupont
+SAMPLE_ARGS ?=
+demo: install  ## build the sample world and open JupyterLab on notebooks/ with the audited kernel (training: docs/training-guide.md)
+	WORKBENCH_HOME=$(HOME_DIR) $(BIN)/workbench sample build $(SAMPLE_ARGS)
 	$(BIN)/workbench kernel install --sys-prefix
-	@echo "JupyterLab on http://127.0.0.1:$(PORT)/lab (WORKBENCH_HOME=$(HOME_DIR), user inspector.dupont); open the URL with its token that JupyterLab prints below"
-	WORKBENCH_HOME=$(HOME_DIR) WORKBENCH_USER=inspector.dupont \
+	@echo "JupyterLab on http://127.0.0.1:$(PORT)/lab (WORKBENCH_HOME=$(HOME_DIR), user $(DEMO_USER)); open the URL with its token that JupyterLab prints below"
+	WORKBENCH_HOME=$(HOME_DIR) WORKBENCH_USER=$(DEMO_USER) \
 	  $(BIN)/jupyter lab --no-browser $(ALLOW_ROOT) --ip=127.0.0.1 --port=$(PORT) --notebook-dir=notebooks
 
 APPS_PORT ?= 8866
@@ -51,6 +53,7 @@ test: lint  ## run the whole suite (lint, types, unit, property, PostgreSQL when
 	export WORKBENCH_HOME=$$(mktemp -d /tmp/workbench-test.XXXXXX) WORKBENCH_USER=inspector.dupont && \
 	  $(BIN)/workbench sample build && \
 	  $(BIN)/python -m pytest tests notebooks voila_apps --nbval-lax --nbval-kernel-name workbench-audited \
+	    --ignore=notebooks/training \
 	    -p no:cacheprovider $(PYTEST_ARGS)
 
 initial-migration:  ## pre-release: regenerate the initial migration after a model change

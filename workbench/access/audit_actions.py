@@ -22,6 +22,7 @@ from workbench.errors import InvalidInput
 
 CUSTODY_ACTION = "evidence-package"       # the chain-of-custody record of an exported package
 CELL_ACTION = "notebook-cell"             # a cell run in the audited kernel (hash only)
+TRAINING_CHECK_ACTION = "training-check"  # a training exercise's result (CaseScope.record_training_check)
 
 ACTIONS: MappingProxyType[str, str] = MappingProxyType({
     # identity and cases
@@ -56,6 +57,9 @@ ACTIONS: MappingProxyType[str, str] = MappingProxyType({
     "audit-anchor": "a signed anchor of the chain head written outside the database",
     "read-indicators": "the platform's indicators read (counts only)",
     CELL_ACTION: "a cell ran in the audited kernel (its SHA-256, length, count and status; never its text)",
+    # training
+    TRAINING_CHECK_ACTION: "a trainee's answer to a training exercise checked against their training case",
+    "read-training-results": "a trainer or auditor read the training checks and activity of training cases",
     # platform operations
     "sample-build": "the sample world built",
     "plates-ingest": "an ANPR feed file ingested",

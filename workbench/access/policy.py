@@ -47,6 +47,7 @@ READ_ROLES = frozenset({"investigator", "analyst", "dispatcher", "trainer"})
 EXPORT_ROLES = frozenset({"investigator"})
 AUDIT_ROLES = frozenset({"auditor"})
 INDICATOR_ROLES = AUDIT_ROLES | {"admin"}
+TRAINING_READERS = AUDIT_ROLES | {"trainer"}
 _DATA_KIND_OF_CAMERA = {"anpr": "plates"}  # every other kind of camera records footage
 
 
@@ -154,6 +155,13 @@ def may_administer(role: str) -> Verdict:
 def may_read_audit(role: str) -> Verdict:
     """The whole audit trail is for auditors (every user reads their own events)."""
     return ALLOWED if role in AUDIT_ROLES else Verdict(False, "only auditors read the audit trail of others")
+
+
+def may_read_training_results(role: str) -> Verdict:
+    """Training results (checks and activity of trainees) are for trainers (their own classes) and auditors."""
+    if role in TRAINING_READERS:
+        return ALLOWED
+    return Verdict(False, f"the {role} role does not read training results (trainers and auditors do)")
 
 
 def may_read_indicators(role: str) -> Verdict:

@@ -40,6 +40,7 @@ from workbench.store.models import PURPOSES, Agreement, Camera, Case, CaseMember
 from workbench.timeutil import as_utc
 
 Clock = Callable[[], datetime]
+TRAINING_CHECK_ACTION = audit_actions.TRAINING_CHECK_ACTION   # a training exercise's result, written by its check
 _EARLIEST = timedelta(days=3650)
 
 
@@ -334,6 +335,59 @@ class UserSession:
                      resource=resource, result_count=len(frame))
         return frame
 
+    def _training_events(self, view: str) -> pd.DataFrame:
+        """The audit events of the training cases this user may follow (trainers: theirs; auditors: all)."""
+        self._apply(policy.may_read_training_results(self.user.role), "read-training-results", {"view": view})
+        with self.workspace.store.snapshot() as session:
+            query = select(Case.reference).where(Case.is_training.is_(True))
+            if self.user.role == "trainer":
+                query = (query.join(CaseMember, CaseMember.case_id == Case.id)
+                         .join(User, User.id == CaseMember.user_id).where(User.name == self.user.name))
+            references = sorted(session.execute(query).scalars())
+        frames = [audit.events_frame(self.workspace.store, case_reference=r) for r in references]
+        events = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(
+            columns=["time", "user_name", "case_reference", "action", "resource"])
+        audit.record(self.workspace.store, self._actor, "read-training-results", time=self.workspace.now(),
+                     resource={"view": view, "cases": references}, result_count=len(events))
+        return events
+
+    def training_results(self) -> pd.DataFrame:
+        """The results of the training checks in the training cases this trainer belongs to.
+
+        Trainers see training cases only (those they are a member of),
+        auditors every training case. One row per check: time, user_name,
+        case_reference, module, question, answered, correct, answer.
+
+        >>> ws.login("trainer.claes").training_results()      # doctest: +SKIP
+        """
+        events = self._training_events("checks")
+        checks = events[events["action"] == TRAINING_CHECK_ACTION]
+        columns = ["time", "user_name", "case_reference", "module", "question", "answered", "correct", "answer"]
+        frame = pd.DataFrame([{"time": e.time, "user_name": e.user_name, "case_reference": e.case_reference,
+                               **{k: e.resource.get(k) for k in columns[3:]}} for e in checks.itertuples()],
+                             columns=columns)
+        frame[["answered", "correct"]] = frame[["answered", "correct"]].astype(bool)
+        return frame
+
+    def training_activity(self) -> pd.DataFrame:
+        """Per trainee and training case: notebook cells run, cells that failed, checks, refusals, last activity.
+
+        Same readers as :meth:`training_results`; from the audit trail (the
+        audited kernel records every cell with its status, never its text).
+        """
+        events = self._training_events("activity")
+        columns = ["user_name", "case_reference", "cells", "failed_cells", "checks", "refusals", "last_activity"]
+        if events.empty:
+            return pd.DataFrame(columns=columns)
+        cells = events["action"] == audit_actions.CELL_ACTION
+        failed = events["resource"].map(lambda r: isinstance(r, dict) and r.get("status") == "error")
+        frame = events.assign(cell=cells, failed=cells & failed, check=events["action"] == TRAINING_CHECK_ACTION,
+                              refused=events["outcome"] == "denied")
+        return (frame.groupby(["user_name", "case_reference"], sort=True)
+                .agg(cells=("cell", "sum"), failed_cells=("failed", "sum"), checks=("check", "sum"),
+                     refusals=("refused", "sum"), last_activity=("time", "max"))
+                .reset_index()[columns])
+
     def indicators(self, *, since: datetime | str | None = None,
                    until: datetime | str | None = None) -> indicators.Indicators:
         """Counts the council asks for: hits by priority and zone, footage requests, accesses per partner.
@@ -423,6 +477,18 @@ class CaseScope(OpenCase):
     def _refusals(self, action: str, resource: dict[str, Any]) -> AbstractContextManager[None]:
         """Audit any exception leaving the block, once (:func:`~workbench.access.audit.refusals_audited`)."""
         return audit.refusals_audited(self.workspace.store, self.actor, action, resource, self.now)
+
+    def record_training_check(self, module: int, question: str, *, answered: bool, correct: bool,
+                              answer: str | None) -> int:
+        """Write a training exercise's result to the audit trail (``training-check``; training cases only).
+
+        The trainer's view (:meth:`UserSession.training_results`) reads these.
+        """
+        resource = {"module": int(module), "question": str(question), "answered": bool(answered),
+                    "correct": bool(correct), "answer": None if answer is None else str(answer)[:120]}
+        if not self.info.is_training:
+            raise self._deny(TRAINING_CHECK_ACTION, f"case {self.reference} is not a training case", resource)
+        return self._audit(TRAINING_CHECK_ACTION, resource=resource)
 
     # -- the rule, applied ------------------------------------------------------------------------
     def _load_decisions(self, kind: str | None, cameras: list[str] | None, since: datetime,

@@ -92,8 +92,9 @@ def passages_at(graph: RoadGraph, truth: GroundTruth, cameras: pd.DataFrame) -> 
 
 
 def add_sample_footage(store: Store, graph: RoadGraph, truth: GroundTruth, cameras: pd.DataFrame, *,
-                       work_dir: Path, truth_dir: Path, now: datetime) -> str:
-    """Render, archive and index two minutes of footage per camera around the suspect's passage."""
+                       work_dir: Path, truth_dir: Path, now: datetime, before: timedelta = BEFORE,
+                       after: timedelta = AFTER) -> str:
+    """Render, archive and index footage per camera around the suspect's passage (two minutes by default)."""
     passages = passages_at(graph, truth, cameras)
     suspect = passages[passages["role"] == "suspect"]
     rng = np.random.default_rng(11)
@@ -103,8 +104,8 @@ def add_sample_footage(store: Store, graph: RoadGraph, truth: GroundTruth, camer
         seen = suspect[suspect["camera_id"] == cam.camera_id]
         if seen.empty:
             continue
-        start = (seen["time"].iloc[0] - BEFORE).floor("s").to_pydatetime()
-        end = start + BEFORE + AFTER
+        start = (seen["time"].iloc[0] - before).floor("s").to_pydatetime()
+        end = start + before + after
         inside = passages[(passages["camera_id"] == cam.camera_id) & (passages["time"] >= start - timedelta(seconds=5))
                           & (passages["time"] < end + timedelta(seconds=5))]
         shown = [Passage((r.time - start).total_seconds(), r.colour, r.kind, r.direction, r.plate)

@@ -132,8 +132,13 @@ def _od_passages(graph: RoadGraph, hubs: np.ndarray, camera_nodes: dict[int, lis
 
 
 def simulate_day(graph: RoadGraph, cameras: pd.DataFrame, *, day: date, vehicles: int = 2000, seed: int = 7,
-                 hubs: int = 40, clones: int = 1, source: str = "ANPR@GPI") -> Traffic:
-    """Simulate one day; ``cameras`` has camera_id, kind, node (snapped node) for ANPR and CCTV cameras."""
+                 hubs: int = 40, clones: int = 1, source: str = "ANPR@GPI",
+                 suspect_start_s: float = 8.25 * 3600) -> Traffic:
+    """Simulate one day; ``cameras`` has camera_id, kind, node (snapped node) for ANPR and CCTV cameras.
+
+    The suspect sets off ``suspect_start_s`` seconds after midnight (UTC);
+    training variants move it with their seed.
+    """
     rng = np.random.default_rng(seed)
     camera_nodes: dict[int, list[str]] = {}
     for cam, node in zip(cameras["camera_id"], cameras["node"]):
@@ -171,7 +176,7 @@ def simulate_day(graph: RoadGraph, cameras: pd.DataFrame, *, day: date, vehicles
                 break
             i, j = nxt[int(rng.integers(len(nxt)))]
     trip_frame = pd.DataFrame(trips, columns=["vehicle", "trip", "o", "d", "start_s", "factor"])
-    trip_frame, scenario = _plant_scenario(rng, veh, trip_frame, od, busy, anpr, clones)
+    trip_frame, scenario = _plant_scenario(rng, veh, trip_frame, od, busy, anpr, clones, suspect_start_s)
     rows = []
     for tr in trip_frame.itertuples():
         for cam, offset, direction in od[(tr.o, tr.d)]:
@@ -182,6 +187,7 @@ def simulate_day(graph: RoadGraph, cameras: pd.DataFrame, *, day: date, vehicles
     passages["time"] = midnight + pd.to_timedelta(passages["seconds"], unit="s")
     passages = passages.sort_values(["time", "camera_id"], ignore_index=True)
     reads, read_truth = _reads(rng, passages[passages["camera_id"].isin(anpr)], source)
+    scenario["misread"] = _plant_misread(reads, read_truth, int(veh.loc[veh["role"] == "suspect", "vehicle"].iloc[0]))
     trip_frame["start"] = midnight + pd.to_timedelta(trip_frame["start_s"], unit="s")
     trip_frame["length_m"] = lengths[trip_frame["o"], trip_frame["d"]]
     trip_frame["origin_node"], trip_frame["destination_node"] = hub_nodes[trip_frame["o"]], hub_nodes[trip_frame["d"]]
@@ -194,13 +200,15 @@ def simulate_day(graph: RoadGraph, cameras: pd.DataFrame, *, day: date, vehicles
     return Traffic(reads, truth)
 
 
-def _plant_scenario(rng, veh, trips, od, busy, anpr, clones):  # type: ignore[no-untyped-def]
+def _plant_scenario(rng, veh, trips, od, busy, anpr, clones, t0):  # type: ignore[no-untyped-def]
     """Stolen car, suspect + convoy, cloned plates: rewrite a few vehicles' trips and roles."""
     central = sorted(busy, key=lambda k: -sum(c in anpr for c, _, _ in od[k]))
     suspect, convoy, stolen = 0, 1, 2
+    if not any(ch in CONFUSABLE for ch in veh.loc[suspect, "plate"]):  # the suspect's plate can be misread
+        other = next(v for v in range(10, len(veh)) if any(ch in CONFUSABLE for ch in veh.loc[v, "plate"]))
+        veh.loc[[suspect, other], "plate"] = veh.loc[[other, suspect], "plate"].to_numpy()
     chain = [central[0]] + [p for p in central[1:] if p[0] == central[0][1]][:1]
     planted = []
-    t0 = 8.25 * 3600
     for k, (o, d) in enumerate(chain):
         planted.append((suspect, k, o, d, t0 + k * 5400, 1.2))
         planted.append((convoy, k, o, d, t0 + k * 5400 + 25, 1.2))
@@ -224,6 +232,26 @@ def _plant_scenario(rng, veh, trips, od, busy, anpr, clones):  # type: ignore[no
     veh.loc[[suspect, convoy], "colour"] = ["red", "black"]
     return trips, {"suspect": veh.loc[suspect, "plate"], "convoy": veh.loc[convoy, "plate"],
                    "stolen": veh.loc[stolen, "plate"], "cloned": cloned}
+
+
+def _plant_misread(reads: pd.DataFrame, truth: pd.DataFrame, vehicle: int) -> dict[str, str]:
+    """Misread one read of ``vehicle`` (its last look-alike character swapped), in place; returns what was planted.
+
+    The read is the vehicle's second at a regional (Brussels Mobility) camera
+    when there is one, so that every case of the story can see it; its double
+    and its late re-delivery carry the same misread.
+    """
+    mine = truth[(truth["vehicle"] == vehicle) & ~truth["read_id"].str.endswith("-2")]
+    first = reads[reads["read_id"].isin(mine["read_id"])].drop_duplicates("read_id").sort_values("timestamp")
+    regional = first[first["camera_id"].str.startswith("ANPR-BM-")]
+    chosen = (regional if len(regional) else first).iloc[min(1, len(regional if len(regional) else first) - 1)]
+    plate = str(mine.loc[mine["read_id"] == chosen["read_id"], "true_plate"].iloc[0])
+    spot = max(i for i, ch in enumerate(plate) if ch in CONFUSABLE)
+    wrong = plate[:spot] + CONFUSABLE[plate[spot]] + plate[spot + 1:]
+    rows = reads["read_id"].isin([chosen["read_id"], chosen["read_id"] + "-2"])
+    reads.loc[rows, "plate"], reads.loc[rows, "confidence"] = wrong, 0.62
+    return {"read_id": str(chosen["read_id"]), "plate": wrong, "true_plate": plate,
+            "camera_id": str(chosen["camera_id"]), "time": str(chosen["timestamp"])}
 
 
 def _reads(rng: np.random.Generator, passages: pd.DataFrame, source: str) -> tuple[pd.DataFrame, pd.DataFrame]:

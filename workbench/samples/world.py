@@ -27,6 +27,7 @@ from workbench.store.models import Agreement, Camera, Case, CaseMember, Hold, Pa
 SAMPLE_CASE = "PV-BR-2026-001234"
 CLOSED_CASE = "PV-BR-2025-000777"
 TRAINING_CASE = "FORMATION-2026-01"
+CLOSED_TRAINING_CASE = "FORMATION-2025-09"
 DATA = files("workbench") / "data"
 
 PARTNERS = [
@@ -96,6 +97,11 @@ AGREEMENTS = [
     AgreementSpec("BM", "FEDPOL", ("footage", "plates"), ("judicial-investigation", "training"), "AGR-2025-BM-FED"),
     AgreementSpec("STIB", "FEDPOL", ("footage",), ("judicial-investigation", "training"), "AGR-2025-STIB-FED"),
     AgreementSpec("PZ5339", "PZ5344", ("footage", "plates"), tuple(POLICE), "AGR-2025-5339-5344"),
+    # the zones lend their cameras to the federal police's school for training; the one of zone 5340 ran out
+    *(AgreementSpec(z, "FEDPOL", ("footage", "plates"), ("training",), f"AGR-2026-{z[2:]}-FED-FORM")
+      for z in ("PZ5339", "PZ5341", "PZ5342", "PZ5343", "PZ5344")),
+    AgreementSpec("PZ5340", "FEDPOL", ("footage", "plates"), ("training",), "AGR-2024-5340-FED-FORM",
+                  starts=-700, ends=-10),
 ]
 
 METRO_STATIONS = ["DE BROUCKERE", "GARE CENTRALE", "ROGIER", "BOURSE", "GARE DU MIDI", "PORTE DE NAMUR", "LOUISE",
@@ -181,17 +187,34 @@ def with_anpr_network(cameras: pd.DataFrame, positions: pd.DataFrame) -> pd.Data
     return pd.concat([cameras, extra[cameras.columns]], ignore_index=True)
 
 
-def build_world(store: Store, day: date, cameras: pd.DataFrame | None = None) -> None:
-    """Write partners, retentions, users, agreements, cameras and the sample cases in one transaction."""
+def trainee_name(number: int) -> str:
+    """The user name of trainee ``number`` (from 1) of a training world: ``trainee.01``..."""
+    return f"trainee.{number:02d}"
+
+
+def trainee_case(number: int) -> str:
+    """The training case of trainee ``number``: each trainee works in a case of their own."""
+    return f"{TRAINING_CASE}-{number:02d}"
+
+
+def build_world(store: Store, day: date, cameras: pd.DataFrame | None = None, *, trainees: int = 0) -> None:
+    """Write partners, retentions, users, agreements, cameras and the sample cases in one transaction.
+
+    ``trainees`` adds that many trainee users (investigators of the federal
+    police's school), each a member of a training case of their own with the
+    trainer, and of the closed training case.
+    """
     t0 = midnight(day)
     cameras = base_cameras() if cameras is None else cameras
+    people = USERS + [(trainee_name(k), f"Stagiaire / Stagiair {k:02d}", "FEDPOL", "investigator")
+                      for k in range(1, trainees + 1)]
     with store.session() as session:
         partners = {code: Partner(code=code, name=name, kind=kind, zone_code=zone)
                     for code, name, kind, zone in PARTNERS}
         session.add_all(partners.values())
         session.flush()
         session.add_all(Retention(partner_id=partners[p].id, data_kind=k, days=d) for p, k, d in RETENTIONS)
-        users = {n: User(name=n, full_name=f, partner_id=partners[p].id, role=r, active=True) for n, f, p, r in USERS}
+        users = {n: User(name=n, full_name=f, partner_id=partners[p].id, role=r, active=True) for n, f, p, r in people}
         session.add_all(users.values())
         session.add_all(Camera(id=c.camera_id, partner_id=partners[c.owner].id, kind=c.kind, name=c.name,
                                lon=c.lon, lat=c.lat, heading=None if pd.isna(c.heading) else float(c.heading),
@@ -224,6 +247,16 @@ def build_world(store: Store, day: date, cameras: pd.DataFrame | None = None) ->
                  purpose="training", legal_basis="Formation interne sur données d'exemple", status="open",
                  is_training=True, opened_at=t0 - timedelta(days=1),
                  members=[CaseMember(user_id=users[n].id) for n in ("trainer.claes", "inspector.vermeulen")]),
+            Case(reference=CLOSED_TRAINING_CASE, title="Formation de l'an passé, clôturée (exemple)",
+                 purpose="training", legal_basis="Formation interne sur données d'exemple", status="closed",
+                 is_training=True, opened_at=t0 - timedelta(days=90), closed_at=t0 - timedelta(days=60),
+                 members=[CaseMember(user_id=users[n].id) for n in ["trainer.claes", "inspector.vermeulen"]
+                          + [trainee_name(k) for k in range(1, trainees + 1)]]),
+            *(Case(reference=trainee_case(k), title=f"Formation : enquête d'exemple du stagiaire {k:02d}",
+                   purpose="training", legal_basis="Formation interne sur données d'exemple", status="open",
+                   is_training=True, opened_at=t0 - timedelta(days=1),
+                   members=[CaseMember(user_id=users[n].id) for n in ("trainer.claes", trainee_name(k))])
+              for k in range(1, trainees + 1)),
         ]
         session.add_all(cases)
         session.flush()
