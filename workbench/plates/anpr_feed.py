@@ -59,6 +59,7 @@ _ISO_TIME = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}[T ][0-9]{2}:[0-9]{2}(?::[0-9
 _NUMERIC = ("confidence", "lane")
 _FAST_PLATE = re.compile(rf"[A-Z0-9]{{1,{MAX_LENGTH}}}")
 _SEP_CLASS = "[" + re.escape(SEPARATORS) + "]"
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 @dataclass
@@ -133,6 +134,9 @@ def _json_rows(path: Path, lines: list[str]) -> tuple[list[dict], list[tuple[int
         for key, value in obj.items():
             if key not in MAX_TEXT:
                 continue   # extra columns are ignored
+            if isinstance(value, str) and _SURROGATE.search(value):   # only a JSON escape can make one
+                why = f"{key} holds an invalid character (a lone UTF-16 surrogate)"
+                break
             if value is None or isinstance(value, str):
                 row[key] = value
             elif key in _NUMERIC + ("read_id",) and isinstance(value, (int, float)) and not isinstance(value, bool):
@@ -183,8 +187,6 @@ def parse_feed(path: Path, *, now: datetime, known_cameras: dict[str, str] | Non
     for col in REQUIRED + OPTIONAL:
         text = frame[col].astype(object).where(frame[col].notna(), "").astype(str)
         refuse(text.str.len() > MAX_TEXT[col], f"{col} is longer than {MAX_TEXT[col]} characters")
-        refuse(text.str.contains("[\ud800-\udfff]", regex=True),
-               f"{col} holds an invalid character (a lone UTF-16 surrogate)")
         refuse(text.str.contains("[\x00-\x08\x0b-\x1f\x7f]", regex=True), f"{col} holds a control character")
     plates, plate_errors = _normalise_plates(frame["plate"].where(reason.isna()))
     refuse(plate_errors.notna(), "plate: " + plate_errors.fillna(""))
