@@ -10,18 +10,17 @@ from __future__ import annotations
 
 import os
 import shutil
-import uuid
 from contextlib import contextmanager
 from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine, text
 
 import workbench
 from workbench.access import audit
 from workbench.config import Settings
 from workbench.samples import build_sample
+from workbench.store.database import scratch_database
 
 TEST_DATA = Path(__file__).resolve().parent / "data"
 SAMPLE_DAY = date(2026, 11, 20)
@@ -80,16 +79,8 @@ def new_database(backend: str, folder: Path):
         if os.environ.get("CI"):
             pytest.fail("WORKBENCH_TEST_PG_URL is not set: CI must run the store tests on PostgreSQL")
         pytest.skip("PostgreSQL variant: set WORKBENCH_TEST_PG_URL (.ci/run starts a server)")
-    name = f"wb_test_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(PG_URL, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield PG_URL.rsplit("/", 1)[0] + "/" + name
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+    with scratch_database(PG_URL, "wb_test") as url:
+        yield url
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])

@@ -35,7 +35,6 @@ import sys
 import tempfile
 import threading
 import time
-import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -177,21 +176,13 @@ def _concurrent(url: str, tokens: dict[str, str], plates: list[str], home: Path,
 @contextmanager
 def _database(server: str | None) -> Iterator[str | None]:
     """A new, empty database on the PostgreSQL ``server`` (dropped on exit), or None for SQLite."""
+    from workbench.store.database import scratch_database
+
     if server is None:
         yield None
         return
-    from sqlalchemy import create_engine, text
-
-    name = f"wb_bench_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(server, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield server.rsplit("/", 1)[0] + "/" + name
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+    with scratch_database(server, "wb_bench") as url:
+        yield url
 
 
 @click.command()

@@ -211,3 +211,28 @@ class Store:
     def dispose(self) -> None:
         """Close every pooled connection."""
         self.engine.dispose()
+
+
+@contextmanager
+def scratch_database(server_url: str, prefix: str = "wb_scratch") -> Iterator[str]:
+    """A new, empty PostgreSQL database on ``server_url`` for tests and benchmarks, dropped on exit.
+
+        >>> with scratch_database("postgresql+psycopg://postgres@127.0.0.1:55432/postgres") as url:  # doctest: +SKIP
+        ...     Store(Settings.from_env({}, db_url=url)).migrate()
+    """
+    import uuid
+
+    from sqlalchemy import text
+
+    name = f"{prefix}_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(server_url, isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as conn:
+            conn.execute(text(f'CREATE DATABASE "{name}"'))
+        try:
+            yield server_url.rsplit("/", 1)[0] + "/" + name
+        finally:
+            with admin.connect() as conn:
+                conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    finally:
+        admin.dispose()
