@@ -17,7 +17,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from hub_session import HubUser
+
+from .hub_session import HubUser
 
 REPO = Path(__file__).resolve().parents[2]
 

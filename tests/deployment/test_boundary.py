@@ -9,7 +9,8 @@ from __future__ import annotations
 import json
 
 import pytest
-from hub_session import Kernel
+
+from .hub_session import Kernel
 
 
 @pytest.fixture(scope="module")
