@@ -55,12 +55,17 @@ up() {
 
   mkdir -p "$state"
   chmod 0755 "$state"
-  if [ ! -x "$venv/bin/jupyterhub" ] || [ "$repo/pyproject.toml" -nt "$venv/.installed" ]; then
+  runuser -u nobody -- test -x "$state" ||
+    die "the state folder $state is not reachable by other accounts (a folder above it is private): set WB_HUB_STATE"
+  # a copy, not an editable install: the users' accounts may not be able to read the source tree
+  if [ ! -e "$venv/.installed" ] || [ -n "$(find "$repo/workbench" "$repo/kernels" "$repo/pyproject.toml" \
+       -newer "$venv/.installed" -print -quit)" ]; then
     say "installing the workbench for the deployment in $venv"
     [ -x "$venv/bin/python" ] || /usr/bin/python3 -m venv "$venv"
     "$venv/bin/python" -m pip install --quiet --upgrade pip
-    "$venv/bin/pip" install --quiet -e "$repo[postgres,apps,service,hub]"
-    "$venv/bin/workbench" kernel install --sys-prefix >/dev/null
+    "$venv/bin/pip" install --quiet "$repo[postgres,apps,service,hub]"
+    # the kernel spec template lives in the source tree's kernels/: written with the deployment's interpreter
+    (cd / && PYTHONPATH="$repo" "$venv/bin/python" -m workbench.kernelspec install --sys-prefix >/dev/null)
     touch "$venv/.installed"
   fi
 

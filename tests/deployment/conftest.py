@@ -13,6 +13,7 @@ import os
 import shutil
 import socket
 import subprocess
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -62,7 +63,7 @@ def pytest_collection_modifyitems(items):
 
 
 @pytest.fixture(scope="session")
-def deployment(tmp_path_factory) -> Deployment:
+def deployment() -> Deployment:
     missing = [what for what, ok in [
         ("root (the hub spawns servers as system accounts)", os.geteuid() == 0),
         ("configurable-http-proxy (npm install -g configurable-http-proxy)",
@@ -75,7 +76,9 @@ def deployment(tmp_path_factory) -> Deployment:
         if os.environ.get("CI"):
             pytest.fail(reason)  # CI must prove the deployment
         pytest.skip(reason)
-    state = Path(os.environ.get("WB_TEST_HUB_STATE") or tmp_path_factory.mktemp("hub"))
+    # not under pytest's own temporary folder: that one is private to root, and the deployment's accounts
+    # (postgres, workbench, the users) must be able to reach their own folders inside the state folder
+    state = Path(os.environ.get("WB_TEST_HUB_STATE") or tempfile.mkdtemp(prefix="workbench-hub-", dir="/tmp"))
     hub_port, service_port, pg_port = _free_port_block(3), _free_port_block(1), _free_port_block(1)
     env = dict(os.environ, WB_HUB_STATE=str(state), WB_HUB_PORT=str(hub_port), WB_SERVICE_PORT=str(service_port),
                WB_HUB_PG_PORT=str(pg_port))
@@ -92,3 +95,5 @@ def deployment(tmp_path_factory) -> Deployment:
                          passwords)
     finally:
         subprocess.run([*script, "down"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=120)
+        if not os.environ.get("WB_TEST_HUB_STATE"):
+            shutil.rmtree(state, ignore_errors=True)
