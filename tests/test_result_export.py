@@ -17,8 +17,8 @@ from conftest import sample_workspace
 
 
 @pytest.fixture(scope="module")
-def case(tmp_path_factory):
-    with sample_workspace(tmp_path_factory.mktemp("exports")) as ws:
+def case(sample_copy):
+    with sample_workspace(sample_copy) as ws:
         yield ws.login("inspector.dupont").open_case(SAMPLE_CASE, purpose="judicial-investigation")
 
 
