@@ -653,7 +653,7 @@ class CaseScope(OpenCase):
         >>> case.plate_reads("6-GGM-83?")["plate"].unique().tolist()
         ['6GGM833']
         >>> case.plate_reads("6G6M833", fuzzy=True)[["plate", "distance"]].drop_duplicates().values.tolist()
-        [['6GGM833', 0.2]]
+        [['6GGM833', 0.2], ['6GGMB33', 0.4]]
         """
         with self._refusals("plate-reads", {"query": {"plate_query": str(query)[:200], "fuzzy": fuzzy}}):
             matches = dict(self.workspace.plate_index().search(query, fuzzy=fuzzy, max_distance=max_distance))

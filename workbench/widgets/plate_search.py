@@ -3,7 +3,8 @@
     >>> box = PlateSearch(case, on_plate=lambda plate: print(plate))
     >>> box.search("6G6M833")       # no exact read: suggests 6-GGM-833 (G/6 look alike)
          plate  distance  sightings
-    0  6GGM833       0.2          7
+    0  6GGM833       0.2          6
+    1  6GGMB33       0.4          1
 
 Each search is one audited ``plate-reads`` query of the case (fuzzy, OCR-aware).
 """
