@@ -129,10 +129,11 @@ up() {
 
   say "JupyterHub on http://127.0.0.1:$hub_port/"
   if ! wait_for "http://127.0.0.1:$hub_port/hub/api" 0; then
-    (cd "$state/hub" && WB_HUB_STATE="$state" WB_HUB_PORT="$hub_port" WB_VENV="$venv" WB_HUB_USERS="$users" \
-      WB_SERVICE_URL="http://127.0.0.1:$service_port" PATH="$venv/bin:$PATH" \
-      setsid "$venv/bin/jupyterhub" -f "$repo/deploy/jupyterhub_config.py" < /dev/null >> "$state/hub/hub.log" 2>&1 &
-      echo $! > "$state/hub/hub.pid")
+    # exec: the pid written is JupyterHub's own, which `down` stops
+    (cd "$state/hub" && exec env WB_HUB_STATE="$state" WB_HUB_PORT="$hub_port" WB_VENV="$venv" \
+      WB_HUB_USERS="$users" WB_SERVICE_URL="http://127.0.0.1:$service_port" PATH="$venv/bin:$PATH" \
+      setsid "$venv/bin/jupyterhub" -f "$repo/deploy/jupyterhub_config.py") < /dev/null >> "$state/hub/hub.log" 2>&1 &
+    echo $! > "$state/hub/hub.pid"
     wait_for "http://127.0.0.1:$hub_port/hub/api" 90 || die "JupyterHub did not start: see $state/hub/hub.log"
   fi
   say "up: log in at http://127.0.0.1:$hub_port/ as one of: $users (passwords in $state/hub/passwords)"
