@@ -8,8 +8,12 @@ one (same DataFrames and GeoDataFrames, same frames, same refusal reasons).
 
 from __future__ import annotations
 
+import hashlib
+import json
+import shutil
 from collections.abc import Callable
 from dataclasses import asdict
+from pathlib import Path
 
 import geopandas as gpd
 import httpx
@@ -20,7 +24,7 @@ import pytest
 import workbench
 from workbench.config import Settings
 from workbench.errors import AccessDenied, InvalidInput, NotFound
-from workbench.evidence.custody import verify_with_store
+from workbench.evidence.package import MANIFEST
 from workbench.samples import SAMPLE_CASE, build_sample, ground_truth_dir
 from workbench.samples.simulated_traffic import GroundTruth
 from workbench.samples.world import USERS
@@ -153,7 +157,7 @@ def test_an_evidence_package_is_written_by_the_service_and_verifies(case, world,
     hit = case.frame_search(kind="vehicle", colour="red", per_page=1)[0]
     package = case.export_clip(hit, seconds=4, folder=tmp_path)
     assert package.folder.parent == tmp_path and package.clips[0].is_file()
-    report = verify_with_store(world[0].store, package.folder)
+    report = case.verify_evidence(package.folder)
     assert report.ok, report.problems
     assert package.manifest["exported_by"]["user"] == "inspector.dupont"
     assert {"export-clip", "evidence-package"} <= set(case.audit_trail(limit=20)["action"])
@@ -244,3 +248,110 @@ def test_evidence_files_go_only_to_who_exported_them(request, tmp_path):
                              headers={"Authorization": f"token {tokens['inspector.dupont']}"})
         assert response.status_code in (400, 404), (bad, response.status_code)
     assert httpx.get(path).status_code == 401
+
+
+def _export_two(case, tmp_path):
+    found = case.frame_search(kind="vehicle", per_page=2)
+    return [case.export_clip(found[i], seconds=2, folder=tmp_path / f"export-{i}") for i in range(2)]
+
+
+def _forgeries(packages, tmp_path) -> dict[str, Path]:
+    """Copies of a package tampered with as a kernel could: each must be reported NOT VERIFIED."""
+    mine, other = packages
+    made = {}
+
+    def copy(name: str) -> Path:
+        made[name] = tmp_path / name / mine.folder.name
+        shutil.copytree(mine.folder, made[name])
+        return made[name]
+
+    flipped = copy("byte-flipped") / mine.clips[0].name
+    data = bytearray(flipped.read_bytes())
+    data[len(data) // 2] ^= 0xFF
+    flipped.write_bytes(bytes(data))
+    copy("other-clip").joinpath(mine.clips[0].name).write_bytes(other.clips[0].read_bytes())
+    folder = copy("manifest-rewritten")          # another package's clip, the manifest's hashes made to match
+    (folder / mine.clips[0].name).write_bytes(other.clips[0].read_bytes())
+    manifest = json.loads((folder / MANIFEST).read_text())
+    manifest["items"][0].update(sha256=hashlib.sha256(other.clips[0].read_bytes()).hexdigest(),
+                                bytes=other.clips[0].stat().st_size)
+    (folder / MANIFEST).write_text(json.dumps(manifest, indent=2, sort_keys=True))
+    folder = copy("hand-made-custody")           # a custody record of the other package's manifest, borrowed
+    (folder / MANIFEST).write_bytes(other.folder.joinpath(MANIFEST).read_bytes())
+    copy("extra-link").joinpath("notes.txt").symlink_to("/etc/passwd")
+    folder = copy("other-case")
+    manifest = json.loads((folder / MANIFEST).read_text())
+    manifest["case"]["reference"] = "PV-BR-2026-009999"
+    (folder / MANIFEST).write_text(json.dumps(manifest, indent=2, sort_keys=True))
+    return made
+
+
+def test_evidence_is_verified_through_the_facade_and_forgeries_are_not(case, reference, tmp_path):
+    packages = _export_two(case, tmp_path)
+    report = case.verify_evidence(packages[0].folder)
+    assert report.ok and report.custody_checked, report.problems
+    assert report.folder == packages[0].folder
+    assert str(report) == str(reference.verify_evidence(packages[0].folder))
+    assert case.verify_evidence(packages[0]).ok          # the package itself, as export_clip returns it
+    for name, forged in _forgeries(packages, tmp_path).items():
+        served, embedded = case.verify_evidence(forged), reference.verify_evidence(forged)
+        assert not served.ok, name
+        assert (served.problems, served.checked) == (embedded.problems, embedded.checked), name
+    trail = reference.audit_trail(limit=30)
+    verified = trail[trail["action"] == "evidence-verify"]
+    assert set(verified["outcome"]) == {"ok", "error"}
+    with pytest.raises(NotFound):
+        case.verify_evidence(tmp_path / "no-such-package")
+
+
+def test_results_are_exported_alike_and_audited(case, reference, tmp_path):
+    trip, expected = case.trajectory("6GGM833"), reference.trajectory("6GGM833")
+    for fmt in ("csv", "geojson", "kml", "i2"):
+        mine = case.export_results(trip, format=fmt, path=tmp_path / f"mine-{fmt}")
+        theirs = reference.export_results(expected, format=fmt, path=tmp_path / f"theirs-{fmt}")
+        assert mine == tmp_path / f"mine-{fmt}" and mine.read_bytes() == theirs.read_bytes(), fmt
+    event = reference.audit_trail(limit=20).query("action == 'export-results'").iloc[-2]
+    assert event["resource"]["query"]["sha256"] == hashlib.sha256((tmp_path / "mine-i2").read_bytes()).hexdigest()
+    with pytest.raises(InvalidInput, match="exists already"):
+        case.export_results(trip, format="csv", path=tmp_path / "mine-csv")
+    forged = trip.sightings.copy()
+    forged.loc[0, "camera_id"] = reference.camera_access().query(
+        "granted == False and data == 'plates'")["camera_id"].iloc[0]
+    with pytest.raises(AccessDenied) as served:
+        case.export_results(forged, format="csv", path=tmp_path / "forged.csv")
+    assert not (tmp_path / "forged.csv").exists()
+    with pytest.raises(AccessDenied) as embedded:
+        reference.export_results(forged, format="csv", path=tmp_path / "forged.csv")
+    assert str(served.value) == str(embedded.value)
+
+
+def test_training_checks_and_the_trainers_view(login, world):
+    from workbench.samples.training import TrainingCheck, class_progress
+    from workbench.samples.world import TRAINING_CASE
+
+    case = login("inspector.vermeulen").open_case(TRAINING_CASE, purpose="training")
+    embedded = TrainingCheck(world[0].login("inspector.vermeulen").open_case(TRAINING_CASE, purpose="training"), 1)
+    check = TrainingCheck(case, 1)
+    for question in ("stolen_plate", "suspect_sightings", "suspect_plausible", "convoy_plate"):
+        assert check.expected(question) == embedded.expected(question), question
+    assert check("stolen_plate", check.expected("stolen_plate")) and not check("suspect_sightings", -1)
+    trainer = login("trainer.claes")
+    results = trainer.training_results()
+    same(results, world[0].login("trainer.claes").training_results())
+    assert {"stolen_plate", "suspect_sightings"} <= set(results.query("user_name == 'inspector.vermeulen'")["question"])
+    assert not class_progress(results).empty
+    same(trainer.training_activity(), world[0].login("trainer.claes").training_activity())
+
+
+def test_administration_through_the_facade(login, world):
+    with pytest.raises(AccessDenied) as refused:
+        login("inspector.dupont").admin()
+    assert "admin" in str(refused.value)
+    admin = login("admin.willems").admin()
+    same(admin.partners(), world[0].login("admin.willems").admin().partners())
+    name = f"inspector.new{len(admin.users())}"
+    admin.set_user(name, full_name="Inspectrice Nouvelle", partner="PZ5339", role="investigator")
+    users = world[0].login("admin.willems").admin().users()
+    assert users.set_index("name").loc[name, "role"] == "investigator"
+    trail = world[0].login("auditor.maes").audit_events(user_name="admin.willems")
+    assert "admin-user" in set(trail.tail(6)["action"])

@@ -14,8 +14,11 @@ only inside the windows of the grant it yields.
 from __future__ import annotations
 
 import base64
+import dataclasses
 import html
+import json
 import shutil
+import tempfile
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -30,7 +33,15 @@ from workbench.access import CaseScope
 from workbench.access.reads import load_segments
 from workbench.errors import AccessDenied, InvalidInput, NotFound
 from workbench.evidence.clip_export import clip_suffix, reencode, stream_copy
-from workbench.evidence.package import EvidencePackage, write_manifest
+from workbench.evidence.custody import verify_with_store
+from workbench.evidence.package import (
+    MANIFEST,
+    EvidencePackage,
+    PackageFiles,
+    Verification,
+    package_folder,
+    write_manifest,
+)
 from workbench.evidence.publication import final_name, publish, settle_staged, staging_folder
 from workbench.evidence.redaction import Redactor
 from workbench.footage.frame_reader import Frame, FrameReader, encode_image
@@ -83,6 +94,15 @@ class FrameHits:
                          f"{html.escape(row['camera_id'])} {row['best_time']:%H:%M:%S} {html.escape(label)} "
                          f"({row['score']:.2f})</div>")
         return note + "".join(cells)
+
+
+def _manifest_case(folder: Path) -> str | None:
+    """The case reference a package's manifest names (None when it names none readably)."""
+    try:
+        named = json.loads((folder / MANIFEST).read_text(encoding="utf-8"))["case"]["reference"]
+    except (OSError, ValueError, KeyError, TypeError, RecursionError):
+        return None
+    return named if isinstance(named, str) else None
 
 
 def _place_lonlat(case: CaseScope, near: Place, cameras: pd.DataFrame) -> tuple[float, float]:
@@ -343,6 +363,37 @@ class FootageCase(CaseScope):
             raise
         faults.point("export.after-custody")
         return publish(package)
+
+    def verify_evidence(self, package: EvidencePackage | PackageFiles | Path | str) -> Verification:
+        """Check an evidence package of this case against the archive and the audit trail (audited).
+
+        Every clip and the read-me must hash as the manifest says, the source
+        segments must still be archived, and the manifest's SHA-256 must have
+        the custody record this case's export wrote (only this case's records
+        are consulted). A package of another case, hand-made or changed is
+        reported NOT VERIFIED with the reasons. Served, the client sends its
+        copy of the folder and the service checks it.
+
+        >>> print(case.verify_evidence(package.folder))      # doctest: +SKIP
+        PV-BR-2026-001234_CCTV-PZ5344-102_20261120T082916Z: VERIFIED
+        """
+        copy = package if isinstance(package, PackageFiles) else None
+        if isinstance(package, PackageFiles):
+            folder = Path(package.name)
+        else:
+            folder = package.folder if isinstance(package, EvidencePackage) else Path(package)
+        resource: dict[str, Any] = {"package": folder.name[:200]}
+        with self._refusals("evidence-verify", resource), tempfile.TemporaryDirectory() as scratch:
+            self._check_reading("evidence-verify", resource)
+            folder = copy.write(Path(scratch)) if copy is not None else package_folder(folder)
+            report = verify_with_store(self.workspace.store, folder, case_reference=self.reference)
+            named = _manifest_case(folder)
+            if named is not None and named != self.reference:
+                report.problems.insert(0, f"the package names case {named}, not this case ({self.reference})")
+        resource["manifest_sha256"] = report.manifest_sha256
+        self._audit("evidence-verify", resource=resource, result_count=len(report.checked),
+                    outcome="ok" if report.ok else "error", reason=None if report.ok else report.problems[0][:500])
+        return dataclasses.replace(report, folder=Path(folder.name) if copy is not None else folder)
 
     def _export_span(self, what: pd.Series | str, start: When, end: When,
                      seconds: float) -> tuple[str, datetime, datetime, tuple | None]:

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import csv
 import json
+import tempfile
 from pathlib import Path
 
 import pandas as pd
@@ -143,16 +144,30 @@ def _i2(rows: pd.DataFrame, _route: list[dict], path: Path) -> None:
 _WRITERS = {"geojson": _geojson, "kml": _kml, "csv": _csv, "i2": _i2}
 
 
-def write_results(rows: pd.DataFrame, route: list[dict], fmt: str, path: Path | str) -> Path:
-    """Write the exported ``rows`` (and ``route`` legs, for GeoJSON and KML) as ``fmt`` to ``path``."""
+def render_results(rows: pd.DataFrame, route: list[dict], fmt: str) -> bytes:
+    """The file of the exported ``rows`` (and ``route`` legs, for GeoJSON and KML) as ``fmt``, as bytes."""
     if fmt not in _WRITERS:
         raise InvalidInput(f"export format {fmt!r}: one of {', '.join(FORMATS)}")
+    with tempfile.TemporaryDirectory() as scratch:
+        target = Path(scratch) / f"results{FORMATS[fmt]}"
+        _WRITERS[fmt](rows, route, target)
+        return target.read_bytes()
+
+
+def check_target(path: Path | str) -> Path:
+    """Refuse a file that exists already or a folder that does not; the path to write."""
     path = Path(path)
     if path.exists():
         raise InvalidInput(f"{path} exists already: choose another file name")
     if not path.parent.is_dir():
         raise InvalidInput(f"folder {path.parent} does not exist")
+    return path
+
+
+def save(content: bytes, path: Path | str) -> Path:
+    """Write an export's ``content`` to ``path`` (through a temporary name: never half a file there)."""
+    path = check_target(path)
     tmp = path.with_name(f".{path.name}.tmp")
-    _WRITERS[fmt](rows, route, tmp)
+    tmp.write_bytes(content)
     tmp.replace(path)
     return path

@@ -15,7 +15,7 @@ obtains its data through the audited reads of ``CaseScope``.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import datetime
 from pathlib import Path
 
@@ -38,7 +38,28 @@ When = datetime | str | None
 _NETWORKS: dict[tuple[str, tuple[str, ...]], CameraNetwork] = {}
 
 
-class Case(FootageCase):
+class ResultsExport:
+    """``export_results`` on top of ``results_file``: the same for the embedded case and the service's client."""
+
+    results_file: Callable[..., bytes]   # the audited part: Case.results_file, or its proxy on the client
+
+    def export_results(self, what: Trajectory | pd.DataFrame, *, format: str, path: Path | str) -> Path:
+        """Write a trajectory (sightings and route) or sightings as ``geojson``, ``kml``, ``csv`` or ``i2``.
+
+        The rows must be ones this case may see now (each camera and time
+        inside the grant, else AccessDenied); the export is audited as
+        ``export-results`` with the format, the number of rows, the file's
+        name and its SHA-256. Served, the service checks and audits the
+        export and the file is written where the caller asked.
+
+        >>> case.export_results(trip, format="kml", path="suspect.kml")      # doctest: +SKIP
+        PosixPath('suspect.kml')
+        """
+        path = result_export.check_target(path)   # before anything is read
+        return result_export.save(self.results_file(what, format=format, name=path.name), path)
+
+
+class Case(FootageCase, ResultsExport):
     """An open case: cameras, plate reads, trajectories, vehicle analyses, footage and evidence."""
 
     def camera_network(self) -> CameraNetwork:
@@ -98,8 +119,8 @@ class Case(FootageCase):
         everyone = self.sightings(None, since=since, until=until, action="cloned-plates", with_sources=False)
         return vehicle_analyses.cloned_plates(everyone, self.camera_network())
 
-    def export_results(self, what: Trajectory | pd.DataFrame, *, format: str, path: Path | str) -> Path:
-        """Write a trajectory (sightings and route) or sightings as ``geojson``, ``kml``, ``csv`` or ``i2``.
+    def results_file(self, what: Trajectory | pd.DataFrame, *, format: str, name: str) -> bytes:
+        """The export file's content for :meth:`export_results` (checked against a fresh grant, audited).
 
         The rows must be ones this case may see now (each camera and time
         inside the grant, else AccessDenied); the export is audited as
@@ -108,24 +129,24 @@ class Case(FootageCase):
         """
         sightings = what.sightings if isinstance(what, Trajectory) else what
         route = route_lines(what.route) if isinstance(what, Trajectory) and format in {"geojson", "kml"} else []
-        with self._refusals("export-results", {"query": {"format": str(format)[:20], "file": Path(path).name}}):
+        with self._refusals("export-results", {"query": {"format": str(format)[:20], "file": str(name)[:200]}}):
             if format not in result_export.FORMATS:
                 raise InvalidInput(f"export format {format!r}: one of {', '.join(result_export.FORMATS)}")
             rows = result_export.export_rows(sightings)
             if rows.empty:
                 raise InvalidInput("nothing to export: no sightings")
         times = pd.to_datetime(sightings["time"], utc=True)
-        query: dict[str, object] = {"format": format, "file": Path(path).name, "rows": len(rows)}
+        query: dict[str, object] = {"format": format, "file": str(name)[:200], "rows": len(rows)}
         with self.access("plates", cameras=sorted(set(rows["camera_id"])), since=times.min(),
                          until=times.max() + pd.Timedelta(seconds=1), action="export-results", query=query) as grant:
             outside = [f"{c} {t:%Y-%m-%d %H:%M:%S} UTC" for c, t in zip(rows["camera_id"], times)
                        if not any(s <= t <= e for s, e in grant.windows.get(c, ()))]
             if outside:
                 raise AccessDenied(f"{len(outside)} rows are outside what this case may see (first: {outside[0]})")
-            written = result_export.write_results(rows, route, format, path)
-            query["sha256"] = hashlib.sha256(written.read_bytes()).hexdigest()   # recorded when the block ends
+            content = result_export.render_results(rows, route, format)
+            query["sha256"] = hashlib.sha256(content).hexdigest()   # recorded when the block ends
             grant.count = len(rows)
-        return written
+        return content
 
 
 def open_workspace(settings: Settings, *, clock: Clock | None = None, sample: bool = False) -> Workspace:

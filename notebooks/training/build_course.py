@@ -205,17 +205,15 @@ MODULES = [
         (
             Text("## 1. Exporter et vérifier\n\nExportez dix secondes autour du premier résultat "
                  "(`case.export_clip(hit, seconds=10)`) et vérifiez le paquet "
-                 "(`verify_with_store(ws.store, package.folder)`).",
+                 "(`case.verify_evidence(package.folder)`).",
                  "## 1. Exporteren en controleren\n\nExporteer tien seconden rond het eerste resultaat "
                  "(`case.export_clip(hit, seconds=10)`) en controleer het pakket "
-                 "(`verify_with_store(ws.store, package.folder)`)."),
+                 "(`case.verify_evidence(package.folder)`)."),
             Code(SUSPECT + "\n" + ARCHIVED + '\nfirst = trip.cctv_windows(archived).iloc[0]\n'
                  'found = case.frame_search(cameras=[first["camera_id"]], since=first["start"], '
                  'until=first["end"], kind="vehicle")\nhit = found[0]\nfound'),
-            Code('from workbench.evidence.custody import verify_with_store\n\npackage = None  {todo}\n'
-                 'check("package_verified", package)',
-                 'from workbench.evidence.custody import verify_with_store\n\n'
-                 'package = case.export_clip(hit, seconds=10)\nprint(verify_with_store(ws.store, package.folder))\n'
+            Code('package = None  {todo}\ncheck("package_verified", package)',
+                 'package = case.export_clip(hit, seconds=10)\nprint(case.verify_evidence(package.folder))\n'
                  'check("package_verified", package)'),
             Text("## 2. Une copie modifiée\n\nCopiez le paquet, changez un octet au milieu de l'extrait et "
                  "vérifiez la copie : elle doit échouer. Donnez le dossier de la copie.",
@@ -228,7 +226,7 @@ MODULES = [
                  'shutil.copytree(package.folder, tampered)\n'
                  'clip = next(p for p in tampered.iterdir() if p.name.startswith("clip-"))\n'
                  'data = bytearray(clip.read_bytes())\ndata[len(data) // 2] ^= 0xFF\n'
-                 'clip.write_bytes(bytes(data))\nprint(verify_with_store(ws.store, tampered))\n'
+                 'clip.write_bytes(bytes(data))\nprint(case.verify_evidence(tampered))\n'
                  'check("tampered_detected", tampered)'),
             Text("## 3. La chaîne de possession\n\nDans votre journal (`case.audit_trail(limit=1000)`), quelle "
                  "action enregistre l'empreinte du manifeste (`manifest_sha256` dans `resource`) ?",

@@ -26,13 +26,19 @@ from workbench.store.models import AuditEvent, Case, CaseMember, FootageSegment,
 EXPORT_ACTION = "export-clip"   # the access event a custody record must follow
 
 
-def verify_with_store(store: Store, folder: Path) -> Verification:
-    """:func:`verify_package` plus: source segments still archived, a custody record the export wrote."""
+def verify_with_store(store: Store, folder: Path, *, case_reference: str | None = None) -> Verification:
+    """:func:`verify_package` plus: source segments still archived, a custody record the export wrote.
+
+    With ``case_reference`` only that case's custody records are consulted
+    (a case's member verifying a package learns nothing about other cases).
+    """
+    custody_events = select(AuditEvent).where(AuditEvent.action == CUSTODY_ACTION)
+    if case_reference is not None:
+        custody_events = custody_events.where(AuditEvent.case_reference == case_reference)
     with store.snapshot() as session:
         sources = {sha: sid for sid, sha in session.execute(select(FootageSegment.id, FootageSegment.sha256))}
         custody: dict[str, CustodyRecord] = {}
-        for event in session.execute(select(AuditEvent).where(AuditEvent.action == CUSTODY_ACTION)
-                                     .order_by(AuditEvent.seq)).scalars():
+        for event in session.execute(custody_events.order_by(AuditEvent.seq)).scalars():
             resource = event.resource if isinstance(event.resource, dict) else {}
             sha = resource.get("manifest_sha256")
             if not is_sha256(sha):

@@ -25,7 +25,7 @@ from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any
 
-from workbench.errors import EvidenceError
+from workbench.errors import EvidenceError, InvalidInput, NotFound
 from workbench.footage.probe import sha256_of
 
 MANIFEST = "manifest.json"
@@ -82,6 +82,71 @@ def write_manifest(folder: Path, manifest: dict[str, Any]) -> EvidencePackage:
     text = json.dumps(manifest, indent=2, ensure_ascii=False, sort_keys=True, default=str)
     (folder / MANIFEST).write_text(text, encoding="utf-8")
     return EvidencePackage(folder, manifest, sha256_of(folder / MANIFEST))
+
+
+@dataclass(frozen=True)
+class PackageFiles:
+    """A copy of a package's folder as bytes: what a client sends the workbench service to verify there.
+
+    ``files`` holds the regular files by name; ``others`` names what the folder
+    holds besides them (sub-folders, symbolic links), so that the service sees
+    the folder as the client has it, without anything being followed.
+
+    >>> copy = PackageFiles.read(Path("PV-BR-2026-001234_..."))       # doctest: +SKIP
+    >>> copy.write(Path(tempfile.mkdtemp())).name                      # doctest: +SKIP
+    'PV-BR-2026-001234_...'
+    """
+
+    name: str
+    files: dict[str, bytes]
+    others: dict[str, str] = field(default_factory=dict)   # name -> "folder" or "link"
+
+    @classmethod
+    def read(cls, folder: Path | str) -> PackageFiles:
+        """The package folder's files (read, never followed out of the folder)."""
+        folder = package_folder(folder)
+        files: dict[str, bytes] = {}
+        others: dict[str, str] = {}
+        for path in sorted(folder.iterdir()):
+            if path.is_symlink():
+                others[path.name] = "link"
+            elif path.is_file():
+                files[path.name] = path.read_bytes()
+            else:
+                others[path.name] = "folder"
+        return cls(folder.name, files, others)
+
+    def write(self, parent: Path) -> Path:
+        """Write the copy into ``parent``/<name> (links as links to nothing, sub-folders empty); its folder."""
+        names = [self.name, *self.files, *self.others]
+        if not all(isinstance(n, str) and _plain_name(n) for n in names) \
+                or not all(isinstance(d, bytes) for d in self.files.values()) \
+                or not set(self.others.values()) <= {"link", "folder"} or set(self.files) & set(self.others):
+            raise InvalidInput("a package copy holds plain file names (no path, '..' or control character) and "
+                               "the bytes of each file")
+        folder = Path(parent) / self.name
+        folder.mkdir()
+        for name, data in self.files.items():
+            (folder / name).write_bytes(data)
+        for name, kind in self.others.items():
+            if kind == "link":
+                (folder / name).symlink_to(folder / f".{name}.nowhere")
+            else:
+                (folder / name).mkdir()
+        return folder
+
+
+def package_folder(folder: Path | str) -> Path:
+    """``folder`` if it is a folder (NotFound in words otherwise)."""
+    folder = Path(folder)
+    if not folder.is_dir():
+        raise NotFound(f"{folder} is not a folder: give the evidence package's folder")
+    return folder
+
+
+def _plain_name(name: str) -> bool:
+    return 0 < len(name) <= 255 and name not in {".", ".."} and not any(c in name for c in "/\\\x00") \
+        and name.isprintable()
 
 
 @dataclass(frozen=True)

@@ -24,7 +24,6 @@ from typing import Any
 import pandas as pd
 
 from workbench.errors import AccessDenied, InvalidInput, NotFound
-from workbench.evidence.custody import verify_with_store
 from workbench.evidence.package import MANIFEST
 from workbench.plates import normalise
 from workbench.timeutil import as_utc
@@ -210,7 +209,7 @@ class TrainingCheck:
             return False
         if manifest.get("case", {}).get("reference") != self.case.reference:
             return False
-        verified = verify_with_store(self.case.workspace.store, folder).ok
+        verified = self.case.verify_evidence(folder).ok
         return not verified if tampered else verified
 
     def _hold_placed(self, camera: str) -> bool:

@@ -47,6 +47,7 @@ from starlette.routing import Route
 
 from workbench import __version__
 from workbench.access import CaseScope, UserSession
+from workbench.access.admin import AdminSession
 from workbench.access.audit import Actor, record
 from workbench.access.session import Clock, _utcnow
 from workbench.config import Settings
@@ -142,6 +143,8 @@ class Service:
                 raise InvalidInput("a case call names the case's reference and purpose")
             subject: Any = me.reopen_case(case["reference"], purpose=case["purpose"],
                                           legal_basis=case.get("legal_basis"))
+        elif target == "admin":
+            subject = me.admin()   # administrators only; refusals and sessions audited
         else:
             subject = me
         result = getattr(subject, method)(*call["args"], **call["kwargs"])
@@ -152,6 +155,8 @@ class Service:
         """Results as plain data: an opened case as its CaseInfo, a package as its files."""
         if isinstance(result, CaseScope):
             return result.info
+        if isinstance(result, AdminSession):
+            return {"admin_session": result.user.name}
         if isinstance(result, EvidencePackage):   # its files are fetched one by one, streamed (evidence_file)
             return {"evidence_package": result.folder.name, "manifest": result.manifest,
                     "manifest_sha256": result.manifest_sha256,

@@ -28,13 +28,14 @@ import httpx
 
 from workbench import errors
 from workbench.access import CaseInfo, CaseScope, UserInfo, UserSession
+from workbench.access.admin import AdminSession
 from workbench.access.session import OpenCase
 from workbench.config import Settings
 from workbench.errors import EvidenceError, ServiceUnavailable, WorkbenchError
-from workbench.evidence.package import MANIFEST, EvidencePackage
+from workbench.evidence.package import MANIFEST, EvidencePackage, PackageFiles
 from workbench.footage.probe import sha256_of
 from workbench.service import registry, wire
-from workbench.workspace import Case
+from workbench.workspace import Case, ResultsExport
 
 
 def _error_from(response: httpx.Response) -> WorkbenchError:
@@ -141,11 +142,28 @@ class ClientUserSession:
 
     def _call(self, name: str, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
         result = self.workspace.connection.call("session", name, args, kwargs)
+        if name == "admin":
+            return ClientAdminSession(self)
         return ClientCase(self, result) if name == "open_case" else result
 
 
+@_serves(registry.ADMIN, AdminSession)
+class ClientAdminSession:
+    """Administration, served: the methods of the embedded ``AdminSession``; each call checked and audited there."""
+
+    def __init__(self, user_session: ClientUserSession) -> None:
+        self.workspace = user_session.workspace
+        self.user = user_session.user
+
+    def __repr__(self) -> str:
+        return f"<AdminSession {self.user.name} via the workbench service>"
+
+    def _call(self, name: str, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+        return self.workspace.connection.call("admin", name, args, kwargs)
+
+
 @_serves(registry.CASE, Case)
-class ClientCase(OpenCase):
+class ClientCase(ResultsExport, OpenCase):
     """An open case, served: the methods of the embedded ``Case``; the service opens it again for every call."""
 
     def __init__(self, user_session: ClientUserSession, info: CaseInfo) -> None:
@@ -159,10 +177,18 @@ class ClientCase(OpenCase):
 
     def _call(self, name: str, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
         folder = kwargs.pop("folder", None) if name == "export_clip" else None
+        local = None
+        if name == "verify_evidence":   # the service checks a copy of the folder the caller holds
+            package = kwargs.pop("package") if "package" in kwargs else args[0] if args else ""
+            local = None if isinstance(package, PackageFiles) else \
+                package.folder if isinstance(package, EvidencePackage) else Path(package)
+            args = (package if local is None else PackageFiles.read(local),)
         case = {"reference": self.info.reference, "purpose": self.info.purpose, "legal_basis": self.info.legal_basis}
         result = self.workspace.connection.call("case", name, args, kwargs, case=case)
         if name == "export_clip":
             return self._unpack(result, Path(folder) if folder else Path.cwd() / "evidence" / self.reference)
+        if local is not None:
+            result.folder = local
         return result
 
     def _unpack(self, package: dict[str, Any], parent: Path) -> EvidencePackage:

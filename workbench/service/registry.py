@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from workbench.access import UserSession
+from workbench.access.admin import AdminSession
 from workbench.errors import InvalidInput
 from workbench.workspace import Case
 
@@ -34,20 +35,26 @@ class Remote:
 # kernel's cell record (``note_cell``, where the access layer has it: the one event a notebook writes itself)
 SESSION: dict[str, Remote] = {name: Remote() for name in (
     "cases", "open_case", "create_case", "my_audit_trail", "audit_events", "indicators", "verify_audit",
-    "note_cell") if hasattr(UserSession, name)}
+    "note_cell", "training_results", "training_activity", "admin") if hasattr(UserSession, name)}
 # an open case: every analysis of the facade (each reads through the case's audited access)
 CASE: dict[str, Remote] = {name: Remote() for name in (
     "camera_access", "cameras", "plate_reads", "hits", "audit_trail", "place_hold", "footage", "frame",
-    "frames_at", "frame_search", "trajectory", "convoy", "stakeout", "common_plates", "locate", "cloned_plates")}
+    "frames_at", "frame_search", "trajectory", "convoy", "stakeout", "common_plates", "locate", "cloned_plates",
+    "verify_evidence", "results_file", "record_training_check")}
 CASE["sightings"] = Remote(frozenset({"action", "query", "within"}))   # the audit's words are the facade's
 CASE["export_clip"] = Remote(frozenset({"folder"}))                    # the service keeps the evidence store
-TARGETS: dict[str, tuple[type, dict[str, Remote]]] = {"session": (UserSession, SESSION), "case": (Case, CASE)}
+# administration (administrators only: the service opens ``UserSession.admin()`` for each call, audited)
+ADMIN: dict[str, Remote] = {name: Remote() for name in (
+    "partners", "users", "agreements", "add_partner", "set_user", "add_agreement", "revoke_agreement",
+    "set_hit_policy")}
+TARGETS: dict[str, tuple[type, dict[str, Remote]]] = {"session": (UserSession, SESSION), "case": (Case, CASE),
+                                                      "admin": (AdminSession, ADMIN)}
 
 
 def check_call(target: str, method: str, args: tuple[Any, ...], kwargs: dict[str, Any]) -> None:
     """Refuse (InvalidInput) a call to anything not served, or with arguments the method does not take."""
     if target not in TARGETS:
-        raise InvalidInput(f"the workbench service serves sessions and cases, not {target!r}")
+        raise InvalidInput(f"the workbench service serves sessions, cases and administration, not {target!r}")
     cls, methods = TARGETS[target]
     if not isinstance(method, str) or method not in methods:
         raise InvalidInput(f"{method!r} is not a method the workbench service serves "

@@ -32,6 +32,7 @@ from workbench.access.indicators import Indicators
 from workbench.access.session import CaseInfo, UserInfo
 from workbench.case_footage import FrameHits
 from workbench.errors import InvalidInput
+from workbench.evidence.package import PackageFiles, Verification
 from workbench.footage.frame_reader import Frame, encode_image
 from workbench.trajectories.trajectory import Trajectory
 
@@ -39,7 +40,7 @@ MAGIC = b"WBW1"
 MEDIA_TYPE = "application/vnd.workbench.wire"
 # the plain-data classes a message may carry, by name (never a class named by the sender)
 DATACLASSES: dict[str, type] = {cls.__name__: cls for cls in (UserInfo, CaseInfo, ChainCheck, Indicators, FrameHits,
-                                                              Frame)}
+                                                              Frame, Verification, PackageFiles)}
 _SCALARS = (str, int, float, bool, type(None))
 
 
