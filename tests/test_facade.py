@@ -23,7 +23,7 @@ import pytest
 
 import workbench
 from workbench.config import Settings
-from workbench.errors import AccessDenied, InvalidInput, NotFound
+from workbench.errors import AccessDenied, ConfigurationError, InvalidInput, NotFound
 from workbench.evidence.package import MANIFEST
 from workbench.samples import SAMPLE_CASE, build_sample, ground_truth_dir
 from workbench.samples.simulated_traffic import GroundTruth
@@ -355,3 +355,26 @@ def test_administration_through_the_facade(login, world):
     assert users.set_index("name").loc[name, "role"] == "investigator"
     trail = world[0].login("auditor.maes").audit_events(user_name="admin.willems")
     assert "admin-user" in set(trail.tail(6)["action"])
+
+
+def test_workbench_admin_goes_through_the_service_in_a_deployment(world, request):
+    from click.testing import CliRunner
+
+    from workbench.cli import cli
+
+    url, tokens = request.getfixturevalue("service")
+    home = {"WORKBENCH_HOME": str(world[0].settings.home), "WORKBENCH_SERVICE_URL": url}
+    runner = CliRunner()
+    listed = runner.invoke(cli, ["admin", "users"], env={**home, "WORKBENCH_API_TOKEN": tokens["admin.willems"]})
+    assert listed.exit_code == 0 and "inspector.dupont" in listed.output, listed.output
+    refused = runner.invoke(cli, ["admin", "users"], env={**home, "WORKBENCH_API_TOKEN": tokens["inspector.dupont"]})
+    assert isinstance(refused.exception, AccessDenied) and "administer" in str(refused.exception)
+    posing = runner.invoke(cli, ["admin", "--as", "admin.willems", "users"],
+                           env={**home, "WORKBENCH_API_TOKEN": tokens["inspector.dupont"]})
+    assert isinstance(posing.exception, AccessDenied) and "token belongs to inspector.dupont" in str(posing.exception)
+    bypass = runner.invoke(cli, ["admin", "--as", "admin.willems", "revoke", "1", "--reason", "x"],
+                           env={**home, "WORKBENCH_SERVICE_URL": ""})
+    assert isinstance(bypass.exception, ConfigurationError) and "served by the workbench service" in \
+        str(bypass.exception)
+    trail = world[0].login("auditor.maes").audit_events(user_name="inspector.dupont")
+    assert ((trail["action"] == "admin-session") & (trail["outcome"] == "denied")).any()

@@ -1,8 +1,10 @@
 """``workbench admin``: partners, users and roles, agreements, revocation, hit policies, database grants.
 
 Every command except ``db-grants`` runs as a logged-in administrator
-(``--as admin.willems`` embedded; through the service in a deployment) and
-each change is audited in the transaction that makes it::
+(``--as admin.willems`` embedded; through the service in a deployment, where
+``WORKBENCH_SERVICE_URL`` and the administrator's token say who, and a home the
+service serves refuses the embedded path) and each change is audited in the
+transaction that makes it::
 
     workbench admin --as admin.willems users
     workbench admin --as admin.willems set-user inspector.new --full-name "..." --partner PZ5339 --role investigator
@@ -17,6 +19,7 @@ from __future__ import annotations
 import click
 
 from workbench.cli.common import echo_table, settings_from
+from workbench.errors import ConfigurationError
 
 
 @click.group()
@@ -28,11 +31,28 @@ def admin(ctx: click.Context, user_name: str | None) -> None:
 
 
 def _session(ctx: click.Context):  # type: ignore[no-untyped-def]
-    from workbench.access import Workspace
+    """The administrator's session: through the service when WORKBENCH_SERVICE_URL is set, else embedded.
 
+    A home that a workbench service serves (a deployment) is administered
+    through that service only: the embedded path is refused there.
+    """
+    from workbench.access import Workspace
+    from workbench.service.app import served_by
+
+    settings = settings_from()
+    if settings.service_url:
+        from workbench.service.client import ClientWorkspace
+
+        return ClientWorkspace(settings).login(ctx.obj).admin()
+    service = served_by(settings.home)
+    if service:
+        raise ConfigurationError(
+            f"this workbench is served by the workbench service ({service}): administer it through the service, "
+            "as an administrator with your token (WORKBENCH_SERVICE_URL=... WORKBENCH_API_TOKEN=... or the "
+            "JUPYTERHUB_API_TOKEN of your server), not by writing to the store")
     if not ctx.obj:
         raise click.UsageError("name the administrator: workbench admin --as NAME ...")
-    return Workspace(settings_from()).login(ctx.obj).admin()
+    return Workspace(settings).login(ctx.obj).admin()
 
 
 @admin.command("partners")

@@ -7,6 +7,8 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import click
 
 from workbench.cli.common import settings_from
@@ -25,7 +27,7 @@ def serve(host: str, port: int, now: str | None, max_request_mb: float, body_tim
     """Serve the facade to users identified by their JupyterHub token (or the service's token table)."""
     import uvicorn
 
-    from workbench.service.app import Limits, create_app
+    from workbench.service.app import Limits, create_app, mark_served
 
     fixed = as_utc(now) if now else None
     settings = settings_from()
@@ -35,6 +37,8 @@ def serve(host: str, port: int, now: str | None, max_request_mb: float, body_tim
                    "mode 700", err=True)
     app = create_app(settings, clock=(lambda: fixed) if fixed else None,
                      limits=Limits(max_request_bytes=int(max_request_mb * 2**20), body_timeout_s=body_timeout))
+    settings.home.mkdir(parents=True, exist_ok=True)
+    mark_served(settings.home, f"http://{host}:{port}", fixed or datetime.now(UTC))
     click.echo(f"workbench service on http://{host}:{port}/ (Ctrl-C stops it)", err=True)
     uvicorn.run(app, host=host, port=port, log_level="warning", timeout_keep_alive=5,
                 h11_max_incomplete_event_size=64 * 1024)

@@ -36,6 +36,7 @@ import threading
 import time
 import uuid
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -59,6 +60,7 @@ from workbench.workspace import open_workspace
 
 log = logging.getLogger("workbench.service")
 SERVICE_ACTION = "service-request"   # the audit action of a request the service itself refuses
+SERVED_MARK = "served-by-service.json"   # in the home: written by `workbench serve`
 _SAFE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,199}")
 _STATUS = [(ServiceUnavailable, 503), (StoreError, 503), (AccessDenied, 403), (NotFound, 404), (InvalidInput, 400)]
 
@@ -79,6 +81,23 @@ class _Refusal(Exception):
     def __init__(self, error: WorkbenchError, status: int, audit_reason: str | None = None) -> None:
         super().__init__(str(error))
         self.error, self.status, self.audit_reason = error, status, audit_reason or str(error)
+
+
+def mark_served(home: Path, address: str, now: datetime) -> Path:
+    """Note in the service's home that a service serves it: administration then refuses to bypass the service."""
+    mark = home / SERVED_MARK
+    mark.write_text(json.dumps({"address": address, "since": now.isoformat()}), encoding="utf-8")
+    return mark
+
+
+def served_by(home: Path) -> str | None:
+    """The address of the service that serves ``home`` (None when no service ever served it)."""
+    try:
+        return str(json.loads((home / SERVED_MARK).read_text(encoding="utf-8"))["address"])
+    except FileNotFoundError:
+        return None
+    except (OSError, ValueError, KeyError, TypeError):
+        return "(unreadable mark)"
 
 
 def error_response(error: WorkbenchError, status: int | None = None) -> JSONResponse:
