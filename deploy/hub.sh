@@ -14,7 +14,8 @@
 #
 # Settings (environment): WB_HUB_STATE (default ./.hub), WB_HUB_PORT (8000; the hub API and the
 # proxy API take the next two ports), WB_SERVICE_PORT (8765), WB_HUB_PG_PORT (55440),
-# WB_HUB_USERS ("inspector.dupont analyst.peeters auditor.maes"). The workbench is installed for the deployment in
+# WB_HUB_USERS ("inspector.dupont analyst.peeters auditor.maes"), WB_SERVICE_ARGS (extra options of
+# `workbench serve`, e.g. "--call-timeout 60"). The workbench is installed for the deployment in
 # $WB_HUB_STATE/venv with Debian's python3 (a developer's interpreter under /root is not readable by the
 # users' accounts).
 set -euo pipefail
@@ -121,8 +122,9 @@ up() {
 
   say "workbench service on 127.0.0.1:$service_port (as $service_account)"
   if ! wait_for "http://127.0.0.1:$service_port/api/health" 0; then
+    # shellcheck disable=SC2086  # WB_SERVICE_ARGS: extra options of `workbench serve`, split on spaces
     setsid runuser -u "$service_account" -- "${service_env[@]}" "$venv/bin/workbench" serve \
-      --host 127.0.0.1 --port "$service_port" < /dev/null >> "$state/service/service.log" 2>&1 &
+      --host 127.0.0.1 --port "$service_port" ${WB_SERVICE_ARGS:-} < /dev/null >> "$state/service/service.log" 2>&1 &
     echo $! > "$state/hub/service.pid"
     wait_for "http://127.0.0.1:$service_port/api/health" 60 || die "the service did not start: see $state/service/service.log"
   fi

@@ -6,11 +6,15 @@ from __future__ import annotations
 
 import json
 import socket
+import sqlite3
 import struct
+import threading
 import time
+from contextlib import contextmanager
 
 import httpx
 import numpy as np
+import psycopg
 import pytest
 
 import workbench
@@ -39,11 +43,12 @@ def world(request, tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def service(world, tmp_path_factory):
-    """A service that takes requests of 1 MiB at most and gives a client 2 s to send one."""
+    """A service that takes requests of 1 MiB at most, gives a client 2 s to send one and a call 4 s to run."""
     tokens = tmp_path_factory.mktemp("tokens") / "tokens.json"
     good = issue_token(tokens, "inspector.dupont")
     with served(world.settings.home, tokens, now=NOW.isoformat(), db_url=world.settings.db_url,
-                extra_args=("--max-request-mb", "1", "--body-timeout", "2")) as url:
+                extra_args=("--max-request-mb", "1", "--body-timeout", "2", "--call-timeout", "4",
+                            "--held-back-window", "1")) as url:
         yield url, tokens, good
 
 
@@ -142,7 +147,7 @@ def test_oversized_requests_are_refused_before_they_are_read(world, service):
     (a_call("plate_reads", query="1ABC234", plate="1ABC234"), "unexpected keyword argument 'plate'"),
     (a_call("plate_reads"), "missing a required argument: 'query'"),
     (a_call("cases", target="workspace"), "serves login(), and only that"),
-    (a_call("anything", target="store"), "serves sessions and cases"),
+    (a_call("anything", target="store"), "serves sessions, cases and administration"),
 ])
 def test_malformed_calls_and_what_is_not_served_are_refused_and_audited(world, service, body, words):
     url, _, good = service
@@ -181,3 +186,72 @@ def test_a_slow_client_is_cut_off_and_the_others_are_served(world, service):
     slow.close()
     assert reply.startswith(b"HTTP/1.1 408") and b"too slow" in reply
     still_serving(url, good)
+
+
+@contextmanager
+def locked(world):
+    """Hold what a camera_access() call needs: the camera table (PostgreSQL) or the write lock (SQLite)."""
+    url = world.settings.db_url
+    if url.startswith("postgresql"):
+        with psycopg.connect(url.replace("postgresql+psycopg://", "postgresql://"), autocommit=False) as db:
+            db.execute("LOCK TABLE camera IN ACCESS EXCLUSIVE MODE")
+            yield
+            db.rollback()
+    else:
+        db = sqlite3.connect(url.removeprefix("sqlite:///"), isolation_level=None)
+        db.execute("BEGIN IMMEDIATE")
+        yield
+        db.execute("ROLLBACK")
+        db.close()
+
+
+def test_a_call_longer_than_the_limit_is_answered_and_the_others_are_served(world, service):
+    url, _, good = service
+    case = workbench.open(service=url, token=good).login().open_case(SAMPLE_CASE, purpose=PURPOSE)
+    outcome: dict[str, BaseException | None] = {}
+
+    def slow() -> None:
+        try:
+            case.camera_access()
+            outcome["slow"] = None
+        except BaseException as exc:  # noqa: BLE001 - handed to the test's thread
+            outcome["slow"] = exc
+
+    with locked(world):
+        caller = threading.Thread(target=slow)
+        caller.start()
+        time.sleep(1)
+        assert httpx.get(f"{url}/api/health", timeout=5).status_code == 200
+        if world.settings.db_url.startswith("postgresql"):     # reads that do not need the table go on
+            assert len(workbench.open(service=url, token=good).login().cases()) > 0
+        caller.join(timeout=3.8)                      # past the 4 s limit, then the lock goes
+    caller.join(timeout=30)
+    assert isinstance(outcome["slow"], ServiceUnavailable), outcome
+    assert "ran longer than the service allows (4 s)" in str(outcome["slow"])
+    trail = world.login("auditor.maes").audit_events(user_name="inspector.dupont")
+    assert ((trail["action"] == "service-request") & (trail["outcome"] == "error")
+            & trail["reason"].str.contains("camera_access")).any()
+    still_serving(url, good)
+
+
+def test_a_flood_of_refused_tokens_is_held_back_and_counted(world, service):
+    url, _, good = service
+    before = len(refusals(world))
+    with httpx.Client(timeout=30) as http:
+        codes = [http.post(f"{url}/api/call", content=a_call(), headers={"Authorization": f"token {'F' * 40}"})
+                 for _ in range(60)]
+    held = [r for r in codes if r.status_code == 429]
+    assert held and all(r.status_code in (401, 429) for r in codes)
+    assert "too many requests with a refused token" in held[0].json()["message"]
+    assert int(held[0].headers["Retry-After"]) >= 1
+    still_serving(url, good)                        # an accepted token is never held back
+    individually = len(refusals(world)) - before
+    assert individually <= 21, individually        # the burst, not the flood
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        summary = refusals(world)
+        summary = summary[summary["reason"].str.contains("held back unread")]
+        if len(summary):
+            break
+        time.sleep(0.5)
+    assert sum(int(r["held_back"]) for r in summary["resource"]) == len(held)

@@ -79,7 +79,8 @@ ACTIONS: MappingProxyType[str, str] = MappingProxyType({
     "admin-hit-policy": "a zone's hotlist hit policy set",
     # the workbench service
     "service-request": "a request the workbench service refused before any facade method ran (token, size, "
-                       "malformed call, a method not served, a login under another name, an evidence file)",
+                       "malformed call, a method not served, a login under another name, an evidence file), "
+                       "a count of requests held back after refused tokens, or a call cut off at its time limit",
 })
 
 OUTCOMES = frozenset({"ok", "denied", "error"})

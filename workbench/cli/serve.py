@@ -23,7 +23,12 @@ from workbench.timeutil import as_utc
 @click.option("--max-request-mb", default=16.0, show_default=True, type=float, help="largest request accepted")
 @click.option("--body-timeout", default=30.0, show_default=True, type=float,
               help="seconds a client has to send its request")
-def serve(host: str, port: int, now: str | None, max_request_mb: float, body_timeout: float) -> None:
+@click.option("--call-timeout", default=300.0, show_default=True, type=float,
+              help="seconds a call may run; then it is answered with an error and abandoned")
+@click.option("--held-back-window", default=60.0, show_default=True, type=float,
+              help="seconds between the audit summaries of requests held back (429) after refused tokens")
+def serve(host: str, port: int, now: str | None, max_request_mb: float, body_timeout: float, call_timeout: float,
+          held_back_window: float) -> None:
     """Serve the facade to users identified by their JupyterHub token (or the service's token table)."""
     import uvicorn
 
@@ -36,7 +41,8 @@ def serve(host: str, port: int, now: str | None, max_request_mb: float, body_tim
                    "in a deployment the store, archive, indexes and evidence belong to the service's own user, "
                    "mode 700", err=True)
     app = create_app(settings, clock=(lambda: fixed) if fixed else None,
-                     limits=Limits(max_request_bytes=int(max_request_mb * 2**20), body_timeout_s=body_timeout))
+                     limits=Limits(max_request_bytes=int(max_request_mb * 2**20), body_timeout_s=body_timeout,
+                                   call_timeout_s=call_timeout, summary_window_s=held_back_window))
     settings.home.mkdir(parents=True, exist_ok=True)
     mark_served(settings.home, f"http://{host}:{port}", fixed or datetime.now(UTC))
     click.echo(f"workbench service on http://{host}:{port}/ (Ctrl-C stops it)", err=True)

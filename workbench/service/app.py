@@ -35,6 +35,8 @@ import re
 import threading
 import time
 import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -56,6 +58,7 @@ from workbench.errors import AccessDenied, InvalidInput, NotFound, ServiceUnavai
 from workbench.evidence.package import MANIFEST, EvidencePackage
 from workbench.service import registry, wire
 from workbench.service.identity import Identities, identities_from, token_hash
+from workbench.service.throttle import RefusalThrottle
 from workbench.workspace import open_workspace
 
 log = logging.getLogger("workbench.service")
@@ -73,14 +76,36 @@ class Limits:
     body_timeout_s: float = 30.0
     session_ttl_s: float = 60.0
     threads: int = 8
+    call_timeout_s: float = 300.0      # a call still running then is answered 504 (and abandoned)
+    refused_burst: int = 20            # refused tokens per address audited one by one before 429s
+    refused_per_minute: float = 12.0   # how fast that allowance comes back
+    summary_window_s: float = 60.0     # requests held back (429) are audited as one event per address and window
+    accepted_memory_s: float = 3600.0  # a token accepted this recently is never held back
+
+
+class _HeldBack(Exception):
+    """A request from an address that sent too many refused tokens: answered 429, counted, not checked."""
+
+    def __init__(self, retry_after: int) -> None:
+        super().__init__(retry_after)
+        self.retry_after = retry_after
+
+    def response(self) -> JSONResponse:
+        error = AccessDenied(f"too many requests with a refused token from this address: wait {self.retry_after} s "
+                             "and use your own JupyterHub token (these requests are counted in the audit trail)")
+        reply = error_response(error, 429)
+        reply.headers["Retry-After"] = str(self.retry_after)
+        return reply
 
 
 class _Refusal(Exception):
     """A request the service refuses before any facade method runs (audited, then answered)."""
 
-    def __init__(self, error: WorkbenchError, status: int, audit_reason: str | None = None) -> None:
+    def __init__(self, error: WorkbenchError, status: int, audit_reason: str | None = None,
+                 outcome: str = "denied") -> None:
         super().__init__(str(error))
         self.error, self.status, self.audit_reason = error, status, audit_reason or str(error)
+        self.outcome = outcome
 
 
 def mark_served(home: Path, address: str, now: datetime) -> Path:
@@ -117,22 +142,61 @@ class Service:
         self.limiter = anyio.CapacityLimiter(limits.threads)
         self._sessions: dict[str, tuple[float, UserSession]] = {}
         self._lock = threading.Lock()
+        self.throttle = RefusalThrottle(limits.refused_burst, limits.refused_per_minute, limits.summary_window_s)
+        self._accepted: dict[str, float] = {}   # token SHA-256 -> when last accepted (never held back)
 
     # -- identity ----------------------------------------------------------------------------------
     async def user_of(self, request: Request) -> str:
+        """The token's user; refusals cost the caller's address (:class:`RefusalThrottle`), a flood gets 429."""
         header = request.headers.get("authorization", "")
         scheme, _, token = header.partition(" ")
-        if not header:
-            raise _Refusal(AccessDenied("no token: the workbench service answers only calls that carry the user's "
-                                        "JupyterHub token (Authorization: token ...)"), 401)
-        if scheme.lower() not in ("token", "bearer") or not token.strip():
-            raise _Refusal(AccessDenied("the Authorization header is malformed: expected 'token <JupyterHub "
-                                        "token>'"), 401)
+        token = token.strip()
+        digest = token_hash(token) if token else ""
+        address = request.client.host if request.client else "(unknown address)"
+        now = time.monotonic()
+        if now - self._accepted.get(digest, -1e18) > self.limits.accepted_memory_s \
+                and not self.throttle.allows(address):
+            raise _HeldBack(self.throttle.retry_after(address))
         try:
-            return await self.identities.identify(token.strip())
-        except AccessDenied as exc:
-            raise _Refusal(AccessDenied(f"the workbench service did not accept the token: {exc}"), 401,
-                           f"{exc} (token SHA-256 {token_hash(token.strip())[:12]}...)") from None
+            if not header:
+                raise _Refusal(AccessDenied("no token: the workbench service answers only calls that carry the "
+                                            "user's JupyterHub token (Authorization: token ...)"), 401)
+            if scheme.lower() not in ("token", "bearer") or not token:
+                raise _Refusal(AccessDenied("the Authorization header is malformed: expected 'token <JupyterHub "
+                                            "token>'"), 401)
+            try:
+                user = await self.identities.identify(token)
+            except AccessDenied as exc:
+                raise _Refusal(AccessDenied(f"the workbench service did not accept the token: {exc}"), 401,
+                               f"{exc} (token SHA-256 {digest[:12]}...)") from None
+        except _Refusal:
+            self.throttle.refused(address)
+            raise
+        if len(self._accepted) > 100_000:   # bounded: forget the oldest half
+            for old in sorted(self._accepted, key=self._accepted.__getitem__)[:50_000]:
+                del self._accepted[old]
+        self._accepted[digest] = now
+        return user
+
+    def summarise_held_back(self, *, force: bool = False) -> None:
+        """One audit event per address for the requests held back (429) since the last summary."""
+        for address, count in self.throttle.held_back(force=force):
+            self.refuse(None, f"{count} requests from {address} held back unread (429): too many refused tokens "
+                              f"from that address within {self.limits.summary_window_s:g} s",
+                        {"address": address, "held_back": count})
+
+    async def run_call(self, user: str, call: dict[str, Any]) -> Any:
+        """Dispatch in the thread pool; a call still running after the time limit is answered and abandoned."""
+        try:
+            with anyio.fail_after(self.limits.call_timeout_s):
+                return await anyio.to_thread.run_sync(self.dispatch, user, call, limiter=self.limiter,
+                                                      abandon_on_cancel=True)
+        except TimeoutError:
+            raise _Refusal(ServiceUnavailable(
+                f"the call {call['method']}() ran longer than the service allows ({self.limits.call_timeout_s:g} "
+                "s) and was abandoned: ask for less at a time (a shorter window, fewer cameras) or try again "
+                "later"), 504, f"{call['method']}() stopped after {self.limits.call_timeout_s:g} s",
+                "error") from None
 
     def session_for(self, name: str) -> UserSession:
         """The user's session: logged in (audited) at most once a minute, so a change of role is seen soon."""
@@ -200,11 +264,11 @@ class Service:
             raise NotFound(f"{name!r} is not a file of the package {package}")
         return path
 
-    def refuse(self, user: str | None, reason: str, resource: dict[str, Any]) -> None:
-        """Write a refusal of the service itself to the audit trail."""
+    def refuse(self, user: str | None, reason: str, resource: dict[str, Any], outcome: str = "denied") -> None:
+        """Write a refusal of the service itself (or a call it cut off: ``error``) to the audit trail."""
         try:
             record(self.workspace.store, Actor(user or "unauthenticated"), SERVICE_ACTION,
-                   time=self.workspace.now(), outcome="denied", reason=reason[:500], resource=resource)
+                   time=self.workspace.now(), outcome=outcome, reason=reason[:500], resource=resource)
         except WorkbenchError:
             log.exception("could not audit a refused request")
 
@@ -269,6 +333,8 @@ def _route_evidence(service: Service) -> Route:
             user = await service.user_of(request)
             path = await anyio.to_thread.run_sync(service.evidence_file, user, params["reference"],
                                                   params["package"], params["name"], limiter=service.limiter)
+        except _HeldBack as held:
+            return held.response()
         except _Refusal as refusal:
             await anyio.to_thread.run_sync(service.refuse, user, refusal.audit_reason, resource)
             return error_response(refusal.error, refusal.status)
@@ -302,10 +368,12 @@ def create_app(settings: Settings, *, identities: Identities | None = None, cloc
                 raise _Refusal(exc, 400) from None
             resource.update(target=str(parsed["target"])[:40], method=str(parsed["method"])[:80])
             _check(parsed, user)
-            result = await anyio.to_thread.run_sync(service.dispatch, user, parsed, limiter=service.limiter)
+            result = await service.run_call(user, parsed)
             payload = await anyio.to_thread.run_sync(wire.encode, result, limiter=service.limiter)
+        except _HeldBack as held:
+            return held.response()
         except _Refusal as refusal:
-            await anyio.to_thread.run_sync(service.refuse, user, refusal.audit_reason, resource)
+            await anyio.to_thread.run_sync(service.refuse, user, refusal.audit_reason, resource, refusal.outcome)
             return error_response(refusal.error, refusal.status)
         except WorkbenchError as exc:   # the facade has audited its own refusals and errors
             return error_response(exc)
@@ -316,7 +384,20 @@ def create_app(settings: Settings, *, identities: Identities | None = None, cloc
                                                  f"{incident}); the administrators can find it in its log"), 500)
         return Response(payload, media_type=wire.MEDIA_TYPE)
 
+    @asynccontextmanager
+    async def summaries(app: Starlette) -> AsyncIterator[None]:
+        async with anyio.create_task_group() as tasks:
+            async def every_window() -> None:
+                while True:
+                    await anyio.sleep(limits.summary_window_s)
+                    await anyio.to_thread.run_sync(service.summarise_held_back)
+
+            tasks.start_soon(every_window)
+            yield
+            tasks.cancel_scope.cancel()
+        service.summarise_held_back(force=True)
+
     app = Starlette(routes=[Route("/api/health", health), Route("/api/call", call, methods=["POST"]),
-                            _route_evidence(service)])
+                            _route_evidence(service)], lifespan=summaries)
     app.state.service = service
     return app
