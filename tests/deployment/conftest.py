@@ -22,6 +22,7 @@ import pytest
 from .hub_session import HubUser
 
 REPO = Path(__file__).resolve().parents[2]
+HELD_BACK_WINDOW_S = 2   # the service audits requests held back after refused tokens as one count per window
 
 
 def _free_port_block(n: int = 3) -> int:
@@ -81,7 +82,7 @@ def deployment() -> Deployment:
     state = Path(os.environ.get("WB_TEST_HUB_STATE") or tempfile.mkdtemp(prefix="workbench-hub-", dir="/tmp"))
     hub_port, service_port, pg_port = _free_port_block(3), _free_port_block(1), _free_port_block(1)
     env = dict(os.environ, WB_HUB_STATE=str(state), WB_HUB_PORT=str(hub_port), WB_SERVICE_PORT=str(service_port),
-               WB_HUB_PG_PORT=str(pg_port))
+               WB_HUB_PG_PORT=str(pg_port), WB_SERVICE_ARGS=f"--held-back-window {HELD_BACK_WINDOW_S}")
     script = ["bash", str(REPO / "deploy" / "hub.sh")]
     log = state / "hub-up.log"
     with log.open("w") as out:  # a file, not a pipe: the daemons it starts must not hold our pipe open

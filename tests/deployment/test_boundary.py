@@ -7,9 +7,11 @@ own system account, and tries one way around the service.
 from __future__ import annotations
 
 import json
+import time
 
 import pytest
 
+from .conftest import HELD_BACK_WINDOW_S
 from .hub_session import Kernel
 
 
@@ -242,3 +244,122 @@ def test_the_audited_kernel_records_its_cells_through_the_service(kernel, audito
     kernel.run("x = 40 + 2")
     cells = events_of(auditor, "inspector.dupont", before)
     assert (cells["action"] == "notebook-cell").any(), cells["action"].tolist()
+
+
+# --- evidence forged in a kernel, slow clients, a flood of refused tokens (last: it spends the address's allowance)
+
+FORGE = OPEN + """
+import hashlib, json, pathlib, shutil, tempfile
+from workbench.evidence.package import FORMAT, MANIFEST, README_FILE
+
+def sha(data):
+    return hashlib.sha256(data).hexdigest()
+
+found = case.frame_search(kind='vehicle', per_page=2)
+mine, other = [case.export_clip(found[i], seconds=2, folder=pathlib.Path(tempfile.mkdtemp())) for i in range(2)]
+result = {'genuine': case.verify_evidence(mine.folder).ok}
+
+def copy():
+    target = pathlib.Path(tempfile.mkdtemp()) / mine.folder.name
+    shutil.copytree(mine.folder, target)
+    return target
+
+def rewrite(folder, change):
+    manifest = json.loads((folder / MANIFEST).read_text())
+    change(manifest)
+    (folder / MANIFEST).write_text(json.dumps(manifest, indent=2, sort_keys=True))
+
+clip, theirs = mine.clips[0].name, other.clips[0].read_bytes()
+folder = copy(); (folder / clip).write_bytes(theirs)
+result['another package clip'] = case.verify_evidence(folder).ok
+folder = copy(); (folder / clip).write_bytes(theirs)
+rewrite(folder, lambda m: m['items'][0].update(sha256=sha(theirs), bytes=len(theirs)))
+result['another package clip, manifest rewritten to match'] = case.verify_evidence(folder).ok
+folder = copy(); (folder / MANIFEST).write_bytes((other.folder / MANIFEST).read_bytes())
+result['custody borrowed from another package'] = case.verify_evidence(folder).ok
+folder = copy(); rewrite(folder, lambda m: m['items'][0].update(file='/etc/passwd'))
+result['manifest naming a system file'] = case.verify_evidence(folder).ok
+hand = pathlib.Path(tempfile.mkdtemp()) / 'PV-BR-2026-001234_HANDMADE'
+hand.mkdir()
+(hand / 'clip-1.mp4').write_bytes(b'not footage at all')
+(hand / README_FILE).write_text('x')
+(hand / MANIFEST).write_text(json.dumps({'format': FORMAT, 'case': mine.manifest['case'],
+    'exported_by': mine.manifest['exported_by'], 'camera': mine.manifest['camera'],
+    'items': [{'file': 'clip-1.mp4', 'sha256': sha(b'not footage at all'), 'bytes': 18,
+               'source': mine.manifest['items'][0]['source']}],
+    'readme': {'file': README_FILE, 'sha256': sha(b'x')}}))
+result['hand-made manifest'] = case.verify_evidence(hand).ok
+conn = me.workspace.connection
+for method, kwargs in [('record', {'action': 'evidence-package'}), ('append_custody', {}), ('_audit', {})]:
+    try:
+        conn.call('case', method, (), kwargs, case={'reference': case.reference, 'purpose': case.purpose})
+        result['custody record written: ' + method] = True
+    except Exception:
+        result['custody record written: ' + method] = False
+"""
+
+
+def test_evidence_forged_in_a_kernel_is_not_verified(kernel, auditor):
+    before = last_seq(auditor)
+    result = attempt(kernel, FORGE)
+    assert result.pop("genuine") is True, result
+    assert result and not any(result.values()), result
+    mine = events_of(auditor, "inspector.dupont", before)
+    verified = mine[mine["action"] == "evidence-verify"]
+    assert list(verified["outcome"]) == ["ok"] + ["error"] * 5, verified[["outcome", "reason"]]
+    refused = mine[(mine["action"] == "service-request") & (mine["outcome"] == "denied")]
+    assert len(refused) >= 3
+
+
+def test_slow_clients_do_not_hold_the_others(kernel):
+    code = OPEN + """
+import os, socket, time
+from urllib.parse import urlsplit
+address = urlsplit(os.environ['WORKBENCH_SERVICE_URL'])
+slow = []
+for n in range(60):                     # headers that never end, and bodies that never come
+    s = socket.create_connection((address.hostname, address.port), timeout=5)
+    s.sendall(b'POST /api/call HTTP/1.1\\r\\nHost: x\\r\\n' if n % 2 else
+              b'POST /api/call HTTP/1.1\\r\\nHost: x\\r\\nContent-Length: 100000\\r\\n\\r\\nWBW1')
+    slow.append(s)
+started = time.monotonic()
+rows = len(case.plate_reads(plate))
+result = {'rows': rows, 'seconds': time.monotonic() - started, 'open': 0}
+for s in slow:
+    s.setblocking(False)
+    try:
+        s.recv(1)                       # answered or closed by the service
+    except BlockingIOError:
+        result['open'] += 1             # still waiting for the rest of its request
+    s.close()
+"""
+    result = attempt(kernel, code)
+    assert result["rows"] > 0, result
+    assert result["open"] >= 50, result      # they were still held open while the call was served
+    print(f"a call served in {result['seconds']:.2f} s while 60 slow clients held their connections")
+
+
+def test_a_flood_of_refused_tokens_is_held_back_and_audited_in_aggregate(kernel, auditor, deployment):
+    before = last_seq(auditor)
+    code = OPEN + """
+import os, httpx
+codes = {}
+with httpx.Client(timeout=30) as http:
+    for n in range(300):
+        reply = http.post(os.environ['WORKBENCH_SERVICE_URL'] + '/api/call', content=b'WBW1',
+                          headers={'Authorization': f'token forged{n:012d}xxxx'})
+        codes[reply.status_code] = codes.get(reply.status_code, 0) + 1
+        if reply.status_code == 429:
+            words = reply.json()['message']
+result = {'codes': codes, 'words': words, 'still served': len(case.plate_reads(plate))}
+"""
+    result = attempt(kernel, code)
+    assert set(result["codes"]) == {"401", "429"} and result["codes"]["429"] >= 250, result
+    assert "too many requests with a refused token" in result["words"]
+    assert result["still served"] > 0                  # the user's own accepted token is never held back
+    time.sleep(HELD_BACK_WINDOW_S * 2 + 1)
+    unauthenticated = auditor.audit_events(user_name="unauthenticated")
+    unauthenticated = unauthenticated[unauthenticated["seq"] > before]
+    summaries = unauthenticated[unauthenticated["reason"].str.contains("held back unread")]
+    assert len(unauthenticated) - len(summaries) <= 21, len(unauthenticated)   # the burst, not the flood
+    assert sum(int(r["held_back"]) for r in summaries["resource"]) == result["codes"]["429"]

@@ -185,11 +185,11 @@ class Service:
                               f"from that address within {self.limits.summary_window_s:g} s",
                         {"address": address, "held_back": count})
 
-    async def run_call(self, user: str, call: dict[str, Any]) -> Any:
-        """Dispatch in the thread pool; a call still running after the time limit is answered and abandoned."""
+    async def run_call(self, user: str, call: dict[str, Any]) -> bytes:
+        """The call's answer from the thread pool; one still running after the time limit is answered, abandoned."""
         try:
             with anyio.fail_after(self.limits.call_timeout_s):
-                return await anyio.to_thread.run_sync(self.dispatch, user, call, limiter=self.limiter,
+                return await anyio.to_thread.run_sync(self.answer, user, call, limiter=self.limiter,
                                                       abandon_on_cancel=True)
         except TimeoutError:
             raise _Refusal(ServiceUnavailable(
@@ -232,6 +232,10 @@ class Service:
             subject = me
         result = getattr(subject, method)(*call["args"], **call["kwargs"])
         return self._plain(result)
+
+    def answer(self, user: str, call: dict[str, Any]) -> bytes:
+        """The wire message of a call's result (run and encoded in one worker thread)."""
+        return wire.encode(self.dispatch(user, call))
 
     @staticmethod
     def _plain(result: Any) -> Any:
@@ -368,8 +372,7 @@ def create_app(settings: Settings, *, identities: Identities | None = None, cloc
                 raise _Refusal(exc, 400) from None
             resource.update(target=str(parsed["target"])[:40], method=str(parsed["method"])[:80])
             _check(parsed, user)
-            result = await service.run_call(user, parsed)
-            payload = await anyio.to_thread.run_sync(wire.encode, result, limiter=service.limiter)
+            payload = await service.run_call(user, parsed)
         except _HeldBack as held:
             return held.response()
         except _Refusal as refusal:
