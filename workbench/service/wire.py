@@ -140,9 +140,9 @@ class _Writer:
         plain = pd.DataFrame(frame, copy=False)
         if replaced:
             plain = plain.assign(**replaced)
-        if dropped:
-            plain = plain.drop(columns=dropped)
-        table = pa.Table.from_pandas(plain, preserve_index=None)   # a range index travels as metadata only
+        kept = [name for name in names if not any(name is d or name == d for d in dropped)]
+        # a range index travels as metadata only; the columns picked here, not dropped (a copy) beforehand
+        table = pa.Table.from_pandas(plain, columns=kept, preserve_index=None)
         sink = pa.BufferOutputStream()
         with pa.ipc.new_stream(sink, table.schema) as writer:
             writer.write_table(table)
