@@ -92,7 +92,7 @@ def _nearby_sightings(session: Session, reads: pd.DataFrame) -> pd.DataFrame:
                                         "confidence"])
     frame = frame.merge(reads[["camera_id", "plate"]].drop_duplicates(), on=["camera_id", "plate"])
     for col in ("first_time", "last_time"):
-        frame[col] = pd.to_datetime(frame[col], utc=True)
+        frame[col] = pd.to_datetime(frame[col], utc=True).astype("datetime64[ns, UTC]")
     return frame
 
 
