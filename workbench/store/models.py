@@ -216,7 +216,8 @@ class Sighting(Base):
     country: Mapped[str | None] = mapped_column(String(8))
     direction: Mapped[str | None] = mapped_column(String(16))
     __table_args__ = (Index("ix_sighting_plate_time", "plate", "first_time"),
-                      Index("ix_sighting_camera_time", "camera_id", "first_time"))
+                      Index("ix_sighting_camera_time", "camera_id", "first_time"),
+                      Index("ix_sighting_last_time", "last_time"))   # the passages late reads may join
 
 
 class PlateRead(Base):
