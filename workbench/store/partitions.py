@@ -26,7 +26,7 @@ A partition missing where a table of its name exists but is not attached
 
     >>> partition_name("plate_read", date(2026, 11, 20))
     'plate_read_p20261120'
-    >>> day_range(datetime(2026, 11, 20, 23, 59, tzinfo=timezone.utc), datetime(2026, 11, 21, 0, 1, tzinfo=timezone.utc))
+    >>> day_range(datetime(2026, 11, 20, 23, 59, tzinfo=timezone.utc), datetime(2026, 11, 21, 1, tzinfo=timezone.utc))
     [datetime.date(2026, 11, 20), datetime.date(2026, 11, 21)]
 """
 
@@ -104,6 +104,13 @@ def detached(conn: Connection, table: str) -> list[Partition]:
     return sorted(_partition(table, name) for name in names if _NAME.match(name))
 
 
+def partition_of(name: str) -> Partition:
+    """The partition a day partition's name stands for."""
+    match = _NAME.match(name)
+    assert match is not None, name
+    return _partition(match.group(1), name)
+
+
 def _partition(table: str, name: str) -> Partition:
     match = _NAME.match(name)
     assert match is not None
@@ -133,8 +140,9 @@ def ensure(conn: Connection, lo: datetime, hi: datetime) -> list[str]:
                     "detached from the catalogue (archived?): reattach it (ALTER TABLE "
                     f"{table} ATTACH PARTITION {name} FOR VALUES FROM ('{day}') TO ('{day + timedelta(days=1)}')) "
                     "or drop it, then load again; nothing was loaded")
-            conn.execute(text(f'CREATE TABLE IF NOT EXISTS "{name}" PARTITION OF "{table}" FOR VALUES FROM '
-                              f"('{day_start(day).isoformat()}') TO ('{day_start(day + timedelta(days=1)).isoformat()}')"))
+            start, end = day_start(day).isoformat(), day_start(day + timedelta(days=1)).isoformat()
+            conn.execute(text(f'CREATE TABLE IF NOT EXISTS "{name}" PARTITION OF "{table}" '
+                              f"FOR VALUES FROM ('{start}') TO ('{end}')"))
             created.append(name)
     return created
 
