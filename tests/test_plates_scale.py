@@ -13,6 +13,7 @@ from urllib.parse import urlparse
 
 import pytest
 from sqlalchemy import event, func, select, text
+from test_plates import _feed, _read
 
 import workbench
 from workbench.access import audit
@@ -27,7 +28,6 @@ from workbench.store import Store
 from workbench.store.models import AuditEvent, PlateRead, Sighting
 
 from conftest import NOW, OPS, PG_URL, fixed_clock, new_database
-from test_plates import _feed, _read
 from worlds import CASE, World, write_world
 
 PURPOSE = "judicial-investigation"

@@ -104,11 +104,12 @@ def count_sightings(camera: np.ndarray, plate: np.ndarray, time_us: np.ndarray) 
 
 def write_feed(path: Path, *, reads: int, days: int, end: datetime, cameras: list[str], seed: int = 0,
                part_reads: int = 2_000_000, distinct_plates: int | None = None,
-               hotlist_size: int = 50) -> FeedTruth:
+               hotlist_size: int = 50, first_id: int = 0) -> FeedTruth:
     """Write a CSV feed of about ``reads`` reads ending at ``end`` (UTC) and return its ground truth.
 
     Reads are in time order within each part, parts follow each other in time
-    (like a day's files), and double reads follow their first read.
+    (like a day's files), and double reads follow their first read. Read ids
+    count from ``first_id`` (feeds meant to add up must not share ids).
     """
     rng = np.random.default_rng(seed)
     cams = np.array(sorted(cameras))
@@ -120,7 +121,7 @@ def write_feed(path: Path, *, reads: int, days: int, end: datetime, cameras: lis
     all_c: list[np.ndarray] = []
     all_p: list[np.ndarray] = []
     all_t: list[np.ndarray] = []
-    next_id = 0
+    next_id = first_id
     start_us = start.astype(np.int64)
     with path.open("wb") as out:
         for part in range(n_parts):
