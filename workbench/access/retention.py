@@ -109,8 +109,9 @@ def _purge_rows(session: Session, plan: PurgePlan, *, now: datetime, dry_run: bo
                 moved: list[str]) -> None:
     """Delete (or count) the expired rows; the segments' files go to the trash first (listed in ``moved``)."""
     days = retention_days(session)
-    _drop_expired_days(session, plan, now=now, dry_run=dry_run,
-                       horizon=now - timedelta(days=max((d for (_, k), d in days.items() if k == "plates"), default=0)))
+    longest = max((d for (_, k), d in days.items() if k == "plates"), default=None)
+    if longest is not None:
+        _drop_expired_days(session, plan, now=now, dry_run=dry_run, horizon=now - timedelta(days=longest))
     for (partner_id, kind), n_days in sorted(days.items()):
         horizon = now - timedelta(days=n_days)
         cameras = select(Camera.id).where(Camera.partner_id == partner_id)
@@ -125,9 +126,9 @@ def _purge_rows(session: Session, plan: PurgePlan, *, now: datetime, dry_run: bo
                 moved += [r.path for r in rows if _to_trash(settings, r.path)]
                 session.execute(delete(FootageSegment).where(FootageSegment.id.in_([r.id for r in rows])))
         else:
-            reads = (PlateRead.camera_id.in_(cameras), PlateRead.time < horizon,
+            reads: tuple[ColumnElement[bool], ...] = (PlateRead.camera_id.in_(cameras), PlateRead.time < horizon,
                      ~_held(PlateRead.camera_id, PlateRead.time, PlateRead.time))
-            sightings = (Sighting.camera_id.in_(cameras), Sighting.last_time < horizon,
+            sightings: tuple[ColumnElement[bool], ...] = (Sighting.camera_id.in_(cameras), Sighting.last_time < horizon,
                          ~_held(Sighting.camera_id, Sighting.first_time, Sighting.last_time))
             if dry_run:   # the days planned to go whole are counted already
                 planned = [partitions.partition_of(name) for name in plan.partitions]

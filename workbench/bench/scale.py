@@ -10,7 +10,8 @@ a year's time span, planted vehicles with known answers) into a new
 PostgreSQL database on the server ``--db-url`` names, growing step by step (1M, 10M[, 100M] reads; ``--quick``: 100k,
 1M), and at each step times, through the audited facade like an investigator:
 
-* ``ingest_reads_per_s`` -- the step's feed, parse + validate + merge + COPY;
+* ``ingest_reads_per_s`` -- a day's feed loaded into the catalogue of that size, parse + validate +
+  merge + COPY (``bulk_reads_per_s``: the year's feed that grew it, each batch spread over many days);
 * ``one_plate_year_s`` -- one plate's sightings over 365 days (exact lookup);
 * ``fuzzy_p95_ms`` -- OCR-aware fuzzy lookups in the plate index (p95);
 * ``convoy_week_s`` -- the planted convoy over the last 7 days (found or not);
@@ -32,6 +33,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -39,6 +41,9 @@ import click
 import numpy as np
 
 QUICK_SIZES = (50_000, 200_000)
+DAY_READS = 500_000
+"""At each step the data grows by a year's feed, then a day's feed (a fifth of the step, at most this) is
+loaded and timed: ``ingest_reads_per_s`` is the daily load into a catalogue of that size."""
 FULL_SIZES = (1_000_000, 10_000_000)
 CURVES = ("ingest_reads_per_s", "one_plate_year_s", "fuzzy_p95_ms", "convoy_week_s", "hits_day_s",
           "plate_index_mb")
@@ -94,7 +99,6 @@ def plate_scale(quick: bool, options: ScaleOptions) -> ScaleGroup:
     from workbench.access import audit
     from workbench.config import Settings
     from workbench.plates.hotlist import load_hotlist
-    from workbench.plates.read_ingest import ingest_files
     from workbench.samples import SAMPLE_CASE, build_sample
     from workbench.samples.synthetic_reads import FOLLOWER, LEADER, TARGET, write_feed
     from workbench.store.database import scratch_database
@@ -116,27 +120,33 @@ def plate_scale(quick: bool, options: ScaleOptions) -> ScaleGroup:
         case = ws.login("inspector.dupont").open_case(SAMPLE_CASE, purpose="judicial-investigation")
         cameras = sorted(case.cameras(kind="anpr")["camera_id"])
         ops = audit.writer(audit.Actor("system:bench"), time=now)
-        loaded, steps = 0, []
+        loaded, steps = 0, []   # type: ignore[var-annotated]
         for step, size in enumerate(options.sizes):
-            feed = options.work / f"feed-{step}.csv"
-            truth = write_feed(feed, reads=size - loaded, days=365, end=end, cameras=cameras, seed=step,
-                               first_id=sum(t.reads for t in steps))
-            if step == 0:
-                load_hotlist(ws.store, pd.DataFrame({"plate": truth.hot_plates, "priority": 1, "reason": "bench"}),
-                             name="bench", owner="FEDPOL", scope="national", now=now, audit=ops,
-                             valid_from=now - timedelta(days=400))
-            ingest_s, report = _timed(lambda: ingest_files(ws.store, [feed], now=now, audit=ops)[0])
-            feed.unlink()
-            loaded += report.loaded
-            steps.append(truth)
-            point: dict[str, Any] = {"reads": loaded, "ingest_reads_per_s": round(report.loaded / ingest_s)}
+            day_reads = max(10_000, min(DAY_READS, (size - loaded) // 5))
+            feeds = [(options.work / f"year-{step}.csv", size - loaded - day_reads, 365, end - timedelta(days=1)),
+                     (options.work / f"day-{step}.csv", day_reads, 1, end)]
+            rates = []
+            for n, (feed, reads, days, until) in enumerate(feeds):
+                truth = write_feed(feed, reads=reads, days=days, end=until, cameras=cameras, seed=2 * step + n,
+                                   first_id=sum(t.reads for t in steps))
+                if not steps:
+                    load_hotlist(ws.store, pd.DataFrame({"plate": truth.hot_plates, "priority": 1,
+                                                         "reason": "bench"}),
+                                 name="bench", owner="FEDPOL", scope="national", now=now, audit=ops,
+                                 valid_from=now - timedelta(days=400))
+                ingest_s, report = _timed(partial(_ingest, ws.store, feed, now, ops))
+                feed.unlink()
+                loaded += report.loaded
+                steps.append(truth)
+                rates.append(round(report.loaded / ingest_s))
+            point: dict[str, Any] = {"reads": loaded, "ingest_reads_per_s": rates[1], "bulk_reads_per_s": rates[0]}
             case.plate_reads(TARGET, since=now - timedelta(days=365))   # builds the plate index after the load
             year_s, year = _timed(lambda: case.plate_reads(TARGET, since=now - timedelta(days=365)))
             point["one_plate_year_s"] = round(year_s, 3)
             point["one_plate_year_exact"] = len(year) == sum(t.target_sightings for t in steps)
             index = ws.plate_index()
             plates = [str(p) for p in rng.choice(index.plates, 40)]
-            fuzzy = [_timed(lambda p=p: index.fuzzy(_misread(p, rng)))[0] for p in plates]
+            fuzzy = [_timed(partial(index.fuzzy, _misread(p, rng)))[0] for p in plates]
             point["fuzzy_p95_ms"] = round(float(np.percentile(fuzzy, 95)) * 1000, 2)
             point["distinct_plates"] = len(index)
             point["plate_index_mb"] = round(_index_bytes(index) / 1e6, 1)
@@ -156,6 +166,12 @@ def plate_scale(quick: bool, options: ScaleOptions) -> ScaleGroup:
             group.keys[f"{backend}_ingest_reads_per_s"] = point["ingest_reads_per_s"]
         ws.store.dispose()
     return group
+
+
+def _ingest(store: Any, feed: Path, now: datetime, ops: Any) -> Any:
+    from workbench.plates.read_ingest import ingest_files
+
+    return ingest_files(store, [feed], now=now, audit=ops)[0]
 
 
 def _keep_plates_a_year(settings: Any) -> None:
@@ -194,6 +210,15 @@ GROUPS: list[Callable[[bool, ScaleOptions], ScaleGroup]] = [plate_scale]
 """The groups measured by ``workbench bench scale``, in order."""
 
 
+def collect(groups: list[ScaleGroup]) -> dict[str, Any]:
+    """The groups' keys in one flat object, and their curves under ``curves`` as ``group:curve``."""
+    out: dict[str, Any] = {"curves": {}}
+    for group in groups:
+        out.update(group.keys)
+        out["curves"].update({f"{group.name}:{name}": points for name, points in group.curves.items()})
+    return out
+
+
 def plot(groups: list[ScaleGroup], path: Path) -> Path:
     """One PNG: a panel per curve, size on a log axis, one line per backend."""
     import matplotlib
@@ -211,8 +236,8 @@ def plot(groups: list[ScaleGroup], path: Path) -> Path:
     columns = 3
     rows = max(1, -(-len(panels) // columns))
     figure, axes = plt.subplots(rows, columns, figsize=(4.2 * columns, 3.2 * rows), squeeze=False)
-    for ax, (metric, series) in zip(axes.flat, sorted(panels.items())):
-        for label, points in series.items():
+    for ax, (metric, lines) in zip(axes.flat, sorted(panels.items())):
+        for label, points in lines.items():
             xs, ys = zip(*points)
             ax.plot(xs, ys, marker="o", label=label)
         ax.set_xscale("log")
@@ -246,10 +271,7 @@ def command(quick: bool, sizes: str | None, db_url: str | None, sqlite: bool, pl
     with tempfile.TemporaryDirectory(prefix="wb-scale-") as tmp:
         options = ScaleOptions(steps, server, sqlite, Path(tmp), say)
         groups = [measure(quick, options) for measure in GROUPS]
-    out: dict[str, Any] = {"sizes": list(steps)}
-    for group in groups:
-        out.update(group.keys)
-        out.setdefault("curves", {}).update({f"{group.name}:{k}": v for k, v in group.curves.items()})
+    out = {"sizes": list(steps), **collect(groups)}
     out["plot"] = str(plot(groups, plot_path or Path("scale.png")))
     if as_json:
         click.echo(json.dumps(out))

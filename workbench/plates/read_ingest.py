@@ -188,7 +188,7 @@ def _write_reads(session: Session, reads: pd.DataFrame, report: FileReport, *, n
             "first_time": joined["first_time"], "last_time": joined["last_time"], "n": joined["n_reads"],
             "confidence": joined["confidence"]}))
     else:
-        ids = _insert_sightings(session, new)
+        ids = np.asarray(_insert_sightings(session, new), dtype=np.int64)
         _extend_sightings(session, joined)
     sighting_of = pd.concat([pd.Series(ids, index=new.index, dtype="int64"), joined["existing_id"].astype("int64")])
     assigned = clustered["cluster"].map(sighting_of).astype("int64")
@@ -210,8 +210,8 @@ def _insert_sightings(session: Session, new: pd.DataFrame) -> list[int]:
              "country": None if pd.isna(r.country) else r.country,
              "direction": None if pd.isna(r.direction) else r.direction} for r in new.itertuples()]
     table = cast(Table, Sighting.__table__)
-    return session.connection().execute(table.insert().returning(table.c.id, sort_by_parameter_order=True),
-                                        rows).scalars().all() if rows else []
+    return list(session.connection().execute(table.insert().returning(table.c.id, sort_by_parameter_order=True),
+                                             rows).scalars().all()) if rows else []
 
 
 def _extend_sightings(session: Session, joined: pd.DataFrame) -> None:

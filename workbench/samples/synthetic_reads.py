@@ -113,7 +113,7 @@ def write_feed(path: Path, *, reads: int, days: int, end: datetime, cameras: lis
     """
     rng = np.random.default_rng(seed)
     cams = np.array(sorted(cameras))
-    start = np.datetime64(pd.Timestamp(end).tz_convert("UTC").tz_localize(None), "us") - np.timedelta64(days, "D")
+    start = np.datetime64(pd.Timestamp(end).tz_convert("UTC").tz_localize(None) - pd.Timedelta(days=days), "us")
     pool = plate_pool(distinct_plates or max(1_000, reads // 8), seed)
     p_cam, p_time, p_plate, stops = _planted(rng, cams, start, days)
     span_us = np.int64(days) * 86_400_000_000
