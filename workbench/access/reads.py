@@ -92,10 +92,11 @@ def sightings_version(store: Store) -> int:
         return int(conn.execute(select(func.max(Sighting.id))).scalar() or 0)
 
 
-def distinct_plates(store: Store) -> list[str]:
-    """Every distinct sighted plate."""
+def distinct_plates(store: Store, after: int = 0) -> list[str]:
+    """Every distinct plate sighted (in sightings newer than id ``after``)."""
     with store.connect() as conn:
-        return list(conn.execute(select(Sighting.plate).distinct()).scalars())
+        query = select(Sighting.plate).distinct()
+        return list(conn.execute(query.where(Sighting.id > after) if after else query).scalars())
 
 
 SEGMENT_COLUMNS = ["segment_id", "camera_id", "start", "end", "fps", "codec", "container", "width", "height",

@@ -144,15 +144,21 @@ class Workspace:
         return as_utc(self.clock())
 
     def plate_index(self) -> PlateIndex:
-        """The search index of distinct sighted plates, rebuilt when new sightings arrive.
+        """The search index of distinct sighted plates, grown with the plates of new sightings.
 
         It holds plates only, no time or place: what a user may see is decided
         when the sightings of the matching plates are read. Plates purged since
-        it was built only cost a lookup that finds no sighting.
+        it was built only cost a lookup that finds no sighting. Built once per
+        process (the service's: one for every user), then only the plates of
+        sightings newer than the last look are added.
         """
         version = sightings_version(self.store)
-        if self._plate_index is None or self._plate_index[0] != version:
+        if self._plate_index is None:
             self._plate_index = (version, PlateIndex(distinct_plates(self.store)))
+        elif self._plate_index[0] != version:
+            index = self._plate_index[1]
+            index.add(distinct_plates(self.store, after=self._plate_index[0]))
+            self._plate_index = (version, index)
         return self._plate_index[1]
 
     def login(self, name: str | None = None) -> UserSession:

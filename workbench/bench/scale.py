@@ -27,7 +27,6 @@ With ``--sqlite`` the same runs on an SQLite file (to 10M reads: its ceiling).
 from __future__ import annotations
 
 import json
-import sys
 import tempfile
 import time
 from collections.abc import Callable
@@ -76,12 +75,6 @@ def _timed(fn: Callable[[], Any]) -> tuple[float, Any]:
     return time.perf_counter() - t0, result
 
 
-def _index_bytes(index: Any) -> int:
-    """Memory of a PlateIndex: its arrays and the plate strings they point at."""
-    strings = sum(sys.getsizeof(p) for p in index.plates)
-    return int(index.plates.nbytes + strings + index._hashes.nbytes + index._owners.nbytes)
-
-
 def _misread(plate: str, rng: np.random.Generator) -> str:
     """The plate with one look-alike confusion (or one character changed): a fuzzy query."""
     swaps = {"B": "8", "8": "B", "O": "0", "0": "O", "S": "5", "5": "S", "G": "6", "6": "G", "Z": "2", "2": "Z",
@@ -123,7 +116,7 @@ def plate_scale(quick: bool, options: ScaleOptions) -> ScaleGroup:
         loaded, steps = 0, []   # type: ignore[var-annotated]
         for step, size in enumerate(options.sizes):
             day_reads = max(10_000, min(DAY_READS, (size - loaded) // 5))
-            feeds = [(options.work / f"year-{step}.csv", size - loaded - day_reads, 365, end - timedelta(days=1)),
+            feeds = [(options.work / f"year-{step}.csv", size - loaded - day_reads, 364, end - timedelta(days=1)),
                      (options.work / f"day-{step}.csv", day_reads, 1, end)]
             rates = []
             for n, (feed, reads, days, until) in enumerate(feeds):
@@ -149,7 +142,7 @@ def plate_scale(quick: bool, options: ScaleOptions) -> ScaleGroup:
             fuzzy = [_timed(partial(index.fuzzy, _misread(p, rng)))[0] for p in plates]
             point["fuzzy_p95_ms"] = round(float(np.percentile(fuzzy, 95)) * 1000, 2)
             point["distinct_plates"] = len(index)
-            point["plate_index_mb"] = round(_index_bytes(index) / 1e6, 1)
+            point["plate_index_mb"] = round(index.nbytes() / 1e6, 1)
             convoy_s, convoy = _timed(lambda: case.convoy(LEADER, since=now - timedelta(days=7)))
             point["convoy_week_s"] = round(convoy_s, 3)
             point["convoy_found"] = FOLLOWER in set(convoy.get("plate", []))
