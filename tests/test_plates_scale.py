@@ -207,3 +207,16 @@ def test_postgresql_disk_full_during_ingest_rolls_back_and_says_so(tmp_path):
         admin.dispose()
         subprocess.run(["umount", "-l", str(folder)], check=False)
         folder.rmdir()
+
+
+def test_sqlite_warns_in_words_past_its_ceiling(tmp_path, monkeypatch):
+    from workbench.plates import read_ingest
+
+    settings = Settings.from_env({}, home=tmp_path / "home", db_url=f"sqlite:///{tmp_path / 'wb.db'}")
+    store = Store(settings)
+    _anpr_world(store, World(partners=["OWN"], cameras={"CAM-A": "OWN"}, users={"u.inv": ("OWN", "investigator")}))
+    monkeypatch.setattr(read_ingest, "SQLITE_CEILING_READS", 2)
+    feed = _feed(tmp_path, [_read(i, camera="CAM-A", seconds=200 * i) for i in range(3)])
+    with pytest.warns(read_ingest.CapacityWarning, match="more than the 2 it is meant for.*PostgreSQL"):
+        ingest_files(store, [feed], now=NOW, audit=OPS)
+    store.dispose()

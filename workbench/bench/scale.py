@@ -122,17 +122,16 @@ def plate_scale(quick: bool, options: ScaleOptions) -> ScaleGroup:
             for n, (feed, reads, days, until) in enumerate(feeds):
                 truth = write_feed(feed, reads=reads, days=days, end=until, cameras=cameras, seed=2 * step + n,
                                    first_id=sum(t.reads for t in steps))
-                if not steps:
-                    load_hotlist(ws.store, pd.DataFrame({"plate": truth.hot_plates, "priority": 1,
-                                                         "reason": "bench"}),
-                                 name="bench", owner="FEDPOL", scope="national", now=now, audit=ops,
-                                 valid_from=now - timedelta(days=400))
                 ingest_s, report = _timed(partial(_ingest, ws.store, feed, now, ops))
                 feed.unlink()
                 loaded += report.loaded
                 steps.append(truth)
                 rates.append(round(report.loaded / ingest_s))
             point: dict[str, Any] = {"reads": loaded, "ingest_reads_per_s": rates[1], "bulk_reads_per_s": rates[0]}
+            if step == 0:   # wanted plates of both feeds; the sightings already there become hits
+                hot = sorted({p for t in steps for p in t.hot_plates})
+                load_hotlist(ws.store, pd.DataFrame({"plate": hot, "priority": 1, "reason": "bench"}), name="bench",
+                             owner="FEDPOL", scope="national", now=now, audit=ops, valid_from=now - timedelta(days=400))
             case.plate_reads(TARGET, since=now - timedelta(days=365))   # builds the plate index after the load
             year_s, year = _timed(lambda: case.plate_reads(TARGET, since=now - timedelta(days=365)))
             point["one_plate_year_s"] = round(year_s, 3)

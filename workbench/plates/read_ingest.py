@@ -22,6 +22,7 @@
 from __future__ import annotations
 
 import logging
+import warnings
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -30,7 +31,7 @@ from typing import cast
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import Table, select, tuple_, update
+from sqlalchemy import Table, func, select, tuple_, update
 from sqlalchemy.orm import Session
 
 from workbench import faults
@@ -47,11 +48,17 @@ BATCH_READS = 2_000
 PG_BATCH_READS = 100_000
 """Reads per transaction on PostgreSQL (readers never wait for a writer there; the audit head is locked only
 from the batch's event to its commit)."""
+SQLITE_CEILING_READS = 10_000_000
+"""Beyond this many reads the embedded SQLite catalogue is out of its depth (docs/capacity-plan.md)."""
 SIGHTING_SPAN = timedelta(days=1)
 """Late reads join a sighting that started at most this long before them (bounds the partitions looked at)."""
 ACTION = "plates-ingest"
 _CHUNK = 900
 _log = logging.getLogger(__name__)
+
+
+class CapacityWarning(UserWarning):
+    """The catalogue holds more than its backend is meant for."""
 
 
 @dataclass
@@ -264,7 +271,21 @@ def ingest_files(store: Store, paths: Iterable[Path], *, now: datetime, audit: A
         except Exception as exc:  # a bug must not stop the files that follow: reported, logged, audited
             _log.exception("unexpected error while ingesting %s", path)
             reports.append(_skipped(store, audit, path, f"internal error ({type(exc).__name__}), see the log", report))
+    if store.dialect == "sqlite":
+        _warn_past_ceiling(store)
     return reports
+
+
+def _warn_past_ceiling(store: Store) -> None:
+    """Warn (in words, once per ingest) when the embedded catalogue holds more reads than it is meant for."""
+    with store.snapshot() as session:
+        reads = session.execute(select(func.max(PlateRead.id))).scalar() or 0
+    if reads > SQLITE_CEILING_READS:
+        message = (f"the embedded SQLite catalogue holds about {reads:,} plate reads, more than the "
+                   f"{SQLITE_CEILING_READS:,} it is meant for (one person's demos and training): queries and "
+                   "ingest slow down; use PostgreSQL for a team or a region (docs/capacity-plan.md)")
+        _log.warning(message)
+        warnings.warn(message, CapacityWarning, stacklevel=3)
 
 
 def _skipped(store: Store, audit: AuditWriter, path: Path, why: str, report: FileReport | None = None) -> FileReport:
