@@ -19,11 +19,11 @@ def test_quick_scale_bench_measures_every_curve_and_finds_the_planted_answers(tm
             pytest.fail("WORKBENCH_TEST_PG_URL is not set: CI must run the scale benchmark on PostgreSQL")
         pytest.skip("PostgreSQL variant: set WORKBENCH_TEST_PG_URL (.ci/run starts a server)")
     png = tmp_path / "scale.png"
-    result = CliRunner().invoke(scale.command, ["--sizes", "20000,60000", "--json", "--db-url", PG_URL,
+    result = CliRunner().invoke(scale.command, ["--sizes", "10000,30000", "--json", "--db-url", PG_URL,
                                                 "--plot", str(png)])
     assert result.exit_code == 0, result.output
     out = json.loads(result.output.strip().splitlines()[-1])
-    for size in ("20k", "60k"):
+    for size in ("10k", "30k"):
         assert out[f"postgresql_one_plate_year_exact_{size}"] is True
         assert out[f"postgresql_convoy_found_{size}"] is True
         assert out[f"postgresql_hits_day_{size}"] > 0

@@ -115,7 +115,7 @@ def plate_scale(quick: bool, options: ScaleOptions) -> ScaleGroup:
         ops = audit.writer(audit.Actor("system:bench"), time=now)
         loaded, steps = 0, []   # type: ignore[var-annotated]
         for step, size in enumerate(options.sizes):
-            day_reads = max(10_000, min(DAY_READS, (size - loaded) // 5))
+            day_reads = max(2_000, min(DAY_READS, (size - loaded) // 5))
             feeds = [(options.work / f"year-{step}.csv", size - loaded - day_reads, 364, end - timedelta(days=1)),
                      (options.work / f"day-{step}.csv", day_reads, 1, end)]
             rates = []
