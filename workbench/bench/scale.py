@@ -154,7 +154,7 @@ def plate_scale(quick: bool, options: ScaleOptions) -> ScaleGroup:
                 group.curves.setdefault(f"{backend}:{name}", []).append((loaded, point[name]))
             for key, value in point.items():
                 if key != "reads":
-                    group.keys[f"{backend}_{key}_{_label(loaded)}"] = value
+                    group.keys[f"{backend}_{key}_{_label(size)}"] = value
             group.keys[f"{backend}_ingest_reads_per_s"] = point["ingest_reads_per_s"]
         ws.store.dispose()
     return group
