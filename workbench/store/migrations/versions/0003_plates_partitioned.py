@@ -47,7 +47,8 @@ def _days(table: str, column: str) -> list[str]:
 
 def upgrade() -> None:
     if op.get_bind().dialect.name != "postgresql":
-        op.create_index("ix_sighting_last_time", "sighting", ["last_time"])   # late reads find their passage
+        # late reads find their passage; IF NOT EXISTS: a regenerated 0001 has it already
+        op.execute("CREATE INDEX IF NOT EXISTS ix_sighting_last_time ON sighting (last_time)")
         return
     op.execute("ALTER TABLE plate_read DROP CONSTRAINT IF EXISTS plate_read_sighting_id_fkey")
     op.execute("ALTER TABLE hit DROP CONSTRAINT IF EXISTS hit_sighting_id_fkey")
@@ -70,7 +71,7 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     if op.get_bind().dialect.name != "postgresql":
-        op.drop_index("ix_sighting_last_time", "sighting")
+        op.execute("DROP INDEX IF EXISTS ix_sighting_last_time")
         return
     for table, (_column, _key, uniques, indexes) in reversed(list(_TABLES.items())):
         op.execute(f"CREATE TABLE {table}_plain (LIKE {table} INCLUDING DEFAULTS)")
