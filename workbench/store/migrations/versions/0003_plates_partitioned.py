@@ -18,6 +18,8 @@ join are found by it.
 Revision ID: 0003_plates_partitioned
 Revises: 0002_audit_append_only
 """
+from datetime import date, timedelta
+
 from alembic import op
 from sqlalchemy import text
 
@@ -56,8 +58,9 @@ def upgrade() -> None:
         days = _days(table, column)
         op.execute(f"CREATE TABLE {table}_partitioned (LIKE {table} INCLUDING DEFAULTS) PARTITION BY RANGE ({column})")
         for day in days:
+            after = date.fromisoformat(day) + timedelta(days=1)
             op.execute(f"CREATE TABLE {table}_p{day.replace('-', '')} PARTITION OF {table}_partitioned "
-                       f"FOR VALUES FROM ('{day} 00:00+00') TO (('{day}'::date + 1)::text || ' 00:00+00')")
+                       f"FOR VALUES FROM ('{day} 00:00+00') TO ('{after} 00:00+00')")
         op.execute(f"INSERT INTO {table}_partitioned SELECT * FROM {table}")
         op.execute(f"ALTER SEQUENCE {table}_id_seq OWNED BY {table}_partitioned.id")
         op.execute(f"DROP TABLE {table}")
