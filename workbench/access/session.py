@@ -16,6 +16,7 @@ Results leave as plain data (DataFrames, dataclasses), never ORM objects.
 from __future__ import annotations
 
 import itertools
+import threading
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field
@@ -136,6 +137,7 @@ class Workspace:
         self.clock = clock
         self.case_class = case_class or CaseScope
         self._plate_index: tuple[int, PlateIndex] | None = None
+        self._plate_lock = threading.Lock()
         if not self.store.is_migrated():
             self.store.migrate()
 
@@ -152,14 +154,15 @@ class Workspace:
         process (the service's: one for every user), then only the plates of
         sightings newer than the last look are added.
         """
-        version = sightings_version(self.store)
-        if self._plate_index is None:
-            self._plate_index = (version, PlateIndex(distinct_plates(self.store)))
-        elif self._plate_index[0] != version:
-            index = self._plate_index[1]
-            index.add(distinct_plates(self.store, after=self._plate_index[0]))
-            self._plate_index = (version, index)
-        return self._plate_index[1]
+        with self._plate_lock:   # the service's threads share it
+            version = sightings_version(self.store)
+            if self._plate_index is None:
+                self._plate_index = (version, PlateIndex(distinct_plates(self.store)))
+            elif self._plate_index[0] != version:
+                index = self._plate_index[1]
+                index.add(distinct_plates(self.store, after=self._plate_index[0]))
+                self._plate_index = (version, index)
+            return self._plate_index[1]
 
     def login(self, name: str | None = None) -> UserSession:
         """Start a session for an active user (default: the JupyterHub or WORKBENCH_USER identity)."""
