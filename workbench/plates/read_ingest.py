@@ -25,7 +25,7 @@ import logging
 import warnings
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import cast
 
@@ -72,6 +72,7 @@ class FileReport:
     sightings: int = 0
     hits: int = 0
     batches: int = 0
+    days: set[date] = field(default_factory=set)
     rejected: list[tuple[int, str]] = field(default_factory=list)
     error: str | None = None
 
@@ -152,6 +153,7 @@ def ingest_batch(store: Store, batch: FeedBatch, *, now: datetime, audit: AuditW
         if postgres and len(part):
             with store.engine.begin() as connection:   # a short transaction of its own: never inside the load
                 partitions.ensure(connection, lo, hi)
+            report.days.update(partitions.day_range(lo, hi))
         with store.session() as session, read_copy.partition_errors(lo, hi):
             _write_reads(session, part, report, now=now, postgres=postgres)
             faults.point("plates.before-commit")
@@ -273,6 +275,9 @@ def ingest_files(store: Store, paths: Iterable[Path], *, now: datetime, audit: A
             reports.append(_skipped(store, audit, path, f"internal error ({type(exc).__name__}), see the log", report))
     if store.dialect == "sqlite":
         _warn_past_ceiling(store)
+    else:
+        with store.engine.begin() as connection:
+            partitions.analyse(connection, set().union(*(r.days for r in reports)))
     return reports
 
 

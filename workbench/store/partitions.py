@@ -147,6 +147,18 @@ def ensure(conn: Connection, lo: datetime, hi: datetime) -> list[str]:
     return created
 
 
+def analyse(conn: Connection, days: set[date]) -> None:
+    """Refresh the planner's statistics of the given days' partitions (after a load: a fresh partition has
+    none, and a plan made without them may read every row instead of the index)."""
+    for table in PARTITIONED:
+        if not is_partitioned(conn, table):
+            continue
+        have = {p.name for p in attached(conn, table)}
+        for day in sorted(days):
+            if partition_name(table, day) in have:
+                conn.execute(text(f'ANALYZE "{partition_name(table, day)}"'))
+
+
 def missing_partition_error(exc: BaseException, lo: datetime, hi: datetime) -> PartitionError | None:
     """PostgreSQL's 'no partition of relation ... found for row', in words with the time range; else None."""
     message = str(getattr(exc, "orig", exc))
