@@ -138,7 +138,7 @@ def test_a_detached_partition_is_refused_in_words_naming_its_day(tmp_path):
 
 
 def _big_feed(tmp_path: Path, cameras: list[str]) -> Path:
-    write_feed(tmp_path / "big.csv", reads=40_000, days=1, end=NOW - timedelta(hours=1), cameras=cameras)
+    write_feed(tmp_path / "big.csv", reads=15_000, days=1, end=NOW - timedelta(hours=1), cameras=cameras)
     return tmp_path / "big.csv"
 
 
@@ -164,7 +164,7 @@ def test_sqlite_disk_full_during_ingest_rolls_back_and_says_so(tmp_path):
 
     events_before = _count(store, AuditEvent)
     with pytest.raises(StorageFull) as full:
-        ingest_files(store, [_big_feed(tmp_path, ["CAM-A", "CAM-B"])], now=NOW, audit=OPS, batch_reads=40_000)
+        ingest_files(store, [_big_feed(tmp_path, ["CAM-A", "CAM-B"])], now=NOW, audit=OPS, batch_reads=15_000)
     assert "full" in str(full.value) and "rolled back" in str(full.value)
     _assert_nothing_half_loaded(store, events_before)
 
