@@ -14,7 +14,7 @@ LAYERS = {  # the table of docs/architecture.md: top-level module of the package
     "plates": 2, "footage": 2,
     "access": 3,
     "trajectories": 4, "search": 4, "evidence": 4,
-    "maps": 5, "widgets": 5, "result_export": 5,
+    "maps": 5, "widgets": 5, "result_export": 5, "report_pdf": 5,
     "workspace": 6, "case_footage": 6, "cli": 6, "bench": 6, "samples": 6, "kernel": 6, "kernelspec": 6, "service": 6,
     "": 6,  # the package itself (workbench/__init__.py: workbench.open)
 }
