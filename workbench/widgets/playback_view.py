@@ -14,6 +14,7 @@ from __future__ import annotations
 import base64
 import html
 import json
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
@@ -173,3 +174,37 @@ class PlaybackView(widgets.VBox):
             super().__init__([title, widgets.HTML(message_html(error_text(exc, lang), "warning"))])
             return
         super().__init__([title, widgets.HTML(player_html(self.playback, lang))])
+
+
+class RouteFootage(widgets.VBox):
+    """The footage along a trajectory: each camera of the case that could have seen the vehicle and has footage
+    then, with a button that plays it at the moment the vehicle was expected there (``on_play(camera, at)``)."""
+
+    def __init__(self, case: Any, trip: Any, on_play: Callable[[str, datetime], None], *, lang: str = "fr") -> None:
+        self.moments: list[tuple[str, datetime]] = []
+        try:
+            cameras = case.cameras()
+            windows = trip.cctv_windows(cameras[cameras["kind"] != "anpr"])
+            footage = case.footage(cameras=sorted(set(windows["camera_id"])), since=windows["start"].min(),
+                                   until=windows["end"].max()) if len(windows) else None
+        except WorkbenchError as exc:
+            super().__init__([widgets.HTML(message_html(error_text(exc, lang), "warning"))])
+            return
+        buttons = []
+        for row in windows.itertuples():
+            middle = row.start + (row.end - row.start) / 2
+            assert footage is not None
+            seg = footage[(footage["camera_id"] == row.camera_id) & (footage["start"] < row.end)
+                          & (footage["end"] > row.start)]
+            if seg.empty:
+                continue
+            at = min(max(middle, seg["start"].min()), seg["end"].max())
+            self.moments.append((row.camera_id, at))
+            button = widgets.Button(description=f"▶ {row.camera_id} {format_local(at, with_date=False)}",
+                                    layout={"width": "auto"})
+            button.add_class("wb-play-route")
+            button.on_click(lambda _b, c=row.camera_id, t=at: on_play(c, t))
+            buttons.append(button)
+        title = widgets.HTML(f"<b>{html.escape(text('route_footage', lang))}</b>")
+        super().__init__([title, widgets.HBox(buttons, layout={"flex_flow": "row wrap"})] if buttons else
+                         [title, widgets.HTML(message_html(text("no_route_footage", lang), "info"))])
