@@ -6,8 +6,10 @@ import json
 
 import pytest
 
+from workbench.config import Settings
 from workbench.errors import AccessDenied, InvalidInput
 from workbench.samples import SAMPLE_CASE
+from workbench.widgets.sharing import BookmarkBar, BookmarkList, link_prefix
 
 from conftest import sample_workspace
 
@@ -88,3 +90,24 @@ def test_bad_bookmarks_are_refused_in_words(ws):
         case.save_search("frame_search", {})
     errors = case.audit_trail(limit=20).query("action == 'save-bookmark' and outcome == 'error'")
     assert len(errors) >= 6
+
+
+def test_the_apps_read_the_bookmark_from_their_address_and_link_through_the_hub(tmp_path):
+    asked = Settings.from_env({"QUERY_STRING": "lang=nl&bookmark=AbC-12_x"}, home=tmp_path)
+    assert (asked.bookmark, asked.lang) == ("AbC-12_x", "nl")
+    hub = Settings.from_env({"JUPYTERHUB_API_URL": "http://127.0.0.1:8081/hub/api"}, home=tmp_path)
+    assert link_prefix(hub) == "/hub/user-redirect/" and link_prefix(asked) == "/"
+
+
+def test_the_bookmark_bar_shows_the_link_or_why_not(ws):
+    case = ws.login("inspector.janssens").open_case(SAMPLE_CASE, purpose=PURPOSE)
+    bar = BookmarkBar(case, lambda: {"kind": "frame", "camera": "CCTV-PZ5344-102", "at": "2026-11-20T08:29:26Z"},
+                      lang="nl")
+    bar.note.value = "rode wagen"
+    bar.save()
+    assert bar.mark.note == "rode wagen" and "Bladwijzer bewaard" in bar.result.value
+    assert f"bookmark={bar.mark.id}&amp;lang=nl" in bar.result.value
+    bad = BookmarkBar(case, lambda: {"kind": "frame"}, lang="nl")
+    bad.save()
+    assert bad.mark is None and "Ongeldige invoer" in bad.result.value
+    assert bar.mark.id in BookmarkList(case, lang="fr").value

@@ -56,8 +56,13 @@ class Bookmark:
     def link(self, prefix: str = "/", lang: str | None = None) -> str:
         """The address of the app that reopens it (``prefix``: where the apps are served, e.g. a hub's
         ``/hub/user-redirect/``, which sends each colleague to their own server)."""
-        params = {"bookmark": self.id} | ({"lang": lang} if lang else {})
-        return f"{prefix}voila/render/{self.app or 'sightings_map'}.ipynb?{urlencode(params)}"
+        return link(self.app, self.id, prefix, lang)
+
+
+def link(app: str | None, bookmark_id: str, prefix: str = "/", lang: str | None = None) -> str:
+    """The address of ``app`` reopening the bookmark ``bookmark_id``."""
+    params = {"bookmark": bookmark_id} | ({"lang": lang} if lang else {})
+    return f"{prefix}voila/render/{app or 'sightings_map'}.ipynb?{urlencode(params)}"
 
 
 def new_bookmark(kind: str, *, title: str | None, app: str | None, camera: str | None, at: datetime | str | None,

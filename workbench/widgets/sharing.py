@@ -19,6 +19,7 @@ from urllib.parse import urlparse
 
 import ipywidgets as widgets
 
+from workbench.access.bookmarks import link
 from workbench.errors import WorkbenchError
 from workbench.widgets.case_header import message_html
 from workbench.widgets.labels import error_text, text
@@ -33,8 +34,8 @@ def link_prefix(settings: Any) -> str:
 
 
 def bookmark_link_html(mark: Any, settings: Any, lang: str) -> str:
-    """A bookmark's link as HTML, with its title."""
-    href = html.escape(mark.link(link_prefix(settings), lang=lang))
+    """A bookmark's link as HTML, with its title (``mark``: a Bookmark or a row of ``case.bookmarks()``)."""
+    href = html.escape(link(mark.app, mark.id, link_prefix(settings), lang=lang))
     return (f"<a class='wb-bookmark-link' href='{href}' target='_blank' data-bookmark='{html.escape(mark.id)}'>"
             f"{html.escape(mark.title)}</a>")
 
