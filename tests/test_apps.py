@@ -311,7 +311,7 @@ def test_sightings_map_report_bookmark_and_route_footage_in_dutch(servers, page,
     document.close()
     assert "Dossierrapport" in text and suspect.replace("-", "") in text and SAMPLE_CASE in text
     page.locator(".wb-bookmark-add").click()
-    link = page.locator("a.wb-bookmark-link")
+    link = page.locator(".wb-bookmark-saved a.wb-bookmark-link")
     link.wait_for(timeout=30_000)
     assert "bookmark=" in link.get_attribute("href") and "lang=nl" in link.get_attribute("href")
     page.locator(".wb-play-route").first.click()

@@ -45,7 +45,8 @@ class BookmarkBar(widgets.VBox):
 
     def __init__(self, case: Any, what: Callable[[], dict[str, Any]], *, lang: str = "fr",
                  label: str = "bookmark_add") -> None:
-        self.case, self.what, self.lang, self.mark = case, what, lang, None
+        self.case, self.what, self.lang = case, what, lang
+        self.mark: Any = None
         self.note = widgets.Text(placeholder=text("note", lang), layout={"width": "320px"})
         self.button = widgets.Button(description=text(label, lang), icon="bookmark")
         self.button.add_class("wb-bookmark-add")
@@ -91,7 +92,8 @@ class ReportButton(widgets.VBox):
     """A button that writes the case report on ``plate()`` as PDF and offers it for download."""
 
     def __init__(self, case: Any, plate: Callable[[], str], *, lang: str = "fr") -> None:
-        self.case, self.plate, self.lang, self.report = case, plate, lang, None
+        self.case, self.plate, self.lang = case, plate, lang
+        self.report: Any = None
         self.button = widgets.Button(description=text("report_pdf", lang), icon="file-pdf-o")
         self.button.add_class("wb-report-button")
         self.result = widgets.HTML()
