@@ -1,7 +1,7 @@
 """Leave the app with something: a PDF report to download, a bookmark or saved search with a link for colleagues.
 
-    >>> bar = BookmarkBar(case, lambda: {"kind": "frame", "camera": "CCTV-PZ5344-102", "at": at}, lang="nl")
-    >>> button = ReportButton(case, lambda: "6-GGM-833", lang="fr")
+    >>> bar = BookmarkBar(case, lambda: {"kind": "frame", "camera": "CCTV-PZ5344-102", "at": "2026-11-20T08:29:26Z"})
+    >>> button = ReportButton(case, lambda: "6-GGM-833", lang="nl")
 
 Every action goes through the case (``case.bookmark``, ``case.report``), audited; refusals and bad input show
 as messages in the user's language. A link opens the same app for a colleague on the same case
