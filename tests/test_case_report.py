@@ -87,3 +87,13 @@ def test_nothing_to_report_is_said_in_words(case):
         case.report("9-ZZZ-999", key_frames=0)
     with pytest.raises(InvalidInput, match="key_frames"):
         case.report("9-ZZZ-999", key_frames=50)
+
+
+def test_the_report_speaks_dutch_when_asked(case, suspect):
+    import pypdfium2 as pdfium
+
+    report = case.report(suspect, key_frames=0, lang="nl")
+    document = pdfium.PdfDocument(report.pdf)
+    text = "".join(page.get_textpage().get_text_range() for page in document)
+    document.close()
+    assert "Dossierrapport" in text and f"Pagina 1 van {report.pages}" in text and "Doorgangen" in text

@@ -25,7 +25,7 @@ from workbench import report_pdf, result_export
 from workbench.access import Grant, Workspace
 from workbench.access.session import Clock, _utcnow
 from workbench.case_footage import FootageCase, boxed_jpeg
-from workbench.config import Settings
+from workbench.config import LANGUAGES, Settings
 from workbench.errors import AccessDenied, InvalidInput, NotFound
 from workbench.maps.static_map import map_png
 from workbench.plates import normalise
@@ -126,12 +126,14 @@ class Case(FootageCase):
             grant.count = len(rows)
         return written
 
-    def report(self, plate: str, *, since: When = None, until: When = None, key_frames: int = 4) -> CaseReport:
+    def report(self, plate: str, *, since: When = None, until: When = None, key_frames: int = 4,
+               lang: str | None = None) -> CaseReport:
         """A case report as PDF on a plate's trajectory: the street map with its route, a timeline, the
         sightings table, key frames of the vehicle in the footage, the case's audit summary (A4, page headers
         with the case, page numbers, Brussels time with UTC). ``report.save(path)`` writes it.
 
-        Every part is read through the case's audited access; the report is audited as ``export-report``
+        ``lang`` (fr, nl, en) defaults to the settings' language. Every part is read through the case's
+        audited access; the report is audited as ``export-report``
         with its pages and the file's SHA-256, after a check that every row is still one this case may see.
 
         >>> report = case.report("6-GGM-833", since="2026-11-20")       # doctest: +SKIP
@@ -144,7 +146,7 @@ class Case(FootageCase):
         rows = result_export.export_rows(trip.sightings)
         if rows.empty:
             raise NotFound(f"no sighting of {plate} this case may see: nothing to report")
-        lang = self.settings.lang
+        lang = lang if lang in LANGUAGES else self.settings.lang
         created = self.now()
         content = ReportContent(
             self.reference, self.info.title, self.purpose, self.info.legal_basis, self.user.name, created, trip.plate,

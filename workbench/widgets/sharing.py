@@ -104,7 +104,7 @@ class ReportButton(widgets.VBox):
         """Write the report; show a download link (the PDF inline), or why not."""
         self.result.value = message_html(text("working", self.lang))
         try:
-            self.report = self.case.report(self.plate())
+            self.report = self.case.report(self.plate(), lang=self.lang)
         except WorkbenchError as exc:
             self.result.value = message_html(error_text(exc, self.lang), "error")
             return
