@@ -43,6 +43,9 @@ CASE: dict[str, Remote] = {name: Remote() for name in (
     "verify_evidence", "results_file", "record_training_check")}
 CASE["sightings"] = Remote(frozenset({"action", "query", "within"}))   # the audit's words are the facade's
 CASE["export_clip"] = Remote(frozenset({"folder"}))                    # the service keeps the evidence store
+SESSION["open_bookmark"] = Remote()                                     # a colleague's link, the case rule applied
+CASE.update({name: Remote() for name in ("playback", "report", "audit_summary", "bookmark", "save_search",
+                                         "bookmarks")})                 # playback, the PDF report, bookmarks
 # administration (administrators only: the service opens ``UserSession.admin()`` for each call, audited)
 ADMIN: dict[str, Remote] = {name: Remote() for name in (
     "partners", "users", "agreements", "add_partner", "set_user", "add_agreement", "revoke_agreement",
