@@ -40,3 +40,11 @@ def test_real_faces_labelled_by_hand_are_blurred_at_full_and_street_camera_size(
         (tmp_path / name).symlink_to(FACES.parent / name)
     scores = evaluate_labelled_images(one)
     assert scores == {"face_redaction_recall": 1.0, "labelled_faces": 2}, scores   # full size and a quarter
+
+
+def test_kind_holds_on_a_held_out_clip_of_pedestrians():
+    from workbench.bench.labelled_events import HELD_OUT
+
+    scores = evaluate_labelled_events(HELD_OUT)
+    assert scores["labelled_objects"] == 20 and scores["colour_accuracy"] is None
+    assert scores["kind_accuracy"] >= 0.6, scores   # 0.55 from shape and speed alone: walkers side by side are wide

@@ -32,6 +32,7 @@ from workbench.footage.decoding import VideoFile
 from workbench.search.footage_plates import store_plate_reads
 from workbench.search.frame_analysis import DESCRIPTOR_BINS, DIRECTIONS, KINDS, PALETTE, FrameAnalyser
 from workbench.search.object_tracks import ObjectEvent, ObjectTracker
+from workbench.search.person_detection import PersonDetector
 from workbench.search.plate_reading import shared_reader
 from workbench.store import Store
 from workbench.store.models import FootageSegment
@@ -122,7 +123,8 @@ def index_video(path: Path, *, analysis_hz: float = ANALYSIS_HZ, read_plates: bo
         frames += 1
         if analyser is None:
             analyser = FrameAnalyser(frame.width, frame.height)
-            tracker = ObjectTracker(analyser.size, plates=None if reader is None else reader.read)
+            tracker = ObjectTracker(analyser.size, plates=None if reader is None else reader.read,
+                                    persons=PersonDetector())
             step = max(1, round(fps / analysis_hz))
         if (frames - 1) % step:
             continue
@@ -133,7 +135,7 @@ def index_video(path: Path, *, analysis_hz: float = ANALYSIS_HZ, read_plates: bo
         bins[b] |= words
         assert tracker is not None   # made with the analyser
         if blobs or tracker._live:  # noqa: SLF001 - a cheap check that spares the call
-            tracker.update(t, blobs, partial(_colour_view, frame, analyser, reader is not None))
+            tracker.update(t, blobs, partial(_colour_view, frame, analyser, True))
     if analyser is None or tracker is None:
         raise FootageError(f"{path.name}: no frame could be decoded")
     return SegmentIndex(np.array(bins, dtype=np.uint64).reshape(-1, 2), tracker.finish(), frames,

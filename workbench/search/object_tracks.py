@@ -3,7 +3,9 @@
 Association is a minimum-cost matching (SciPy's Hungarian solver) between the
 tracks' predicted positions (constant velocity) and the new blobs; a track
 not seen for ``max_gap_s`` ends. Each event keeps its best view (the largest
-one clear of the frame border) for its colour, kind and appearance descriptor;
+one clear of the frame border) for its colour, kind (shape and speed; given a
+person detector, a wide object whose view shows walkers is a person) and
+appearance descriptor;
 given a plate reader, the best view of a vehicle is also read at the picture's
 full resolution and the plates found are kept with the event (time, box).
 
@@ -21,11 +23,12 @@ import numpy as np
 from scipy.optimize import linear_sum_assignment
 
 from workbench.search.frame_analysis import Blob, colour_name, descriptor, direction_of, kind_of
+from workbench.search.person_detection import PersonDetector
 from workbench.search.plate_reading import PlateText
 
 MIN_PLATE_VIEW = 96   # full-size pixels: a narrower vehicle's plate has characters too small to read
 View = Callable[[], tuple[np.ndarray, np.ndarray, np.ndarray | None]]
-"""(BGR frame, foreground mask) at analysis size, and the BGR frame at full size (None when no plate is read)."""
+"""(BGR frame, foreground mask) at analysis size, and the BGR frame at full size (None: no plate or person detector)."""
 ReadPlates = Callable[[np.ndarray], list[PlateText]]
 
 
@@ -64,7 +67,8 @@ class _Track:
     best_score: float = -1.0
     best_time: float = 0.0
     best_crop: tuple[np.ndarray, np.ndarray] | None = None
-    best_full: tuple[np.ndarray, tuple[int, int], tuple[int, int]] | None = None   # crop, its origin, frame size
+    best_full: tuple[np.ndarray, tuple[int, int], tuple[int, int], tuple[int, int, int, int]] | None = None
+    """the view cut from the full-size frame, its origin there, the frame's size, the object's box in the view"""
 
     def predicted(self, t: float) -> tuple[float, float]:
         cx, cy = _centre(self.boxes[-1])
@@ -83,9 +87,10 @@ class ObjectTracker:
     """Joins blobs into tracks over one video; ``size`` is the analysis (width, height)."""
 
     def __init__(self, size: tuple[int, int], *, max_gap_s: float = 1.0, min_samples: int = 3,
-                 min_travel: float = 0.04, plates: ReadPlates | None = None) -> None:
+                 min_travel: float = 0.04, plates: ReadPlates | None = None,
+                 persons: PersonDetector | None = None) -> None:
         self.width, self.height = size
-        self.plates = plates
+        self.plates, self.persons = plates, persons
         self.max_gap_s, self.min_samples, self.min_travel = max_gap_s, min_samples, min_travel
         self._live: list[_Track] = []
         self._events: list[ObjectEvent] = []
@@ -127,7 +132,8 @@ class ObjectTracker:
                 if full is not None:
                     track.best_full = self._full_crop(full, blob)
 
-    def _full_crop(self, full: np.ndarray, blob: Blob) -> tuple[np.ndarray, tuple[int, int], tuple[int, int]]:
+    def _full_crop(self, full: np.ndarray,
+                   blob: Blob) -> tuple[np.ndarray, tuple[int, int], tuple[int, int], tuple[int, int, int, int]]:
         """The blob's box cut from the full-size frame, wider (a plate at the edge of the box is read whole)."""
         fh, fw = full.shape[:2]
         sx, sy = fw / self.width, fh / self.height
@@ -135,7 +141,9 @@ class ObjectTracker:
         x0, y0 = max(0, int((blob.x - pad_x) * sx)), max(0, int((blob.y - pad_y) * sy))
         x1 = min(fw, int(np.ceil((blob.x + blob.w + pad_x) * sx)))
         y1 = min(fh, int(np.ceil((blob.y + blob.h + pad_y) * sy)))
-        return full[y0:y1, x0:x1].copy(), (x0, y0), (fw, fh)
+        inner = (int(blob.x * sx) - x0, int(blob.y * sy) - y0, int((blob.x + blob.w) * sx) - x0,
+                 int((blob.y + blob.h) * sy) - y0)
+        return full[y0:y1, x0:x1].copy(), (x0, y0), (fw, fh), inner
 
     def finish(self) -> list[ObjectEvent]:
         """Close every live track and return all events, by start time."""
@@ -162,6 +170,9 @@ class ObjectTracker:
         path = float(np.hypot(*np.diff(centres, axis=0).T).sum()) if len(centres) > 1 else 0.0
         speed = path / max(track.times[-1] - track.times[0], 1e-3)
         kind = kind_of(w, h, speed)
+        if kind == "vehicle" and self.persons is not None and track.best_full is not None \
+                and self.persons.persons(track.best_full[0], track.best_full[3]):
+            kind = "person"   # walkers side by side, or one with a bag: wide, but people
         self._events.append(ObjectEvent(
             start=track.times[0], end=track.times[-1], best_time=track.best_time, track=norm,
             direction=direction_of(dx, dy), colour=colour_name(crop, mask), kind=kind,
@@ -172,7 +183,7 @@ class ObjectTracker:
         """The plates the reader finds on the vehicle's best view, placed in the frame."""
         if self.plates is None or track.best_full is None or track.best_full[0].shape[1] < MIN_PLATE_VIEW:
             return []
-        crop, (ox, oy), (fw, fh) = track.best_full
+        crop, (ox, oy), (fw, fh), _ = track.best_full
         cut = crop.shape[0] // 3   # plates are on the bumpers: the upper third (roof, windows) is not read
         crop, oy = crop[cut:], oy + cut
         return [PlateSeen(p.plate, p.raw, p.confidence, p.country, track.best_time,
