@@ -2,7 +2,7 @@
 
 The detector is the Dalal-Triggs histogram-of-oriented-gradients pedestrian
 model whose linear SVM coefficients are compiled into OpenCV
-(``cv2.HOGDescriptor_getDefaultPeopleDetector``, OpenCV's Apache-2.0 / BSD
+(``cv2.HOGDescriptor.getDefaultPeopleDetector``, OpenCV's Apache-2.0 / BSD
 licence): nothing to download or load. It finds upright walkers from about 50
 pixels tall; the index asks it about an object its shape calls a vehicle (wide
 boxes: people walking side by side, a walker with a bag), and names the object
@@ -31,7 +31,7 @@ class PersonDetector:
 
     def __init__(self) -> None:
         self._hog = cv2.HOGDescriptor()
-        self._hog.setSVMDetector(cv2.HOGDescriptor_getDefaultPeopleDetector())
+        self._hog.setSVMDetector(np.asarray(cv2.HOGDescriptor.getDefaultPeopleDetector(), np.float32))
 
     def span(self, bgr: np.ndarray, box: Pixels) -> float:
         """The share of ``box`` (x0, y0, x1, y1 in ``bgr``'s pixels) spanned by the persons found in ``bgr``."""
