@@ -26,7 +26,7 @@ from workbench.search.frame_analysis import Blob, colour_name, descriptor, direc
 from workbench.search.person_detection import PersonDetector
 from workbench.search.plate_reading import PlateText
 
-MIN_PLATE_VIEW = 96   # full-size pixels: a narrower vehicle's plate has characters too small to read
+MIN_PLATE_VIEW = 160  # full-size pixels: a plate is about 0.3 of a car's width, its characters 0.045: under 7 px
 View = Callable[[], tuple[np.ndarray, np.ndarray, np.ndarray | None]]
 """(BGR frame, foreground mask) at analysis size, and the BGR frame at full size (None: no plate or person detector)."""
 ReadPlates = Callable[[np.ndarray], list[PlateText]]
@@ -181,7 +181,8 @@ class ObjectTracker:
 
     def _read_plates(self, track: _Track) -> list[PlateSeen]:
         """The plates the reader finds on the vehicle's best view, placed in the frame."""
-        if self.plates is None or track.best_full is None or track.best_full[0].shape[1] < MIN_PLATE_VIEW:
+        if self.plates is None or track.best_full is None or track.best_full[0].shape[1] < MIN_PLATE_VIEW \
+                or track.best_full[0].shape[0] < MIN_PLATE_VIEW // 3:
             return []
         crop, (ox, oy), (fw, fh), _ = track.best_full
         cut = crop.shape[0] // 3   # plates are on the bumpers: the upper third (roof, windows) is not read
