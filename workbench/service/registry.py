@@ -41,6 +41,7 @@ CASE: dict[str, Remote] = {name: Remote() for name in (
     "frames_at", "frame_search", "trajectory", "convoy", "stakeout", "common_plates", "locate", "cloned_plates")}
 CASE["sightings"] = Remote(frozenset({"action", "query", "within"}))   # the audit's words are the facade's
 CASE["export_clip"] = Remote(frozenset({"folder"}))                    # the service keeps the evidence store
+CASE["plate_crops"] = Remote()                                         # crops of plates read on footage
 TARGETS: dict[str, tuple[type, dict[str, Remote]]] = {"session": (UserSession, SESSION), "case": (Case, CASE)}
 
 
