@@ -9,7 +9,7 @@ appearance descriptor;
 given a plate reader, the best view of a vehicle is also read at the picture's
 full resolution and the plates found are kept with the event (time, box).
 
-    >>> tracker = ObjectTracker((320, 180), plates=PlateReader().read)
+    >>> tracker = ObjectTracker((320, 180), persons=PersonDetector())   # plates=PlateReader().read to read plates
     >>> tracker.update(t, blobs, view)        # per analysed frame                 # doctest: +SKIP
     >>> events = tracker.finish()                                                  # doctest: +SKIP
 """

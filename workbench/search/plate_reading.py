@@ -120,7 +120,7 @@ class PlateReader:
 def as_plate(text: str) -> str | None:
     """The normalised plate a text line reads as, or None when it fits no plate format parsed here.
 
-    >>> as_plate("1-ABC-234"), as_plate("OPEN 24H"), as_plate("B 1-ABC-234")
+    >>> as_plate("1-ABC-234"), as_plate("SQUAD"), as_plate("B 1-ABC-234")
     ('1ABC234', None, '1ABC234')
     """
     words = text.replace("|", " ").split()
