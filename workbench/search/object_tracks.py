@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from scipy.optimize import linear_sum_assignment
 
-from workbench.search.frame_analysis import Blob, colour_name, descriptor, direction_of, kind_of
+from workbench.search.frame_analysis import PERSON_SPEED, Blob, colour_name, descriptor, direction_of, kind_of
 from workbench.search.person_detection import PersonDetector
 from workbench.search.plate_reading import PlateText
 
@@ -170,9 +170,9 @@ class ObjectTracker:
         path = float(np.hypot(*np.diff(centres, axis=0).T).sum()) if len(centres) > 1 else 0.0
         speed = path / max(track.times[-1] - track.times[0], 1e-3)
         kind = kind_of(w, h, speed)
-        if kind == "vehicle" and self.persons is not None and track.best_full is not None \
+        if kind == "vehicle" and speed < PERSON_SPEED and self.persons is not None and track.best_full is not None \
                 and self.persons.persons(track.best_full[0], track.best_full[3]):
-            kind = "person"   # walkers side by side, or one with a bag: wide, but people
+            kind = "person"   # slow and wide: walkers side by side, or one with a bag (traffic is not asked)
         self._events.append(ObjectEvent(
             start=track.times[0], end=track.times[-1], best_time=track.best_time, track=norm,
             direction=direction_of(dx, dy), colour=colour_name(crop, mask), kind=kind,

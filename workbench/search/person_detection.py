@@ -4,8 +4,8 @@ The detector is the Dalal-Triggs histogram-of-oriented-gradients pedestrian
 model whose linear SVM coefficients are compiled into OpenCV
 (``cv2.HOGDescriptor.getDefaultPeopleDetector``, OpenCV's Apache-2.0 / BSD
 licence): nothing to download or load. It finds upright walkers from about 50
-pixels tall; the index asks it about an object its shape calls a vehicle (wide
-boxes: people walking side by side, a walker with a bag), and names the object
+pixels tall; the index asks it about a slow object its shape calls a vehicle
+(wide boxes: people walking side by side, a walker with a bag), and names the object
 a person when the persons found span most of the object's width, so a lone
 false find on a car's flank does not turn the car into a person.
 
