@@ -142,10 +142,10 @@ def index_video(path: Path, *, analysis_hz: float = ANALYSIS_HZ, read_plates: bo
                         [f"plate reading: {why}"] if why else [])
 
 
-def _index_one(segment_id: int, video: str, target: str) -> dict[str, Any]:
+def _index_one(segment_id: int, video: str, target: str, read_plates: bool = True) -> dict[str, Any]:
     """Worker task: index one segment file and write its index; returns a summary or the error."""
     try:
-        index = index_video(Path(video))
+        index = index_video(Path(video), read_plates=read_plates)
         index.save(Path(target))
         return {"segment_id": segment_id, "frames": index.frames, "events": len(index.events), "error": None,
                 "plates": [p for e in index.events for p in e.plates], "missing": index.missing}
@@ -212,8 +212,9 @@ class IndexSummary:
 
 def build_index(store: Store, *, segment_ids: Iterable[int] | None = None, rebuild: bool = False,
                 workers: int | None = None, client: Any = None, progress: bool = False,
-                now: datetime | None = None) -> IndexSummary:
-    """Index the segments not indexed yet (or the given ones; all again with ``rebuild``)."""
+                now: datetime | None = None, read_plates: bool = True) -> IndexSummary:
+    """Index the segments not indexed yet (or the given ones; all again with ``rebuild``); with ``read_plates``
+    the plates read on vehicles become ``FOOTAGE-OCR`` sightings."""
     query = select(FootageSegment.id, FootageSegment.path)
     if segment_ids is not None:
         query = query.where(FootageSegment.id.in_(list(segment_ids)))
@@ -223,7 +224,8 @@ def build_index(store: Store, *, segment_ids: Iterable[int] | None = None, rebui
         rows = session.execute(query.order_by(FootageSegment.id)).all()
     settings = store.settings
     settings.index_dir.mkdir(parents=True, exist_ok=True)
-    jobs = [(sid, str(settings.footage_dir / rel), str(index_path(settings.index_dir, sid))) for sid, rel in rows]
+    jobs = [(sid, str(settings.footage_dir / rel), str(index_path(settings.index_dir, sid)), read_plates)
+            for sid, rel in rows]
     summary = IndexSummary()
     for result in map_segments(_index_one, jobs, workers=workers, client=client, progress=progress):
         if result["error"]:
