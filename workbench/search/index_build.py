@@ -29,8 +29,11 @@ from sqlalchemy import select, update
 from workbench import faults
 from workbench.errors import FootageError
 from workbench.footage.decoding import VideoFile
+from workbench.search.footage_plates import store_plate_reads
 from workbench.search.frame_analysis import DESCRIPTOR_BINS, DIRECTIONS, KINDS, PALETTE, FrameAnalyser
 from workbench.search.object_tracks import ObjectEvent, ObjectTracker
+from workbench.search.person_detection import PersonDetector
+from workbench.search.plate_reading import shared_reader
 from workbench.store import Store
 from workbench.store.models import FootageSegment
 
@@ -44,10 +47,13 @@ def index_path(index_dir: Path, segment_id: int) -> Path:
     return Path(index_dir) / f"segment-{segment_id}.npz"
 
 
-def _colour_view(frame: av.VideoFrame, analyser: FrameAnalyser) -> tuple[np.ndarray, np.ndarray]:
-    """The frame in colour at the analyser's size, and its foreground mask (asked only when a view is kept)."""
+def _colour_view(frame: av.VideoFrame, analyser: FrameAnalyser,
+                 full: bool = False) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+    """The frame in colour at the analyser's size, its foreground mask and, with ``full``, the frame at full
+    size for the plate reader (asked only when a better view of an object is kept)."""
     w, h = analyser.size
-    return frame.reformat(width=w, height=h, format="bgr24").to_ndarray(), analyser.foreground()
+    return (frame.reformat(width=w, height=h, format="bgr24").to_ndarray(), analyser.foreground(),
+            frame.to_ndarray(format="bgr24") if full else None)
 
 
 def _luma(frame: av.VideoFrame) -> np.ndarray:
@@ -82,6 +88,7 @@ class SegmentIndex:
     motion: np.ndarray                      # (bins, 2) uint64
     events: list[ObjectEvent] = field(default_factory=list)
     frames: int = 0
+    missing: list[str] = field(default_factory=list)   # analyses that could not run, with the reason
 
     def save(self, path: Path) -> None:
         """Write atomically (a half-written index is never read)."""
@@ -103,9 +110,11 @@ class SegmentIndex:
         os.replace(tmp, path)
 
 
-def index_video(path: Path, *, analysis_hz: float = ANALYSIS_HZ) -> SegmentIndex:
-    """Decode ``path`` once and analyse about ``analysis_hz`` frames per second of it."""
+def index_video(path: Path, *, analysis_hz: float = ANALYSIS_HZ, read_plates: bool = True) -> SegmentIndex:
+    """Decode ``path`` once and analyse about ``analysis_hz`` frames per second of it (vehicles' plates read
+    with ``read_plates``; a plate reader that cannot start is reported in ``missing``, the index still builds)."""
     path = Path(path)
+    reader, why = shared_reader() if read_plates else (None, None)
     bins: list[np.ndarray] = []
     analyser: FrameAnalyser | None = None
     tracker: ObjectTracker | None = None
@@ -114,7 +123,8 @@ def index_video(path: Path, *, analysis_hz: float = ANALYSIS_HZ) -> SegmentIndex
         frames += 1
         if analyser is None:
             analyser = FrameAnalyser(frame.width, frame.height)
-            tracker = ObjectTracker(analyser.size)
+            tracker = ObjectTracker(analyser.size, plates=None if reader is None else reader.read,
+                                    persons=PersonDetector())
             step = max(1, round(fps / analysis_hz))
         if (frames - 1) % step:
             continue
@@ -125,18 +135,20 @@ def index_video(path: Path, *, analysis_hz: float = ANALYSIS_HZ) -> SegmentIndex
         bins[b] |= words
         assert tracker is not None   # made with the analyser
         if blobs or tracker._live:  # noqa: SLF001 - a cheap check that spares the call
-            tracker.update(t, blobs, partial(_colour_view, frame, analyser))
+            tracker.update(t, blobs, partial(_colour_view, frame, analyser, True))
     if analyser is None or tracker is None:
         raise FootageError(f"{path.name}: no frame could be decoded")
-    return SegmentIndex(np.array(bins, dtype=np.uint64).reshape(-1, 2), tracker.finish(), frames)
+    return SegmentIndex(np.array(bins, dtype=np.uint64).reshape(-1, 2), tracker.finish(), frames,
+                        [f"plate reading: {why}"] if why else [])
 
 
-def _index_one(segment_id: int, video: str, target: str) -> dict[str, Any]:
+def _index_one(segment_id: int, video: str, target: str, read_plates: bool = True) -> dict[str, Any]:
     """Worker task: index one segment file and write its index; returns a summary or the error."""
     try:
-        index = index_video(Path(video))
+        index = index_video(Path(video), read_plates=read_plates)
         index.save(Path(target))
-        return {"segment_id": segment_id, "frames": index.frames, "events": len(index.events), "error": None}
+        return {"segment_id": segment_id, "frames": index.frames, "events": len(index.events), "error": None,
+                "plates": [p for e in index.events for p in e.plates], "missing": index.missing}
     except FootageError as exc:
         return {"segment_id": segment_id, "frames": 0, "events": 0, "error": str(exc)}
     except Exception as exc:  # noqa: BLE001 - one segment's failure is reported, the build goes on
@@ -188,16 +200,21 @@ class IndexSummary:
     frames: int = 0
     events: int = 0
     failed: list[tuple[int, str]] = field(default_factory=list)
+    plate_reads: int = 0
+    missing: set[str] = field(default_factory=set)
 
     def __str__(self) -> str:
-        text = f"{self.indexed} segments indexed ({self.frames:,} frames, {self.events:,} moving objects)"
-        return text + "".join(f"\n  segment {s}: FAILED, {why}" for s, why in self.failed)
+        text = f"{self.indexed} segments indexed ({self.frames:,} frames, {self.events:,} moving objects, " \
+               f"{self.plate_reads:,} plates read)"
+        return text + "".join(f"\n  segment {s}: FAILED, {why}" for s, why in self.failed) + \
+            "".join(f"\n  not analysed: {why}" for why in sorted(self.missing))
 
 
 def build_index(store: Store, *, segment_ids: Iterable[int] | None = None, rebuild: bool = False,
                 workers: int | None = None, client: Any = None, progress: bool = False,
-                now: datetime | None = None) -> IndexSummary:
-    """Index the segments not indexed yet (or the given ones; all again with ``rebuild``)."""
+                now: datetime | None = None, read_plates: bool = True) -> IndexSummary:
+    """Index the segments not indexed yet (or the given ones; all again with ``rebuild``); with ``read_plates``
+    the plates read on vehicles become ``FOOTAGE-OCR`` sightings."""
     query = select(FootageSegment.id, FootageSegment.path)
     if segment_ids is not None:
         query = query.where(FootageSegment.id.in_(list(segment_ids)))
@@ -207,12 +224,15 @@ def build_index(store: Store, *, segment_ids: Iterable[int] | None = None, rebui
         rows = session.execute(query.order_by(FootageSegment.id)).all()
     settings = store.settings
     settings.index_dir.mkdir(parents=True, exist_ok=True)
-    jobs = [(sid, str(settings.footage_dir / rel), str(index_path(settings.index_dir, sid))) for sid, rel in rows]
+    jobs = [(sid, str(settings.footage_dir / rel), str(index_path(settings.index_dir, sid)), read_plates)
+            for sid, rel in rows]
     summary = IndexSummary()
     for result in map_segments(_index_one, jobs, workers=workers, client=client, progress=progress):
         if result["error"]:
             summary.failed.append((result["segment_id"], result["error"]))
             continue
+        summary.plate_reads += store_plate_reads(store, result["segment_id"], result["plates"], now=now)
+        summary.missing.update(result["missing"])
         faults.point("index.before-mark")
         with store.session() as session:
             session.execute(update(FootageSegment).where(FootageSegment.id == result["segment_id"])
