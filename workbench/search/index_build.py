@@ -1,15 +1,18 @@
-"""Build the frame index: one decoding pass per segment, segments in parallel.
+"""Build the frame index: one decoding pass per segment, segments in parallel on a Dask cluster.
 
-Each segment gets one file ``segment-<id>.npz`` in the index folder holding
-its motion grid (two 64-bit words per ``BIN_S`` seconds) and its object
-events (time span, box track, direction, size, colour, kind, descriptor).
+A worker task fetches a segment's footage from its source (the archive on
+this machine, or the workbench service over HTTP with the worker credential:
+``footage.footage_source``), decodes it once and returns the segment's index
+as Arrow tables: its motion grid (two 64-bit words per ``BIN_S`` seconds with
+motion) and its object events (time span, box track, direction, size, colour,
+kind, descriptor). The builder alone writes them, per camera and day
+(``footage.index_files.write_segment``: the segment's rows replaced, files
+renamed into place), then marks the segment indexed: a task rerun after its
+worker died writes the same rows once.
 
-    workbench index build                  # every segment not indexed yet, with a progress bar
+    workbench index build                               # LocalCluster, one worker process per core
+    workbench index build --scheduler tcp://host:8786   # a cluster (or WORKBENCH_DASK_SCHEDULER)
     >>> summary = build_index(store, workers=2)        # doctest: +SKIP
-
-Work is spread over a Dask LocalCluster (or a given ``dask.distributed``
-client, for an archive that outgrows one machine); one worker process per
-core decodes one segment at a time.
 """
 
 from __future__ import annotations
@@ -24,24 +27,21 @@ from typing import Any
 
 import av
 import numpy as np
+import pyarrow as pa
 from sqlalchemy import select, update
 
 from workbench import faults
-from workbench.errors import FootageError
+from workbench.errors import FootageError, WorkbenchError
 from workbench.footage.decoding import VideoFile
-from workbench.search.frame_analysis import DESCRIPTOR_BINS, DIRECTIONS, KINDS, PALETTE, FrameAnalyser
+from workbench.footage.footage_source import ArchiveFootage, FootageSource
+from workbench.footage.index_files import EVENTS, INDEX_VERSION, MOTION, SEGMENTS, write_segment
+from workbench.search.frame_analysis import DIRECTIONS, KINDS, PALETTE, FrameAnalyser
 from workbench.search.object_tracks import ObjectEvent, ObjectTracker
 from workbench.store import Store
 from workbench.store.models import FootageSegment
 
-INDEX_VERSION = 1
 BIN_S = 1.0           # time resolution of the stored motion grid (seconds)
 ANALYSIS_HZ = 6.0     # frames analysed per second of video (every frame is decoded)
-
-
-def index_path(index_dir: Path, segment_id: int) -> Path:
-    """Where the index of a segment lives (retention removes ``segment-<id>.*`` with the footage)."""
-    return Path(index_dir) / f"segment-{segment_id}.npz"
 
 
 def _colour_view(frame: av.VideoFrame, analyser: FrameAnalyser) -> tuple[np.ndarray, np.ndarray]:
@@ -77,30 +77,37 @@ def decode_only(path: Path) -> int:
 
 @dataclass
 class SegmentIndex:
-    """The index of one segment, in memory."""
+    """The index of one segment, in memory, times from the segment's start."""
 
     motion: np.ndarray                      # (bins, 2) uint64
     events: list[ObjectEvent] = field(default_factory=list)
     frames: int = 0
 
-    def save(self, path: Path) -> None:
-        """Write atomically (a half-written index is never read)."""
-        ev = self.events
-        offsets = np.cumsum([0] + [len(e.track) for e in ev]).astype(np.int64)
-        tmp = path.with_name(path.name + ".partial.npz")
-        np.savez(tmp, version=INDEX_VERSION, bin_s=BIN_S, motion=self.motion,
-                 ev_start=np.array([e.start for e in ev], np.float32),
-                 ev_end=np.array([e.end for e in ev], np.float32),
-                 ev_best=np.array([e.best_time for e in ev], np.float32),
-                 ev_direction=np.array([DIRECTIONS.index(e.direction) for e in ev], np.uint8),
-                 ev_colour=np.array([PALETTE.index(e.colour) for e in ev], np.uint8),
-                 ev_kind=np.array([KINDS.index(e.kind) for e in ev], np.uint8),
-                 ev_size=np.array([e.size for e in ev], np.float32),
-                 ev_descriptor=np.array([e.descriptor for e in ev], np.float16).reshape(len(ev), -1) if ev
-                 else np.zeros((0, int(np.prod(DESCRIPTOR_BINS))), np.float16),   # a segment where nothing moves
-                 ev_track_offsets=offsets,
-                 track=np.concatenate([e.track for e in ev]) if ev else np.zeros((0, 5), np.float32))
-        os.replace(tmp, path)
+    def tables(self, segment_id: int, start: float, end: float) -> dict[str, pa.Table]:
+        """The segment's rows for the index files (``start`` and ``end`` in epoch seconds)."""
+        ev, n = self.events, len(self.events)
+        active = np.flatnonzero(self.motion.any(axis=1)) if len(self.motion) else np.zeros(0, np.int64)
+        motion = pa.table({"segment_id": np.full(len(active), segment_id, np.int64),
+                           "time": start + active * BIN_S, "w0": self.motion[active, 0],
+                           "w1": self.motion[active, 1]}, schema=MOTION)
+        boxes = np.array([[e.track[:, 1].min(), e.track[:, 2].min(), e.track[:, 3].max(), e.track[:, 4].max()]
+                          for e in ev], np.float32).reshape(n, 4)
+        tracks = [np.column_stack([e.track[:, 0] - e.start, e.track[:, 1:]]).astype(np.float32) for e in ev]
+        events = pa.table({
+            "segment_id": np.full(n, segment_id, np.int64), "event_no": np.arange(n, dtype=np.int32),
+            "start": start + np.array([e.start for e in ev], np.float64),
+            "end": start + np.array([e.end for e in ev], np.float64),
+            "best": start + np.array([e.best_time for e in ev], np.float64),
+            "direction_code": np.array([DIRECTIONS.index(e.direction) for e in ev], np.uint8),
+            "colour_code": np.array([PALETTE.index(e.colour) for e in ev], np.uint8),
+            "kind_code": np.array([KINDS.index(e.kind) for e in ev], np.uint8),
+            "size": np.array([e.size for e in ev], np.float32),
+            "x0": boxes[:, 0], "y0": boxes[:, 1], "x1": boxes[:, 2], "y1": boxes[:, 3],
+            "descriptor": [np.asarray(e.descriptor, np.float16).tobytes() for e in ev],
+            "track": [t.tobytes() for t in tracks]}, schema=EVENTS)
+        segments = pa.table({"segment_id": [segment_id], "start": [start], "end": [end], "frames": [self.frames],
+                             "events": [n], "version": [INDEX_VERSION]}, schema=SEGMENTS)
+        return {"segments": segments, "motion": motion, "events": events}
 
 
 def index_video(path: Path, *, analysis_hz: float = ANALYSIS_HZ) -> SegmentIndex:
@@ -131,17 +138,19 @@ def index_video(path: Path, *, analysis_hz: float = ANALYSIS_HZ) -> SegmentIndex
     return SegmentIndex(np.array(bins, dtype=np.uint64).reshape(-1, 2), tracker.finish(), frames)
 
 
-def _index_one(segment_id: int, video: str, target: str) -> dict[str, Any]:
-    """Worker task: index one segment file and write its index; returns a summary or the error."""
+def _index_one(source: FootageSource, segment_id: int, relative: str, sha256: str, start: float,
+               end: float) -> dict[str, Any]:
+    """Worker task: fetch one segment from ``source``, index it; returns its tables or the error."""
+    result: dict[str, Any] = {"segment_id": segment_id, "frames": 0, "events": 0, "error": None}
     try:
-        index = index_video(Path(video))
-        index.save(Path(target))
-        return {"segment_id": segment_id, "frames": index.frames, "events": len(index.events), "error": None}
-    except FootageError as exc:
-        return {"segment_id": segment_id, "frames": 0, "events": 0, "error": str(exc)}
+        with source.local_file(segment_id, relative, sha256) as path:
+            index = index_video(path)
+        result.update(frames=index.frames, events=len(index.events), tables=index.tables(segment_id, start, end))
+    except WorkbenchError as exc:
+        result["error"] = str(exc)
     except Exception as exc:  # noqa: BLE001 - one segment's failure is reported, the build goes on
-        return {"segment_id": segment_id, "frames": 0, "events": 0,
-                "error": f"internal error while indexing ({type(exc).__name__}: {str(exc)[:120]})"}
+        result["error"] = f"internal error while indexing ({type(exc).__name__}: {str(exc)[:120]})"
+    return result
 
 
 def map_segments(task: Callable[..., Any], jobs: list[tuple], *, workers: int | None = None, client: Any = None,
@@ -195,10 +204,15 @@ class IndexSummary:
 
 
 def build_index(store: Store, *, segment_ids: Iterable[int] | None = None, rebuild: bool = False,
-                workers: int | None = None, client: Any = None, progress: bool = False,
-                now: datetime | None = None) -> IndexSummary:
-    """Index the segments not indexed yet (or the given ones; all again with ``rebuild``)."""
-    query = select(FootageSegment.id, FootageSegment.path)
+                workers: int | None = None, client: Any = None, source: FootageSource | None = None,
+                progress: bool = False, now: datetime | None = None) -> IndexSummary:
+    """Index the segments not indexed yet (or the given ones; all again with ``rebuild``).
+
+    ``source`` is where the workers read footage (default: this machine's
+    archive; on a cluster, ``ServedFootage`` of the workbench service).
+    """
+    query = select(FootageSegment.id, FootageSegment.camera_id, FootageSegment.path, FootageSegment.sha256,
+                   FootageSegment.start, FootageSegment.end)
     if segment_ids is not None:
         query = query.where(FootageSegment.id.in_(list(segment_ids)))
     elif not rebuild:
@@ -206,13 +220,17 @@ def build_index(store: Store, *, segment_ids: Iterable[int] | None = None, rebui
     with store.snapshot() as session:
         rows = session.execute(query.order_by(FootageSegment.id)).all()
     settings = store.settings
-    settings.index_dir.mkdir(parents=True, exist_ok=True)
-    jobs = [(sid, str(settings.footage_dir / rel), str(index_path(settings.index_dir, sid))) for sid, rel in rows]
+    source = source or ArchiveFootage(settings.footage_dir)
+    cameras = {r.id: r.camera_id for r in rows}
+    jobs = [(source, r.id, r.path, r.sha256, r.start.timestamp(), r.end.timestamp()) for r in rows]
     summary = IndexSummary()
     for result in map_segments(_index_one, jobs, workers=workers, client=client, progress=progress):
         if result["error"]:
             summary.failed.append((result["segment_id"], result["error"]))
             continue
+        tables = result["tables"]
+        write_segment(settings.index_dir, cameras[result["segment_id"]], tables["segments"], tables["motion"],
+                      tables["events"])
         faults.point("index.before-mark")
         with store.session() as session:
             session.execute(update(FootageSegment).where(FootageSegment.id == result["segment_id"])
