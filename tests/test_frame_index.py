@@ -1,0 +1,138 @@
+"""The frame index on disk (Parquet per camera and day) and its workers reading footage through the service."""
+
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import replace
+from datetime import datetime, timedelta, timezone
+
+import numpy as np
+import pyarrow as pa
+import pytest
+from sqlalchemy import select
+
+from workbench.bench.frame_scale import camera_day, query_scale
+from workbench.footage.footage_source import ServedFootage
+from workbench.footage.index_files import (
+    DAY_S,
+    PartitionReader,
+    day_number,
+    drop_segments,
+    indexed_segments,
+    write_segment,
+)
+from workbench.samples import SAMPLE_CASE
+from workbench.search import build_index
+from workbench.service.identity import TokenTable, issue_token
+from workbench.service.process import free_port
+from workbench.store.models import AuditEvent
+
+from conftest import sample_workspace
+
+MIDNIGHT = 20_000 * DAY_S   # a UTC midnight, as epoch seconds
+
+
+def _segment(segment_id: int, start: float) -> dict[str, pa.Table]:
+    """A one-hour segment's tables, generated like the benchmark's."""
+    tables, _ = camera_day(np.random.default_rng(segment_id), np.array([segment_id]), np.array([start]))
+    return tables
+
+
+def test_a_segment_written_twice_is_indexed_once_and_split_at_midnight(tmp_path):
+    start = MIDNIGHT + DAY_S - 1800          # 23:30 to 00:30: two partitions
+    tables = _segment(7, start)
+    for _ in range(2):                       # a rerun replaces the segment's rows
+        write_segment(tmp_path, "CAM-1", tables["segments"], tables["motion"], tables["events"])
+    reader = PartitionReader(tmp_path)
+    day = day_number(start)
+    motion = [reader.read("CAM-1", d, "motion") for d in (day, day + 1)]
+    assert all(t is not None and t.num_rows for t in motion)
+    assert sum(t.num_rows for t in motion) == tables["motion"].num_rows
+    events = [reader.read("CAM-1", d, "events") for d in (day, day + 1)]
+    assert sum(t.num_rows for t in events if t is not None) == tables["events"].num_rows
+    assert indexed_segments(tmp_path, "CAM-1", day) == {7}
+    other = _segment(8, start + 3600)        # a neighbour in the second day keeps its rows
+    write_segment(tmp_path, "CAM-1", other["segments"], other["motion"], other["events"])
+    drop_segments(tmp_path, [{"id": 7, "camera_id": "CAM-1", "start": datetime.fromtimestamp(start, timezone.utc),
+                              "end": datetime.fromtimestamp(start + 3600, timezone.utc)}])
+    left = reader.read("CAM-1", day + 1, "motion")
+    assert left is not None and set(left["segment_id"].to_pylist()) == {8}
+    assert reader.read("CAM-1", day, "motion") is None and indexed_segments(tmp_path, "CAM-1", day) == set()
+    assert not list(tmp_path.rglob("*partial*"))
+
+
+def test_a_synthetic_index_answers_its_ground_truth():
+    result = query_scale(100, lambda _: None, queries=6)
+    assert result["truth_checked"] == 2 and result["truth_wrong"] == []
+
+
+@pytest.fixture(scope="module")
+def world(sample_copy):
+    with sample_workspace(sample_copy) as ws:
+        yield ws
+
+
+def test_a_search_reads_only_the_cameras_and_days_it_asks_for(world, monkeypatch):
+    case = world.login("inspector.dupont").open_case(SAMPLE_CASE, purpose="judicial-investigation")
+    footage = case.footage()
+    first = footage.iloc[0]
+    read: list[tuple[str, int]] = []
+    original = PartitionReader.read
+
+    def spy(self, camera_id, day, name):  # type: ignore[no-untyped-def]
+        read.append((camera_id, day))
+        return original(self, camera_id, day, name)
+
+    monkeypatch.setattr(PartitionReader, "read", spy)
+    hits = case.frame_search(cameras=[first["camera_id"]], since=first["start"] - timedelta(days=2),
+                             until=first["end"] + timedelta(days=1), roi=(0.0, 0.0, 1.0, 1.0), thumbnails=False)
+    assert hits.total >= 1
+    assert set(read) == {(first["camera_id"], day_number(first["start"].timestamp()))}   # 4 days asked, 1 indexed
+    assert len(list(world.settings.index_dir.iterdir())) > 1   # other cameras were there to be read, and were not
+
+
+@pytest.fixture
+def served_worlds(world, tmp_path):
+    """The service of the copied sample world, in this process, with a worker token table."""
+    import uvicorn
+
+    from workbench.service.app import create_app
+
+    users, workers = tmp_path / "users.json", tmp_path / "workers.json"
+    issue_token(users, "inspector.dupont")
+    token = issue_token(workers, "indexer-1")
+    app = create_app(replace(world.settings, worker_tokens=workers), identities=TokenTable(users))
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=free_port(), log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 30
+    while not server.started and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert server.started, "the service did not start"
+    yield f"http://127.0.0.1:{server.config.port}", token
+    server.should_exit = True
+    thread.join(10)
+
+
+def test_workers_fetch_footage_from_the_service_with_their_credential(world, served_worlds):
+    url, token = served_worlds
+    store = world.store
+    case = world.login("inspector.dupont").open_case(SAMPLE_CASE, purpose="judicial-investigation")
+    segment = case.footage().iloc[0]
+    sid, camera, start = int(segment["segment_id"]), segment["camera_id"], segment["start"]
+    before = indexed_segments(world.settings.index_dir, camera, day_number(start.timestamp()))
+    summary = build_index(store, segment_ids=[sid], source=ServedFootage(url, token), workers=1)
+    assert summary.indexed == 1 and summary.failed == [] and summary.frames > 0
+    assert sid in before and sid in indexed_segments(world.settings.index_dir, camera, day_number(start.timestamp()))
+    refused = build_index(store, segment_ids=[sid], source=ServedFootage(url, "x" * 43), workers=1)
+    assert refused.indexed == 0 and "refused the index worker" in refused.failed[0][1]
+    with store.snapshot() as session:
+        events = session.execute(select(AuditEvent.action, AuditEvent.user_name, AuditEvent.outcome,
+                                        AuditEvent.resource)
+                                 .where(AuditEvent.action.in_(["index-footage-read", "service-request"]))).all()
+    assert [(e.user_name, e.outcome, e.resource["segment"]) for e in events if e.action == "index-footage-read"] == \
+        [("worker:indexer-1", "ok", sid)]
+    assert any(e.outcome == "denied" and e.resource["path"] == f"/api/footage/{sid}" for e in events)
+    assert case.frame_search(cameras=[camera], since=start, until=start + timedelta(minutes=5),
+                             roi=(0.0, 0.0, 1.0, 1.0), thumbnails=False).total >= 1
