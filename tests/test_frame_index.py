@@ -136,3 +136,36 @@ def test_workers_fetch_footage_from_the_service_with_their_credential(world, ser
     assert any(e.outcome == "denied" and e.resource["path"] == f"/api/footage/{sid}" for e in events)
     assert case.frame_search(cameras=[camera], since=start, until=start + timedelta(minutes=5),
                              roi=(0.0, 0.0, 1.0, 1.0), thumbnails=False).total >= 1
+
+
+def test_an_index_of_the_previous_layout_is_converted_without_decoding(world):
+    from workbench.footage.index_files import binary_rows
+    from workbench.search.index_build import convert_npz_index
+
+    case = world.login("inspector.dupont").open_case(SAMPLE_CASE, purpose="judicial-investigation")
+    segment = case.footage().iloc[0]
+    sid, camera, start = int(segment["segment_id"]), segment["camera_id"], segment["start"]
+    index_dir, day = world.settings.index_dir, day_number(start.timestamp())
+    reader = PartitionReader(index_dir, cache_bytes=0)
+    motion, events = (reader.read(camera, day, name) for name in ("motion", "events"))
+    motion = motion.filter(pa.compute.equal(motion["segment_id"], sid))
+    events = events.filter(pa.compute.equal(events["segment_id"], sid))
+    dense = np.zeros((int((segment["end"] - start).total_seconds()) + 1, 2), np.uint64)
+    dense[(motion["time"].to_numpy() - start.timestamp()).astype(int)] = np.column_stack(
+        [motion["w0"].to_numpy(), motion["w1"].to_numpy()])
+    track, offsets = binary_rows(events["track"], np.float32, 5)
+    track[:, 0] += np.repeat(events["start"].to_numpy() - start.timestamp(), np.diff(offsets)).astype(np.float32)
+    descriptors, _ = binary_rows(events["descriptor"], np.float16, 128)
+    relative = {k: (events[k].to_numpy() - start.timestamp()).astype(np.float32) for k in ("start", "end", "best")}
+    np.savez(index_dir / f"segment-{sid}.npz", version=1, bin_s=1.0, motion=dense, ev_start=relative["start"],
+             ev_end=relative["end"], ev_best=relative["best"], ev_direction=events["direction_code"].to_numpy(),
+             ev_colour=events["colour_code"].to_numpy(), ev_kind=events["kind_code"].to_numpy(),
+             ev_size=events["size"].to_numpy(), ev_descriptor=descriptors, ev_track_offsets=offsets, track=track)
+    drop_segments(index_dir, [{"id": sid, "camera_id": camera, "start": start, "end": segment["end"]}])
+    assert sid not in indexed_segments(index_dir, camera, day)
+    assert convert_npz_index(world.store) == 1 and not list(index_dir.glob("*.npz"))
+    again = reader.read(camera, day, "events")
+    again = again.filter(pa.compute.equal(again["segment_id"], sid))
+    assert again.num_rows == events.num_rows and sid in indexed_segments(index_dir, camera, day)
+    assert np.allclose(again["x1"].to_numpy(), events["x1"].to_numpy())
+    assert again["colour_code"].to_pylist() == events["colour_code"].to_pylist()

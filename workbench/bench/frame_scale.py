@@ -55,21 +55,13 @@ CLIPS, CLIP_SECONDS = 6, 30.0   # footage indexed for the speed-up (per run)
 ROUNDS = 2                      # build runs per worker count, alternated; the best of each counts
 
 
-def _binary(blob: np.ndarray, n: int) -> pa.Array:
-    """``n`` binary values cut evenly from a contiguous array (descriptors, tracks), without a Python loop."""
-    data = np.ascontiguousarray(blob).view(np.uint8).ravel()
-    width = len(data) // max(n, 1)
-    offsets = np.arange(n + 1, dtype=np.int32) * width
-    return pa.BinaryArray.from_buffers(pa.binary(), n, [None, pa.py_buffer(offsets), pa.py_buffer(data)])
-
-
 def camera_day(rng: np.random.Generator, segment_ids: np.ndarray,
                hours: np.ndarray) -> tuple[dict[str, pa.Table], float]:
     """The index tables of one camera-day made of one-hour ``segment_ids`` starting at ``hours`` (epoch s).
 
     Returns them with the time of the day's one red vehicle (the ground truth).
     """
-    from workbench.footage.index_files import EVENTS, INDEX_VERSION, MOTION, SEGMENTS
+    from workbench.footage.index_files import EVENTS, INDEX_VERSION, MOTION, SEGMENTS, binary_column
     from workbench.search.frame_analysis import DESCRIPTOR_BINS, DIRECTIONS, KINDS, PALETTE
 
     seconds = np.concatenate([h + np.flatnonzero(rng.random(3600) < BUSY_SHARE).astype(np.float64) for h in hours])
@@ -102,8 +94,8 @@ def camera_day(rng: np.random.Generator, segment_ids: np.ndarray,
         "segment_id": event_segment, "event_no": np.arange(n, dtype=np.int32), "start": start, "end": start + 3,
         "best": start + 1, "direction_code": rng.integers(0, len(DIRECTIONS), n).astype(np.uint8),
         "colour_code": colours, "kind_code": kinds, "size": rng.uniform(0.01, 0.1, n).astype(np.float32),
-        "x0": x, "y0": y, "x1": x + 0.3, "y1": y + 0.1, "descriptor": _binary(descriptors, n),
-        "track": _binary(track, n)}, schema=EVENTS)
+        "x0": x, "y0": y, "x1": x + 0.3, "y1": y + 0.1, "descriptor": binary_column(descriptors, np.arange(n + 1)),
+        "track": binary_column(track.reshape(-1, 5), np.arange(n + 1) * TRACK_POINTS)}, schema=EVENTS)
     segments = pa.table({"segment_id": segment_ids, "start": hours, "end": hours + 3600,
                          "frames": np.full(len(hours), 90_000), "events": np.bincount(
                              np.searchsorted(segment_ids, event_segment), minlength=len(hours)),

@@ -205,6 +205,15 @@ class PartitionReader:
         return table
 
 
+def binary_column(rows: np.ndarray, offsets: np.ndarray) -> pa.Array:
+    """Rows of a contiguous array as binary values, value ``i`` made of rows ``offsets[i]:offsets[i + 1]``."""
+    data = np.ascontiguousarray(rows)
+    item = data.itemsize * (data.shape[1] if data.ndim > 1 else 1)
+    byte_offsets = (np.asarray(offsets, np.int64) * item).astype(np.int32)
+    return pa.BinaryArray.from_buffers(pa.binary(), len(byte_offsets) - 1,
+                                       [None, pa.py_buffer(byte_offsets), pa.py_buffer(data.view(np.uint8).ravel())])
+
+
 def binary_rows(column: pa.ChunkedArray | pa.Array, dtype: Any, width: int) -> tuple[np.ndarray, np.ndarray]:
     """A binary column as rows of ``width`` items of ``dtype`` (one copy), and each value's first row (n + 1).
 

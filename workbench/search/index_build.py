@@ -34,7 +34,7 @@ from workbench import faults
 from workbench.errors import FootageError, WorkbenchError
 from workbench.footage.decoding import VideoFile
 from workbench.footage.footage_source import ArchiveFootage, FootageSource
-from workbench.footage.index_files import EVENTS, INDEX_VERSION, MOTION, SEGMENTS, write_segment
+from workbench.footage.index_files import EVENTS, INDEX_VERSION, MOTION, SEGMENTS, binary_column, write_segment
 from workbench.search.frame_analysis import DIRECTIONS, KINDS, PALETTE, FrameAnalyser
 from workbench.search.object_tracks import ObjectEvent, ObjectTracker
 from workbench.store import Store
@@ -85,29 +85,73 @@ class SegmentIndex:
 
     def tables(self, segment_id: int, start: float, end: float) -> dict[str, pa.Table]:
         """The segment's rows for the index files (``start`` and ``end`` in epoch seconds)."""
-        ev, n = self.events, len(self.events)
-        active = np.flatnonzero(self.motion.any(axis=1)) if len(self.motion) else np.zeros(0, np.int64)
-        motion = pa.table({"segment_id": np.full(len(active), segment_id, np.int64),
-                           "time": start + active * BIN_S, "w0": self.motion[active, 0],
-                           "w1": self.motion[active, 1]}, schema=MOTION)
-        boxes = np.array([[e.track[:, 1].min(), e.track[:, 2].min(), e.track[:, 3].max(), e.track[:, 4].max()]
-                          for e in ev], np.float32).reshape(n, 4)
-        tracks = [np.column_stack([e.track[:, 0] - e.start, e.track[:, 1:]]).astype(np.float32) for e in ev]
-        events = pa.table({
-            "segment_id": np.full(n, segment_id, np.int64), "event_no": np.arange(n, dtype=np.int32),
-            "start": start + np.array([e.start for e in ev], np.float64),
-            "end": start + np.array([e.end for e in ev], np.float64),
-            "best": start + np.array([e.best_time for e in ev], np.float64),
-            "direction_code": np.array([DIRECTIONS.index(e.direction) for e in ev], np.uint8),
-            "colour_code": np.array([PALETTE.index(e.colour) for e in ev], np.uint8),
-            "kind_code": np.array([KINDS.index(e.kind) for e in ev], np.uint8),
-            "size": np.array([e.size for e in ev], np.float32),
-            "x0": boxes[:, 0], "y0": boxes[:, 1], "x1": boxes[:, 2], "y1": boxes[:, 3],
-            "descriptor": [np.asarray(e.descriptor, np.float16).tobytes() for e in ev],
-            "track": [t.tobytes() for t in tracks]}, schema=EVENTS)
-        segments = pa.table({"segment_id": [segment_id], "start": [start], "end": [end], "frames": [self.frames],
-                             "events": [n], "version": [INDEX_VERSION]}, schema=SEGMENTS)
-        return {"segments": segments, "motion": motion, "events": events}
+        ev = self.events
+        columns = {"start": [e.start for e in ev], "end": [e.end for e in ev], "best": [e.best_time for e in ev],
+                   "direction_code": [DIRECTIONS.index(e.direction) for e in ev],
+                   "colour_code": [PALETTE.index(e.colour) for e in ev], "kind_code": [KINDS.index(e.kind) for e in ev],
+                   "size": [e.size for e in ev]}
+        descriptors = np.array([e.descriptor for e in ev], np.float16).reshape(len(ev), -1)
+        track = np.concatenate([e.track for e in ev]) if ev else np.zeros((0, 5), np.float32)
+        offsets = np.cumsum([0] + [len(e.track) for e in ev]).astype(np.int64)
+        return segment_tables(segment_id, start, end, self.frames, self.motion, columns, descriptors, track, offsets)
+
+
+def segment_tables(segment_id: int, start: float, end: float, frames: int, motion: np.ndarray,
+                   events: dict[str, Any], descriptors: np.ndarray, track: np.ndarray,
+                   offsets: np.ndarray) -> dict[str, pa.Table]:
+    """A segment's rows for the index files from its arrays (times from the segment's start).
+
+    ``motion`` is (bins, 2) words per ``BIN_S``; ``events`` the columns of the
+    object events; ``track`` (points, 5) their box tracks one after the other,
+    event ``i`` at rows ``offsets[i]:offsets[i + 1]``.
+    """
+    n = len(descriptors)
+    active = np.flatnonzero(motion.any(axis=1)) if len(motion) else np.zeros(0, np.int64)
+    motion_rows = pa.table({"segment_id": np.full(len(active), segment_id, np.int64), "time": start + active * BIN_S,
+                            "w0": motion[active, 0] if len(active) else np.zeros(0, np.uint64),
+                            "w1": motion[active, 1] if len(active) else np.zeros(0, np.uint64)}, schema=MOTION)
+    ev = {k: np.asarray(v) for k, v in events.items()}
+    lengths = np.diff(offsets)
+    relative = np.asarray(track, np.float32).copy()
+    relative[:, 0] -= np.repeat(ev["start"].astype(np.float32), lengths)
+    nonempty = n > 0 and len(track) > 0
+    box = [fn.reduceat(track[:, k], offsets[:-1]).astype(np.float32) if nonempty else np.zeros(n, np.float32)
+           for fn, k in ((np.minimum, 1), (np.minimum, 2), (np.maximum, 3), (np.maximum, 4))]
+    event_rows = pa.table({
+        "segment_id": np.full(n, segment_id, np.int64), "event_no": np.arange(n, dtype=np.int32),
+        **{k: start + ev[k].astype(np.float64) for k in ("start", "end", "best")},
+        **{k: ev[k].astype(np.uint8) for k in ("direction_code", "colour_code", "kind_code")},
+        "size": ev["size"].astype(np.float32), "x0": box[0], "y0": box[1], "x1": box[2], "y1": box[3],
+        "descriptor": binary_column(np.asarray(descriptors, np.float16), np.arange(n + 1)),
+        "track": binary_column(relative, offsets)}, schema=EVENTS)
+    segments = pa.table({"segment_id": [segment_id], "start": [start], "end": [end], "frames": [frames],
+                         "events": [n], "version": [INDEX_VERSION]}, schema=SEGMENTS)
+    return {"segments": segments, "motion": motion_rows, "events": event_rows}
+
+
+def convert_npz_index(store: Store) -> int:
+    """Move an index of the previous layout (``segment-<id>.npz``) into the partitions, no decoding; returns
+    how many segments were converted (the files of segments no longer catalogued are removed)."""
+    index_dir = store.settings.index_dir
+    files = sorted(Path(index_dir).glob("segment-*.npz")) if Path(index_dir).is_dir() else []
+    if not files:
+        return 0
+    ids = {int(f.name.split(".")[0].removeprefix("segment-")): f for f in files}
+    with store.snapshot() as session:
+        rows = session.execute(select(FootageSegment.id, FootageSegment.camera_id, FootageSegment.start,
+                                      FootageSegment.end, FootageSegment.frame_count)
+                               .where(FootageSegment.id.in_(list(ids)))).all()
+    for r in rows:
+        with np.load(ids[r.id]) as z:
+            columns = {"start": z["ev_start"], "end": z["ev_end"], "best": z["ev_best"],
+                       "direction_code": z["ev_direction"], "colour_code": z["ev_colour"],
+                       "kind_code": z["ev_kind"], "size": z["ev_size"]}
+            tables = segment_tables(r.id, r.start.timestamp(), r.end.timestamp(), r.frame_count, z["motion"],
+                                    columns, z["ev_descriptor"], z["track"], z["ev_track_offsets"])
+        write_segment(index_dir, r.camera_id, tables["segments"], tables["motion"], tables["events"])
+    for f in files:
+        f.unlink()
+    return len(rows)
 
 
 def index_video(path: Path, *, analysis_hz: float = ANALYSIS_HZ) -> SegmentIndex:
@@ -220,6 +264,7 @@ def build_index(store: Store, *, segment_ids: Iterable[int] | None = None, rebui
     with store.snapshot() as session:
         rows = session.execute(query.order_by(FootageSegment.id)).all()
     settings = store.settings
+    convert_npz_index(store)   # an index of the previous layout, once
     source = source or ArchiveFootage(settings.footage_dir)
     cameras = {r.id: r.camera_id for r in rows}
     jobs = [(source, r.id, r.path, r.sha256, r.start.timestamp(), r.end.timestamp()) for r in rows]
