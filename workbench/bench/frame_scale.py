@@ -184,8 +184,9 @@ def query_scale(hours: int, progress: Callable[[str], None], *, queries: int = Q
             since = start + timedelta(hours=int(rng.integers(0, max(span, 1))))
             until = since + timedelta(hours=24)
             shape = ["motion", "red", "people"][i % 3]
-            criteria: dict[str, Any] = {"motion": {"roi": (0.5, 0.4, 1.0, 1.0)}, "red": {"colour": "red"},
-                                        "people": {"kind": "person", "direction": "left"}}[shape]
+            shapes: dict[str, dict[str, Any]] = {"motion": {"roi": (0.5, 0.4, 1.0, 1.0)}, "red": {"colour": "red"},
+                                                 "people": {"kind": "person", "direction": "left"}}
+            criteria = shapes[shape]
             t = time.perf_counter()
             hits = case.frame_search(cameras=chosen, since=since, until=until, thumbnails=False, **criteria)
             latencies.append((time.perf_counter() - t) * 1000)

@@ -17,7 +17,7 @@ from __future__ import annotations
 import hashlib
 import tempfile
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
@@ -28,7 +28,7 @@ from workbench.errors import AccessDenied, FootageError, NotFound, ServiceUnavai
 class FootageSource(Protocol):
     """Gives a worker a readable local file of a segment for the time of a ``with`` block."""
 
-    def local_file(self, segment_id: int, relative: str, sha256: str) -> Iterator[Path]: ...
+    def local_file(self, segment_id: int, relative: str, sha256: str) -> AbstractContextManager[Path]: ...
 
 
 @dataclass(frozen=True)

@@ -178,7 +178,7 @@ class PartitionReader:
     def __init__(self, index_dir: Path, cache_bytes: int = 256 * 2**20) -> None:
         self.index_dir = Path(index_dir)
         self.cache_bytes = cache_bytes
-        self._cache: OrderedDict[tuple, pa.Table] = OrderedDict()
+        self._cache: OrderedDict[tuple[str, int, int], pa.Table] = OrderedDict()
         self._held = 0
         self._lock = threading.Lock()
 

@@ -265,9 +265,9 @@ def build_index(store: Store, *, segment_ids: Iterable[int] | None = None, rebui
         rows = session.execute(query.order_by(FootageSegment.id)).all()
     settings = store.settings
     convert_npz_index(store)   # an index of the previous layout, once
-    source = source or ArchiveFootage(settings.footage_dir)
+    reader: FootageSource = source or ArchiveFootage(settings.footage_dir)
     cameras = {r.id: r.camera_id for r in rows}
-    jobs = [(source, r.id, r.path, r.sha256, r.start.timestamp(), r.end.timestamp()) for r in rows]
+    jobs = [(reader, r.id, r.path, r.sha256, r.start.timestamp(), r.end.timestamp()) for r in rows]
     summary = IndexSummary()
     for result in map_segments(_index_one, jobs, workers=workers, client=client, progress=progress):
         if result["error"]:
