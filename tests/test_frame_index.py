@@ -80,9 +80,9 @@ def test_a_search_reads_only_the_cameras_and_days_it_asks_for(world, monkeypatch
     read: list[tuple[str, int]] = []
     original = PartitionReader.read
 
-    def spy(self, camera_id, day, name):  # type: ignore[no-untyped-def]
+    def spy(self, camera_id, day, name, columns=None):  # type: ignore[no-untyped-def]
         read.append((camera_id, day))
-        return original(self, camera_id, day, name)
+        return original(self, camera_id, day, name, columns)
 
     monkeypatch.setattr(PartitionReader, "read", spy)
     hits = case.frame_search(cameras=[first["camera_id"]], since=first["start"] - timedelta(days=2),

@@ -178,23 +178,26 @@ class PartitionReader:
     def __init__(self, index_dir: Path, cache_bytes: int = 256 * 2**20) -> None:
         self.index_dir = Path(index_dir)
         self.cache_bytes = cache_bytes
-        self._cache: OrderedDict[tuple[str, int, int], pa.Table] = OrderedDict()
+        self._cache: OrderedDict[tuple[str, int, int, tuple[str, ...] | None], pa.Table] = OrderedDict()
         self._held = 0
         self._lock = threading.Lock()
 
-    def read(self, camera_id: str, day: int, name: str) -> pa.Table | None:
-        """One table (``motion``, ``events`` or ``segments``) of a camera's day, or None when it has none."""
+    def read(self, camera_id: str, day: int, name: str, columns: tuple[str, ...] | None = None) -> pa.Table | None:
+        """One table (``motion``, ``events`` or ``segments``) of a camera's day, or None when it has none.
+
+        With ``columns``, only those are read (the Parquet file is read by column).
+        """
         path = partition_dir(self.index_dir, camera_id, day) / f"{name}.parquet"
         try:
             info = path.stat()
         except FileNotFoundError:
             return None
-        key = (str(path), info.st_mtime_ns, info.st_size)
+        key = (str(path), info.st_mtime_ns, info.st_size, columns)
         with self._lock:
             if key in self._cache:
                 self._cache.move_to_end(key)
                 return self._cache[key]
-        table = pq.read_table(path)
+        table = pq.read_table(path, columns=list(columns) if columns else None)
         with self._lock:
             if table.nbytes <= self.cache_bytes:
                 self._cache[key] = table

@@ -47,7 +47,7 @@ _DESCRIPTOR_SIZE = int(np.prod(DESCRIPTOR_BINS))
 
 @dataclass
 class _CameraIndex:
-    """One camera's index over the days a query asks for, times as UTC epoch seconds."""
+    """One camera's index over the days a query asks for (the parts it needs), times as UTC epoch seconds."""
 
     times: np.ndarray              # (bins,) float64 start of each bin with motion, sorted
     bin_segment: np.ndarray        # (bins,) the segment of each bin
@@ -63,27 +63,33 @@ _EVENT_COLUMNS = ("segment_id", "event_no", "start", "end", "best", "direction_c
                   "size", "x0", "y0", "x1", "y1")
 
 
-def _rows(reader: PartitionReader, camera_id: str, days: Iterable[int], name: str, schema: pa.Schema,
-          segment_ids: np.ndarray) -> pa.Table:
-    """The rows of ``name`` in the camera's partitions of ``days`` that belong to ``segment_ids``."""
-    parts = [t for day in sorted(days) if (t := reader.read(camera_id, day, name)) is not None]
-    table = pa.concat_tables(parts) if parts else schema.empty_table()
+def _rows(reader: PartitionReader, camera_id: str, days: list[int], name: str, schema: pa.Schema,
+          segment_ids: np.ndarray, columns: tuple[str, ...]) -> pa.Table:
+    """``columns`` of ``name`` in the camera's partitions of ``days``, rows of ``segment_ids`` only."""
+    parts = [t for day in days if (t := reader.read(camera_id, day, name, columns)) is not None]
+    table = pa.concat_tables(parts) if parts else pa.schema([schema.field(c) for c in columns]).empty_table()
     keep = np.isin(table["segment_id"].to_numpy(), segment_ids)
     return table if keep.all() else table.filter(pa.array(keep))
 
 
-def _load_camera(reader: PartitionReader, camera_id: str, days: Iterable[int],
-                 segment_ids: np.ndarray) -> _CameraIndex:
-    days = list(days)
-    motion = _rows(reader, camera_id, days, "motion", MOTION, segment_ids)
-    events = _rows(reader, camera_id, days, "events", EVENTS, segment_ids)
+def _load_camera(reader: PartitionReader, camera_id: str, days: Iterable[int], segment_ids: np.ndarray, *,
+                 motion: bool = False, tracks: bool = False, descriptors: bool = False) -> _CameraIndex:
+    """What a query needs of a camera's days: the motion grid, or the object events (with their tracks and
+    descriptors if asked); the parts not asked for are left empty and not read."""
+    days = sorted(days)
+    empty = np.zeros(0)
+    if motion:
+        rows = _rows(reader, camera_id, days, "motion", MOTION, segment_ids, tuple(MOTION.names))
+        words = np.vstack([rows["w0"].to_numpy(), rows["w1"].to_numpy()]) if rows.num_rows else \
+            np.zeros((2, 0), np.uint64)
+        return _CameraIndex(rows["time"].to_numpy(), rows["segment_id"].to_numpy(), BIN_S,
+                            np.ascontiguousarray(words, dtype=np.uint64), {}, empty, empty, empty)
+    columns = _EVENT_COLUMNS + ("track",) * tracks + ("descriptor",) * descriptors
+    events = _rows(reader, camera_id, days, "events", EVENTS, segment_ids, columns)
     ev = {c: events[c].to_numpy() for c in _EVENT_COLUMNS}
-    descriptors, _ = binary_rows(events["descriptor"], np.float16, _DESCRIPTOR_SIZE)
-    track, offsets = binary_rows(events["track"], np.float32, 5)
-    words = np.vstack([motion["w0"].to_numpy(), motion["w1"].to_numpy()]) if motion.num_rows else \
-        np.zeros((2, 0), np.uint64)
-    return _CameraIndex(motion["time"].to_numpy(), motion["segment_id"].to_numpy(), BIN_S,
-                        np.ascontiguousarray(words, dtype=np.uint64), ev, descriptors, track, offsets)
+    track, offsets = binary_rows(events["track"], np.float32, 5) if tracks else (empty, empty)
+    desc = binary_rows(events["descriptor"], np.float16, _DESCRIPTOR_SIZE)[0] if descriptors else empty
+    return _CameraIndex(empty, empty, BIN_S, np.zeros((2, 0), np.uint64), ev, desc, track, offsets)
 
 
 def _window_days(windows: tuple[tuple, ...]) -> set[int]:
@@ -123,8 +129,12 @@ class FrameIndex:
         self.index_dir = Path(index_dir)
         self.reader = PartitionReader(self.index_dir, cache_bytes)
 
-    def _cameras_of(self, segments: pd.DataFrame, windows: Windows) -> Iterator[tuple[str, _CameraIndex, tuple]]:
-        """(camera, its index over the windows' days, its windows) for each camera of ``windows`` with an index."""
+    def _cameras_of(self, segments: pd.DataFrame, windows: Windows,
+                    **parts: bool) -> Iterator[tuple[str, _CameraIndex, tuple]]:
+        """(camera, its index over the windows' days, its windows) for each camera of ``windows`` with an index.
+
+        ``parts`` says what to read (``_load_camera``'s ``motion``, ``tracks``, ``descriptors``).
+        """
         indexed = segments[segments["indexed_at"].notna() & segments["camera_id"].isin(list(windows))]
         for camera_id, segs in indexed.groupby("camera_id", sort=True):
             wins = windows[str(camera_id)]
@@ -133,7 +143,7 @@ class FrameIndex:
             days = _window_days(wins) & have
             if days:
                 ids = segs["segment_id"].to_numpy(dtype=np.int64)
-                yield str(camera_id), _load_camera(self.reader, str(camera_id), days, ids), wins
+                yield str(camera_id), _load_camera(self.reader, str(camera_id), days, ids, **parts), wins
 
     def motion(self, segments: pd.DataFrame, windows: Windows, *,
                roi: tuple[float, float, float, float] | None = None, gap_s: float = 1.0,
@@ -146,7 +156,7 @@ class FrameIndex:
         """
         check_roi(roi)
         mask = roi_mask(roi)
-        found = [runs for camera_id, cam, wins in self._cameras_of(segments, windows)
+        found = [runs for camera_id, cam, wins in self._cameras_of(segments, windows, motion=True)
                  for sl in _slices(cam.times, wins) if (runs := _find_runs(cam, camera_id, sl, mask, gap_s))]
         sizes = [len(r.starts) for r in found]
         total = sum(sizes)
@@ -171,7 +181,8 @@ class FrameIndex:
         if direction is not None and direction not in DIRECTIONS:
             raise InvalidInput(f"unknown direction {direction!r}: one of {', '.join(DIRECTIONS)} (in the image)")
         parts: list[dict[str, Any]] = []
-        for camera_id, cam, wins in self._cameras_of(segments, windows):
+        for camera_id, cam, wins in self._cameras_of(segments, windows, tracks=roi is not None,
+                                                     descriptors=like is not None):
             ev = cam.events
             best = ev["best"]
             keep = np.zeros(len(best), dtype=bool)
@@ -215,7 +226,8 @@ class FrameIndex:
             raise InvalidInput(f"event {event_id} is not in the footage this search may read")
         seg = row.iloc[0]
         days = days_spanned(seg["start"].timestamp(), seg["end"].timestamp())
-        cam = _load_camera(self.reader, str(seg["camera_id"]), days, np.array([segment_id], np.int64))
+        cam = _load_camera(self.reader, str(seg["camera_id"]), days, np.array([segment_id], np.int64),
+                           descriptors=True)
         hit = np.flatnonzero(cam.events["event_no"] == number)
         if len(hit) == 0:
             raise InvalidInput(f"no event {event_id} in the index")
