@@ -37,6 +37,7 @@ import re
 import threading
 import time
 import uuid
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -261,47 +262,36 @@ def _check(call: dict[str, Any], user: str) -> None:
                                     "(login() takes no name there: the hub token says who you are)"), 403)
 
 
-def _route_evidence(service: Service) -> Route:
-    async def evidence(request: Request) -> Response:
-        user: str | None = None
-        params = request.path_params
+def _file_route(service: Service, pattern: str, identify: Callable[[Request], Awaitable[str]],
+                find: Callable[[str, dict[str, Any]], Path]) -> Route:
+    """A route streaming the file ``find(caller, path_params)`` to the caller ``identify`` names; refusals audited."""
+    async def serve(request: Request) -> Response:
+        caller: str | None = None
         resource = {"path": request.url.path[:300]}
         try:
-            user = await service.user_of(request)
-            path = await anyio.to_thread.run_sync(service.evidence_file, user, params["reference"],
-                                                  params["package"], params["name"], limiter=service.limiter)
+            caller = await identify(request)
+            path = await anyio.to_thread.run_sync(find, caller, request.path_params, limiter=service.limiter)
         except _Refusal as refusal:
-            await anyio.to_thread.run_sync(service.refuse, user, refusal.audit_reason, resource)
+            await anyio.to_thread.run_sync(service.refuse, caller, refusal.audit_reason, resource)
             return error_response(refusal.error, refusal.status)
         except (AccessDenied, InvalidInput, NotFound) as exc:
-            await anyio.to_thread.run_sync(service.refuse, user, str(exc), resource)
+            await anyio.to_thread.run_sync(service.refuse, caller, str(exc), resource)
             return error_response(exc)
         except WorkbenchError as exc:
             return error_response(exc)
         return FileResponse(path, media_type="application/octet-stream")
 
-    return Route("/api/evidence/{reference}/{package}/{name}", evidence)
+    return Route(pattern, serve)
+
+
+def _route_evidence(service: Service) -> Route:
+    return _file_route(service, "/api/evidence/{reference}/{package}/{name}", service.user_of,
+                       lambda user, p: service.evidence_file(user, p["reference"], p["package"], p["name"]))
 
 
 def _route_footage(service: Service) -> Route:
-    async def footage(request: Request) -> Response:
-        worker: str | None = None
-        resource = {"path": request.url.path[:300]}
-        try:
-            worker = await service.worker_of(request)
-            path = await anyio.to_thread.run_sync(service.footage_file, worker, request.path_params["segment_id"],
-                                                  limiter=service.limiter)
-        except _Refusal as refusal:
-            await anyio.to_thread.run_sync(service.refuse, worker, refusal.audit_reason, resource)
-            return error_response(refusal.error, refusal.status)
-        except NotFound as exc:
-            await anyio.to_thread.run_sync(service.refuse, worker, str(exc), resource)
-            return error_response(exc)
-        except WorkbenchError as exc:
-            return error_response(exc)
-        return FileResponse(path, media_type="application/octet-stream")
-
-    return Route("/api/footage/{segment_id:int}", footage)
+    return _file_route(service, "/api/footage/{segment_id:int}", service.worker_of,
+                       lambda worker, p: service.footage_file(worker, p["segment_id"]))
 
 
 def create_app(settings: Settings, *, identities: Identities | None = None, clock: Clock | None = None,
