@@ -169,3 +169,22 @@ def test_an_index_of_the_previous_layout_is_converted_without_decoding(world):
     assert again.num_rows == events.num_rows and sid in indexed_segments(index_dir, camera, day)
     assert np.allclose(again["x1"].to_numpy(), events["x1"].to_numpy())
     assert again["colour_code"].to_pylist() == events["colour_code"].to_pylist()
+
+
+def test_a_cluster_build_without_the_service_or_a_scheduler_is_refused_in_words(tmp_path, monkeypatch):
+    import dask
+    from click.testing import CliRunner
+
+    from workbench.cli import cli
+
+    monkeypatch.setenv("WORKBENCH_HOME", str(tmp_path))
+    for name in ("WORKBENCH_SERVICE_URL", "WORKBENCH_WORKER_TOKEN", "WORKBENCH_DASK_SCHEDULER"):
+        monkeypatch.delenv(name, raising=False)
+    result = CliRunner().invoke(cli, ["index", "build", "--scheduler", "tcp://127.0.0.1:9"])
+    assert result.exit_code == 2 and "WORKBENCH_WORKER_TOKEN" in result.output and "Traceback" not in result.output
+    monkeypatch.setenv("WORKBENCH_SERVICE_URL", "http://127.0.0.1:9")
+    monkeypatch.setenv("WORKBENCH_WORKER_TOKEN", "t" * 43)
+    monkeypatch.setenv("WORKBENCH_DASK_SCHEDULER", f"tcp://127.0.0.1:{free_port()}")
+    with dask.config.set({"distributed.comm.timeouts.connect": "1s"}):
+        result = CliRunner().invoke(cli, ["index", "build"])
+    assert result.exit_code == 2 and "no Dask scheduler answers at tcp://127.0.0.1:" in result.output

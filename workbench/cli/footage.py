@@ -66,7 +66,7 @@ def build(rebuild: bool, workers: int | None, scheduler: str | None) -> None:
                                    "WORKBENCH_SERVICE_URL and WORKBENCH_WORKER_TOKEN (a token of the service's "
                                    "WORKBENCH_WORKER_TOKENS table)")
         try:
-            client = Client(scheduler, timeout="20s")
+            client = Client(scheduler)   # waits distributed.comm.timeouts.connect (Dask config) at most
         except OSError as exc:
             raise click.UsageError(f"no Dask scheduler answers at {scheduler}: {exc}") from None
         source = ServedFootage(settings.service_url, settings.worker_token)
