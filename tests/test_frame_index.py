@@ -13,6 +13,7 @@ import pytest
 from sqlalchemy import select
 
 from workbench.bench.frame_scale import camera_day, query_scale
+from workbench.errors import StoreError
 from workbench.footage.footage_source import ServedFootage
 from workbench.footage.index_files import (
     DAY_S,
@@ -20,6 +21,7 @@ from workbench.footage.index_files import (
     day_number,
     drop_segments,
     indexed_segments,
+    partition_dir,
     write_segment,
 )
 from workbench.samples import SAMPLE_CASE
@@ -60,6 +62,9 @@ def test_a_segment_written_twice_is_indexed_once_and_split_at_midnight(tmp_path)
     assert left is not None and set(left["segment_id"].to_pylist()) == {8}
     assert reader.read("CAM-1", day, "motion") is None and indexed_segments(tmp_path, "CAM-1", day) == set()
     assert not list(tmp_path.rglob("*partial*"))
+    (partition_dir(tmp_path, "CAM-1", day + 1) / "events.parquet").write_bytes(b"PAR1 cut short")
+    with pytest.raises(StoreError, match=r"frame index of camera CAM-1 on .* is damaged .*workbench index build"):
+        PartitionReader(tmp_path).read("CAM-1", day + 1, "events")
 
 
 def test_a_synthetic_index_answers_its_ground_truth():

@@ -38,6 +38,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
+from workbench.errors import StoreError
+
 INDEX_VERSION = 2
 DAY_S = 86_400
 _EPOCH = date(1970, 1, 1)
@@ -66,6 +68,16 @@ def days_spanned(start_s: float, end_s: float) -> range:
 def partition_dir(index_dir: Path, camera_id: str, day: int) -> Path:
     """The folder of one camera's index for one UTC day."""
     return Path(index_dir) / quote(camera_id, safe="-_.") / (_EPOCH + timedelta(days=day)).isoformat()
+
+
+def _read(path: Path, columns: list[str] | None = None) -> pa.Table:
+    """A partition file; a damaged one is a StoreError that says which and what to do."""
+    try:
+        return pq.read_table(path, columns=columns)
+    except (OSError, pa.ArrowException) as exc:
+        camera, day = path.parent.parent.name, path.parent.name
+        raise StoreError(f"the frame index of camera {camera} on {day} is damaged ({path.name}: {exc}); index "
+                         f"that day again: delete {path.parent} and run `workbench index build --rebuild`") from None
 
 
 @contextmanager
@@ -106,7 +118,7 @@ def _replace_rows(folder: Path, segment_ids: list[int], new: dict[str, pa.Table]
         tables = {}
         for name, (schema, _) in TABLES.items():
             path = folder / f"{name}.parquet"
-            old = pq.read_table(path) if path.exists() else schema.empty_table()
+            old = _read(path) if path.exists() else schema.empty_table()
             kept = old.filter(pc.invert(pc.is_in(old["segment_id"], pa.array(segment_ids, pa.int64()))))
             tables[name] = pa.concat_tables([kept.cast(schema), new.get(name, schema.empty_table()).cast(schema)])
         write_partition(folder, tables)
@@ -165,7 +177,7 @@ def settle_pending_drops(index_dir: Path, alive: set[int]) -> None:
 def indexed_segments(index_dir: Path, camera_id: str, day: int) -> set[int]:
     """The segments whose index starts in this camera's partition of ``day``."""
     path = partition_dir(index_dir, camera_id, day) / "segments.parquet"
-    return set(pq.read_table(path, columns=["segment_id"])["segment_id"].to_pylist()) if path.exists() else set()
+    return set(_read(path, ["segment_id"])["segment_id"].to_pylist()) if path.exists() else set()
 
 
 class PartitionReader:
@@ -197,7 +209,7 @@ class PartitionReader:
             if key in self._cache:
                 self._cache.move_to_end(key)
                 return self._cache[key]
-        table = pq.read_table(path, columns=list(columns) if columns else None)
+        table = _read(path, list(columns) if columns else None)
         with self._lock:
             if table.nbytes <= self.cache_bytes:
                 self._cache[key] = table
