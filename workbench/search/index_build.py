@@ -35,7 +35,7 @@ from workbench.errors import FootageError, WorkbenchError
 from workbench.footage.decoding import VideoFile
 from workbench.footage.footage_source import ArchiveFootage, FootageSource
 from workbench.footage.index_files import EVENTS, INDEX_VERSION, MOTION, SEGMENTS, binary_column, write_segment
-from workbench.search.frame_analysis import DIRECTIONS, KINDS, PALETTE, FrameAnalyser
+from workbench.search.frame_analysis import DESCRIPTOR_BINS, DIRECTIONS, KINDS, PALETTE, FrameAnalyser
 from workbench.search.object_tracks import ObjectEvent, ObjectTracker
 from workbench.store import Store
 from workbench.store.models import FootageSegment
@@ -90,7 +90,7 @@ class SegmentIndex:
                    "direction_code": [DIRECTIONS.index(e.direction) for e in ev],
                    "colour_code": [PALETTE.index(e.colour) for e in ev], "kind_code": [KINDS.index(e.kind) for e in ev],
                    "size": [e.size for e in ev]}
-        descriptors = np.array([e.descriptor for e in ev], np.float16).reshape(len(ev), -1)
+        descriptors = np.array([e.descriptor for e in ev], np.float16).reshape(len(ev), int(np.prod(DESCRIPTOR_BINS)))
         track = np.concatenate([e.track for e in ev]) if ev else np.zeros((0, 5), np.float32)
         offsets = np.cumsum([0] + [len(e.track) for e in ev]).astype(np.int64)
         return segment_tables(segment_id, start, end, self.frames, self.motion, columns, descriptors, track, offsets)
