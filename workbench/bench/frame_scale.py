@@ -308,7 +308,7 @@ def build_speedup(progress: Callable[[str], None]) -> dict[str, float]:
         rates = {1: 0.0, 2: 0.0}
         for _ in range(ROUNDS):   # alternated, so that a burst of load from elsewhere hits both
             for workers in (1, 2):
-                with LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None,
+                with LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=":0",
                                   silence_logs=50) as cluster, Client(cluster) as client:
                     client.run(importlib.import_module, "workbench.search.index_build")   # warm workers
                     t = time.perf_counter()

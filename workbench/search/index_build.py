@@ -219,7 +219,7 @@ def map_segments(task: Callable[..., Any], jobs: list[tuple], *, workers: int | 
     own = client is None
     if own:
         cluster = LocalCluster(n_workers=min(workers, len(jobs)), threads_per_worker=1, processes=True,
-                               dashboard_address=None, silence_logs=40)
+                               dashboard_address=":0", silence_logs=40)
         client = Client(cluster)
     try:
         futures = [client.submit(task, *job, pure=False) for job in jobs]
