@@ -101,6 +101,7 @@ class Settings:
     dask_scheduler: str | None = None
     worker_token: str | None = field(default=None, repr=False)
     worker_tokens: Path | None = None
+    bookmark: str | None = None   # an app's address may name a bookmark to reopen (``?bookmark=...``)
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None, *, home: Path | str | None = None,
@@ -136,6 +137,7 @@ class Settings:
             dask_scheduler=env.get("WORKBENCH_DASK_SCHEDULER") or None,
             worker_token=env.get("WORKBENCH_WORKER_TOKEN") or None,
             worker_tokens=Path(env["WORKBENCH_WORKER_TOKENS"]) if env.get("WORKBENCH_WORKER_TOKENS") else None,
+            bookmark=parse_qs(env.get("QUERY_STRING", "")).get("bookmark", [None])[0],
         )
 
     @property

@@ -41,6 +41,9 @@ CASE: dict[str, Remote] = {name: Remote() for name in (
     "frames_at", "frame_search", "trajectory", "convoy", "stakeout", "common_plates", "locate", "cloned_plates")}
 CASE["sightings"] = Remote(frozenset({"action", "query", "within"}))   # the audit's words are the facade's
 CASE["export_clip"] = Remote(frozenset({"folder"}))                    # the service keeps the evidence store
+SESSION["open_bookmark"] = Remote()                                     # a colleague's link, the case rule applied
+CASE.update({name: Remote() for name in ("playback", "report", "audit_summary", "bookmark", "save_search",
+                                         "bookmarks")})                 # playback, the PDF report, bookmarks
 TARGETS: dict[str, tuple[type, dict[str, Remote]]] = {"session": (UserSession, SESSION), "case": (Case, CASE)}
 
 

@@ -16,7 +16,10 @@ from workbench.widgets.gallery import HitGallery, hit_caption
 from workbench.widgets.labels import text
 from workbench.widgets.map_view import MapView
 from workbench.widgets.plate_search import PlateSearch, suggestions
+from workbench.widgets.playback_view import PlaybackView, RouteFootage
+from workbench.widgets.sharing import BookmarkBar, BookmarkList, ReportButton
 from workbench.widgets.timeline import Timeline, timeline_svg
 
-__all__ = ["CaseHeader", "FrameViewer", "HitGallery", "MapView", "PlateSearch", "SyncGrid", "Timeline", "hit_caption",
-           "message_html", "suggestions", "text", "timeline_svg"]
+__all__ = ["BookmarkBar", "BookmarkList", "CaseHeader", "FrameViewer", "HitGallery", "MapView", "PlateSearch",
+           "PlaybackView", "ReportButton", "RouteFootage", "SyncGrid", "Timeline", "hit_caption", "message_html",
+           "suggestions", "text", "timeline_svg"]
