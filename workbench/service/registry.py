@@ -38,7 +38,8 @@ SESSION: dict[str, Remote] = {name: Remote() for name in (
 # an open case: every analysis of the facade (each reads through the case's audited access)
 CASE: dict[str, Remote] = {name: Remote() for name in (
     "camera_access", "cameras", "plate_reads", "hits", "audit_trail", "place_hold", "footage", "frame",
-    "frames_at", "frame_search", "trajectory", "convoy", "stakeout", "common_plates", "locate", "cloned_plates")}
+    "frames_at", "frame_search", "trajectory", "convoy", "stakeout", "common_plates", "locate", "cloned_plates",
+    "triage_hit")}
 CASE["sightings"] = Remote(frozenset({"action", "query", "within"}))   # the audit's words are the facade's
 CASE["export_clip"] = Remote(frozenset({"folder"}))                    # the service keeps the evidence store
 TARGETS: dict[str, tuple[type, dict[str, Remote]]] = {"session": (UserSession, SESSION), "case": (Case, CASE)}
