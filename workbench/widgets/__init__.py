@@ -11,7 +11,7 @@ as messages, never as tracebacks.
 """
 
 from workbench.widgets.analysis_forms import PlaceWindow, result_table
-from workbench.widgets.app_page import Progress, request_language, warm_up
+from workbench.widgets.app_page import Progress, page_settings, request_language, warm_up
 from workbench.widgets.case_header import CaseHeader, message_html
 from workbench.widgets.frame_viewer import FrameViewer, SyncGrid
 from workbench.widgets.gallery import HitGallery, hit_caption
@@ -24,4 +24,5 @@ from workbench.widgets.timeline import Timeline, timeline_svg
 
 __all__ = ["CaseHeader", "FrameViewer", "HitGallery", "HitTriage", "MapView", "PlaceWindow", "PlateSearch", "Progress",
            "SightingsTable", "SyncGrid", "Timeline", "error_text", "exclusions_html", "hit_caption", "message_html",
-           "plate_groups", "request_language", "result_table", "suggestions", "text", "timeline_svg", "warm_up"]
+           "page_settings", "plate_groups", "request_language", "result_table", "suggestions", "text", "timeline_svg",
+           "warm_up"]

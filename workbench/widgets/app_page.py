@@ -18,6 +18,7 @@ server extension) :func:`request_language` returns at once.
 
 from __future__ import annotations
 
+import dataclasses
 import html
 import os
 from collections.abc import Iterator
@@ -63,6 +64,15 @@ def request_language() -> str:
     else:
         wait_for_request()
     return Settings.from_env().lang
+
+
+def page_settings(workspace: Any, lang: str) -> Settings:
+    """The workspace's settings in the visitor's language (the maps' legends follow it).
+
+    A preheated kernel opened its workspace before the visitor came, so its
+    settings carry the default language.
+    """
+    return dataclasses.replace(workspace.settings, lang=lang)
 
 
 class Progress(widgets.HTML):
