@@ -283,3 +283,111 @@ def test_idle_kernels_are_culled_and_a_later_view_takes_a_preheated_kernel(serve
     assert "Culling kernels with idle durations > 600 seconds" in text
     assert text.count("for convoy.ipynb") == served + 1     # "Using pre-heated kernel: ... for convoy.ipynb"
     assert page.get_by_role("button", name="Zoeken").count() == 1
+
+
+def test_frame_search_shows_its_pages(servers, page, home):
+    ws = workbench.open(home)
+    case = ws.login("inspector.dupont").open_case(SAMPLE_CASE, purpose="judicial-investigation")
+    found = case.frame_search(per_page=12, thumbnails=False)
+    _open(page, servers["inspector.dupont"], "frame_search", "input[placeholder='1-ABC-234']")
+    page.get_by_role("button", name="Chercher").click()
+    page.get_by_text(f"{found.total} résultats — Page 1/{found.pages}").wait_for(timeout=120_000)
+    assert page.get_by_role("button", name="Voir").count() == min(found.total, 12)
+    assert page.get_by_role("button", name="◀").is_disabled()
+    assert page.get_by_role("button", name="▶").is_disabled() == (found.pages == 1)
+
+
+@pytest.fixture(scope="module")
+def shared_frame(home) -> str:
+    """A colleague's bookmark on the suspect's passage at CCTV-PZ5344-102, where a neighbouring camera
+    (CCTV-PZ5344-001) now also recorded that minute, so that playback has two clips to keep in step."""
+    import pandas as pd
+
+    from workbench.access import audit
+    from workbench.footage.footage_ingest import ingest_footage
+
+    from conftest import TEST_DATA
+
+    ws = workbench.open(home)
+    try:
+        segment = ws.login("inspector.dupont").open_case(SAMPLE_CASE, purpose="judicial-investigation") \
+            .footage(cameras=["CCTV-PZ5344-102"]).iloc[0]
+        at = segment["start"] + pd.Timedelta(seconds=46)
+        ingest_footage(ws.store, [TEST_DATA / "footage" / "ahmetozlu_input_video.mp4"], camera_id="CCTV-PZ5344-001",
+                       now=ws.now(), audit=audit.writer(audit.Actor("system:test"), time=ws.now()),
+                       start=at - pd.Timedelta(seconds=16))
+        colleague = ws.login("inspector.janssens").open_case(SAMPLE_CASE, purpose="judicial-investigation")
+        return colleague.bookmark("frame", camera="CCTV-PZ5344-102", at=at, note="voiture rouge").id
+    finally:
+        ws.store.dispose()
+
+
+_VIDEOS = "b => [...document.querySelectorAll('video')].map(v => [v.currentTime, +v.dataset.offset, v.paused])"
+
+
+def test_a_colleagues_bookmark_opens_the_frame_and_plays_in_step_with_zoom(servers, page, shared_frame):
+    _open(page, servers["inspector.dupont"], "frame_search", ".wb-play", f"?bookmark={shared_frame}")
+    assert "Ouvert depuis le signet" in page.locator(".wb-message").first.inner_text()
+    page.locator(".wb-play").click()
+    player = page.frame_locator("iframe.wb-player")
+    player.locator("video").nth(1).wait_for(state="attached", timeout=120_000)
+    body = player.locator("body")
+    body.evaluate("b => Promise.all([...document.querySelectorAll('video')].map(v => v.readyState >= 2 || "
+                  "new Promise(r => v.addEventListener('loadeddata', r))))")
+    assert body.evaluate("b => [...document.querySelectorAll('video')].map(v => v.videoWidth > 0)") == [True, True]
+    player.locator("#play").click()
+    page.wait_for_timeout(1500)
+    t, videos = body.evaluate("b => window.wbPlayer.time()"), body.evaluate(_VIDEOS)
+    assert t > 10.5 and all(not paused and abs(now - (t - offset)) < 0.6 for now, offset, paused in videos)
+    player.locator("#play").click()
+    player.locator("#scrub").evaluate("r => { r.value = 3; r.dispatchEvent(new Event('input')); }")
+    page.wait_for_timeout(300)
+    videos = body.evaluate(_VIDEOS)
+    assert all(paused and abs(now - (3 - offset)) < 0.1 for now, offset, paused in videos if offset <= 3)
+    frame = player.locator(".frame").first
+    frame.scroll_into_view_if_needed()
+    box = frame.bounding_box()
+    page.mouse.move(box["x"] + box["width"] * 0.3, box["y"] + box["height"] * 0.3)
+    page.mouse.down()
+    page.mouse.move(box["x"] + box["width"] * 0.6, box["y"] + box["height"] * 0.6, steps=5)
+    page.mouse.up()
+    assert "zoomed" in frame.get_attribute("class")
+    scale = float(player.locator("video").first.get_attribute("style").split("scale(")[1].split(")")[0])
+    assert 3.0 < scale < 3.7                                               # a third of the picture, enlarged
+    _shot(page, "playback")
+    assert page.errors == []
+
+
+def test_a_bookmark_link_is_refused_to_who_is_not_on_the_case_in_dutch(servers, page, home, shared_frame):
+    _open(page, servers["auditor.maes"], "frame_search", ".wb-error", f"?bookmark={shared_frame}&lang=nl")
+    assert "Toegang geweigerd" in page.locator(".wb-error").inner_text()
+    assert page.locator(".wb-play").count() == 0
+    ws = workbench.open(home)
+    trail = ws.login("auditor.maes").audit_events(user_name="auditor.maes")
+    assert ((trail["action"] == "open-bookmark") & (trail["outcome"] == "denied")).any()
+
+
+def test_sightings_map_report_bookmark_and_route_footage_in_dutch(servers, page, suspect):
+    import pypdfium2 as pdfium
+
+    _open(page, servers["inspector.dupont"], "sightings_map", "input[placeholder='1-ABC-234']", "?lang=nl")
+    page.fill("input[placeholder='1-ABC-234']", suspect)
+    page.get_by_role("button", name="Zoeken").click()
+    page.wait_for_selector(".wb-plate", timeout=60_000)
+    page.locator(".wb-report-button").click()
+    page.locator("a.wb-report-link").wait_for(timeout=120_000)
+    with page.expect_download() as download:
+        page.locator("a.wb-report-link").click()
+    document = pdfium.PdfDocument(Path(download.value.path()).read_bytes())
+    text = "".join(p.get_textpage().get_text_range() for p in document)
+    document.close()
+    assert "Dossierrapport" in text and suspect.replace("-", "") in text and SAMPLE_CASE in text
+    page.locator(".wb-bookmark-add").click()
+    link = page.locator(".wb-bookmark-saved a.wb-bookmark-link")
+    link.wait_for(timeout=30_000)
+    assert "bookmark=" in link.get_attribute("href") and "lang=nl" in link.get_attribute("href")
+    page.locator(".wb-play-route").first.click()
+    player = page.frame_locator("iframe.wb-player")
+    assert "Afspelen" in player.locator("#play").inner_text(timeout=120_000)
+    _shot(page, "sightings_map_report_nl")
+    assert page.errors == []

@@ -244,3 +244,20 @@ def test_evidence_files_go_only_to_who_exported_them(request, tmp_path):
                              headers={"Authorization": f"token {tokens['inspector.dupont']}"})
         assert response.status_code in (400, 404), (bad, response.status_code)
     assert httpx.get(path).status_code == 401
+
+
+def test_playback_report_and_bookmarks_in_both_modes(case, reference, login, world):
+    suspect = world[1].scenario["suspect"]
+    hit = reference.frame_search(near=reference.trajectory(suspect), colour="red", kind="vehicle")[0]
+    played = case.playback(hit["camera_id"], hit["best_time"], seconds=4)
+    expected = reference.playback(hit["camera_id"], hit["best_time"], seconds=4)
+    assert type(played).__name__ == "Playback" and played.clips[0].mp4[4:8] == b"ftyp"
+    assert [(c.camera_id, c.start, c.end, c.frames) for c in played.clips] == \
+        [(c.camera_id, c.start, c.end, c.frames) for c in expected.clips]
+    report = case.report(suspect, key_frames=0)
+    assert report.pdf.startswith(b"%PDF-") and report.pages >= 2 and report.plate == suspect.replace("-", "")
+    mark = case.bookmark("note", note="à revoir avec le parquet")
+    assert mark.id in set(case.bookmarks()["id"])
+    assert login("inspector.janssens").open_bookmark(mark.id) == mark
+    with pytest.raises(AccessDenied, match="not a member"):
+        login("inspector.vermeulen").open_bookmark(mark.id)

@@ -3,21 +3,33 @@
 from __future__ import annotations
 
 import ast
+import re
 from pathlib import Path
 
 import workbench
 
 PACKAGE = Path(workbench.__file__).parent
-LAYERS = {  # the table of docs/architecture.md: top-level module of the package -> layer
-    "errors": 0, "config": 0, "timeutil": 0, "faults": 0,
-    "store": 1,
-    "plates": 2, "footage": 2,
-    "access": 3,
-    "trajectories": 4, "search": 4, "evidence": 4,
-    "maps": 5, "widgets": 5, "result_export": 5,
-    "workspace": 6, "case_footage": 6, "cli": 6, "bench": 6, "samples": 6, "kernel": 6, "kernelspec": 6, "service": 6,
-    "": 6,  # the package itself (workbench/__init__.py: workbench.open)
-}
+ARCHITECTURE = Path(__file__).parents[1] / "docs" / "architecture.md"
+
+
+def _layer_table() -> dict[str, int]:
+    """The layer table of docs/architecture.md: top-level module of the package -> layer number.
+
+    A row reads ``| 3. access | `access/policy.py`, ... | ... |``; each backquoted module of the second column
+    counts by its top-level name (``access``); ``workbench.open`` names the package itself (``""``).
+    """
+    layers: dict[str, int] = {}
+    for line in ARCHITECTURE.read_text(encoding="utf-8").splitlines():
+        match = re.match(r"\|\s*(\d+)\.[^|]*\|([^|]*)\|", line)
+        if not match:
+            continue
+        for name in re.findall(r"`([^`]+)`", match.group(2)):
+            top = "" if name == "workbench.open" else name.split("/")[0].removesuffix(".py")
+            layers[top] = int(match.group(1))
+    return layers
+
+
+LAYERS = _layer_table()
 
 
 def _top(module: str) -> str:

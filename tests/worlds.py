@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from workbench.store import Store
+from workbench.store import Store, partitions
 from workbench.store.models import (
     Agreement,
     Camera,
@@ -57,6 +57,9 @@ CASE = "CASE-TEST-1"
 def write_world(store: Store, world: World, *, opened: datetime) -> None:
     """Write ``world`` (one case, every user a member) into a migrated, empty catalogue."""
     store.migrate()
+    if world.reads:   # PostgreSQL: the days' partitions, as ingest creates them
+        with store.engine.begin() as connection:
+            partitions.ensure(connection, min(r[1] for r in world.reads), max(r[1] for r in world.reads))
     with store.session() as s:
         partners = {code: Partner(code=code, name=code, kind="police_zone") for code in world.partners}
         s.add_all(partners.values())

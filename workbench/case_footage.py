@@ -16,6 +16,7 @@ from __future__ import annotations
 import base64
 import html
 import shutil
+import tempfile
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -29,7 +30,7 @@ from workbench import faults
 from workbench.access import CaseScope
 from workbench.access.reads import load_segments
 from workbench.errors import AccessDenied, InvalidInput, NotFound
-from workbench.evidence.clip_export import clip_suffix, reencode, stream_copy
+from workbench.evidence.clip_export import clip_suffix, playable, reencode, stream_copy
 from workbench.evidence.package import EvidencePackage, write_manifest
 from workbench.evidence.publication import final_name, publish, settle_staged, staging_folder
 from workbench.evidence.redaction import Redactor
@@ -43,6 +44,8 @@ _READERS: dict[Path, FrameReader] = {}
 _INDEXES: dict[Path, FrameIndex] = {}
 _TICK = timedelta(milliseconds=1)
 _KEYFRAME_REACH = timedelta(seconds=60)   # how far a keyframe step may jump
+PLAYBACK_MAX_S = 120.0                     # the longest clip played back in the browser
+PLAYBACK_MAX_CAMERAS = 4                   # the camera and at most three neighbours
 
 
 @dataclass
@@ -83,6 +86,53 @@ class FrameHits:
                          f"{html.escape(row['camera_id'])} {row['best_time']:%H:%M:%S} {html.escape(label)} "
                          f"({row['score']:.2f})</div>")
         return note + "".join(cells)
+
+
+@dataclass
+class PlaybackClip:
+    """One camera's part of a playback: an MP4 (H.264, index first) a browser plays, and when it was recorded.
+
+    ``start`` is the time of its first picture (UTC), ``distance_m`` its distance from the played camera.
+    """
+
+    camera_id: str
+    start: datetime
+    end: datetime
+    frames: int
+    distance_m: float
+    mp4: bytes
+
+
+@dataclass
+class Playback:
+    """A moment played back: the camera's clip and its neighbours' over the same window, on one clock.
+
+    ``clips[0]`` is the camera asked for; the others follow, nearest first. Shown in a notebook, it is the
+    synchronised player of :class:`workbench.widgets.PlaybackView` (one play, pause and scrub for all, zoom).
+    """
+
+    camera_id: str
+    at: datetime
+    start: datetime
+    end: datetime
+    clips: list[PlaybackClip]
+
+    def _repr_html_(self) -> str:
+        from workbench.config import Settings
+        from workbench.widgets.playback_view import player_html
+
+        return player_html(self, Settings.from_env().lang)
+
+
+def boxed_jpeg(image: np.ndarray, hit: Any, quality: int = 80) -> bytes:
+    """A JPEG of an RGB picture with a hit's box (x0, y0, x1, y1: shares of the picture) drawn on it."""
+    import cv2
+
+    image = image.copy()
+    h, w = image.shape[:2]
+    cv2.rectangle(image, (int(hit.x0 * w), int(hit.y0 * h)), (int(hit.x1 * w) - 1, int(hit.y1 * h) - 1),
+                  (255, 200, 0), 2)
+    return encode_image(image, ".jpg", quality)
 
 
 def _place_lonlat(case: CaseScope, near: Place, cameras: pd.DataFrame) -> tuple[float, float]:
@@ -286,17 +336,84 @@ class FootageCase(CaseScope):
         return index.event_descriptor(segments, event_id)
 
     def _thumbnail(self, segments: pd.DataFrame, row: Any) -> bytes | None:
-        import cv2
-
         at = as_utc(row.best_time)
         segment = self._segment_at(segments, row.camera_id, at)
         if segment is None:
             return None
-        image = self._read(segment, at).thumbnail(240).copy()
-        h, w = image.shape[:2]
-        cv2.rectangle(image, (int(row.x0 * w), int(row.y0 * h)), (int(row.x1 * w) - 1, int(row.y1 * h) - 1),
-                      (255, 200, 0), 2)
-        return encode_image(image, ".jpg", 80)
+        return boxed_jpeg(self._read(segment, at).thumbnail(240), row)
+
+    # -- playback ----------------------------------------------------------------------------------
+    def playback(self, camera: str, at: datetime | str, *, seconds: float = 20.0, radius: float = 250.0,
+                 neighbours: int = PLAYBACK_MAX_CAMERAS - 1) -> Playback:
+        """Clips to play in the browser: ``camera`` around ``at`` and its neighbours over the same window (audited).
+
+        The window is ``seconds`` long, centred on ``at``, cut inside the recording that holds ``at``. The
+        neighbours are the footage cameras within ``radius`` m this case may see, with footage then (at most
+        ``neighbours`` of them, nearest first). Each clip is re-encoded as H.264 MP4 with its index first,
+        starting at its exact picture, so all play in step on one clock.
+
+        >>> play = case.playback("CCTV-PZ5344-102", "2026-11-20T08:29:26Z", seconds=10)
+        >>> [c.camera_id for c in play.clips][:1]
+        ['CCTV-PZ5344-102']
+        """
+        resource = {"camera": camera, "at": at, "seconds": seconds, "radius_m": radius, "neighbours": neighbours}
+        with self._refusals("playback", resource):
+            when = as_utc(at)
+            if not 0 < seconds <= PLAYBACK_MAX_S:
+                raise InvalidInput(f"a played clip lasts between 0 and {PLAYBACK_MAX_S:.0f} s")
+            if not 0 <= neighbours < PLAYBACK_MAX_CAMERAS:
+                raise InvalidInput(f"neighbours: from 0 to {PLAYBACK_MAX_CAMERAS - 1}")
+            cameras = self._footage_cameras()
+            if camera not in set(cameras["camera_id"]):
+                raise NotFound(f"no footage camera {camera!r} visible to this case")
+            nearby = _within(cameras, _place_lonlat(self, camera, cameras), radius)
+        half = timedelta(seconds=seconds / 2)
+        begin, finish = when - half, when + half
+        query = {"camera": camera, "at": when, "seconds": seconds, "radius_m": radius}
+        with self.access("footage", since=begin, until=finish, action="playback", query=query) as grant:
+            if not grant.covers(camera, when):
+                raise AccessDenied(f"{camera}: footage of {when:%Y-%m-%d %H:%M:%S} UTC is outside what this case "
+                                   "may see (retention or agreement period)")
+            scope = grant.narrowed((c, begin, finish) for c in nearby["camera_id"])
+            segments = load_segments(self.workspace.store, scope)
+            main = self._segment_at(segments, camera, when)
+            if main is None:
+                raise NotFound(f"no footage of {camera} at {when:%Y-%m-%d %H:%M:%S} UTC in the archive")
+            begin, finish = max(begin, main.start), min(finish, main.end)
+            clips: list[PlaybackClip] = []
+            with tempfile.TemporaryDirectory(prefix="workbench-playback-") as tmp:
+                for row in nearby.itertuples():
+                    if len(clips) > neighbours:
+                        break
+                    clip = self._playback_clip(segments, scope, str(row.camera_id), begin, finish,
+                                               float(row.distance_m), Path(tmp))
+                    if clip is not None:
+                        clips.append(clip)
+            clips.sort(key=lambda c: (c.camera_id != camera, c.distance_m))
+            grant.count = len(clips)
+        return Playback(camera, when, begin, finish, clips)
+
+    def _playback_clip(self, segments: pd.DataFrame, grant: Any, camera: str, begin: datetime, finish: datetime,
+                       distance: float, folder: Path) -> PlaybackClip | None:
+        """The part of [begin, finish) this case may see of one camera, from the recording that covers most of it."""
+        windows = [(max(s, begin), min(e, finish)) for s, e in grant.windows.get(camera, ())
+                   if s < finish and e > begin]
+        rows = segments[(segments["camera_id"] == camera) & (segments["start"] < finish)
+                        & (segments["end"] > begin)]
+        best = None
+        for seg in rows.itertuples():
+            for lo, hi in windows:
+                lo, hi = max(lo, seg.start), min(hi, seg.end)
+                if hi > lo and (best is None or hi - lo > best[2] - best[1]):
+                    best = (seg, lo, hi)
+        if best is None:
+            return None
+        seg, lo, hi = best
+        target = folder / f"{camera}.mp4"
+        cut = playable(Path(seg.path), target, (lo - seg.start).total_seconds(), (hi - seg.start).total_seconds(),
+                       [float(k) for k in seg.keyframes])
+        return PlaybackClip(camera, seg.start + timedelta(seconds=cut.start), seg.start + timedelta(seconds=cut.end),
+                            cut.frames, round(distance, 1), target.read_bytes())
 
     # -- evidence ----------------------------------------------------------------------------------
     def export_clip(self, what: pd.Series | str, start: When = None, end: When = None, *, seconds: float = 20.0,

@@ -92,6 +92,7 @@ class Settings:
     hub_api_url: str | None = None
     service_name: str = "workbench"
     anchor_dir: Path | None = None
+    bookmark: str | None = None   # an app's address may name a bookmark to reopen (``?bookmark=...``)
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None, *, home: Path | str | None = None,
@@ -124,6 +125,7 @@ class Settings:
             hub_api_url=env.get("JUPYTERHUB_API_URL") or None,
             service_name=env.get("JUPYTERHUB_SERVICE_NAME") or "workbench",
             anchor_dir=Path(env["WORKBENCH_ANCHOR_DIR"]).expanduser() if env.get("WORKBENCH_ANCHOR_DIR") else None,
+            bookmark=parse_qs(env.get("QUERY_STRING", "")).get("bookmark", [None])[0],
         )
 
     @property

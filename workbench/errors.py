@@ -29,6 +29,14 @@ class StoreError(WorkbenchError, RuntimeError):
     """The catalogue database cannot be reached, migrated or written."""
 
 
+class PartitionError(StoreError):
+    """A day's partition of the plate reads is missing or detached where the data needs it (PostgreSQL)."""
+
+
+class StorageFull(StoreError, OSError):
+    """The catalogue's disk (or its size limit) is full: the transaction was rolled back."""
+
+
 class NotFound(WorkbenchError, LookupError):
     """A user, case, camera, segment or other named thing does not exist."""
 

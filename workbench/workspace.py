@@ -21,13 +21,15 @@ from pathlib import Path
 
 import pandas as pd
 
-from workbench import result_export
-from workbench.access import Workspace
+from workbench import report_pdf, result_export
+from workbench.access import Grant, Workspace
 from workbench.access.session import Clock, _utcnow
-from workbench.case_footage import FootageCase
-from workbench.config import Settings
-from workbench.errors import AccessDenied, InvalidInput
+from workbench.case_footage import FootageCase, boxed_jpeg
+from workbench.config import LANGUAGES, Settings
+from workbench.errors import AccessDenied, InvalidInput, NotFound
+from workbench.maps.static_map import map_png
 from workbench.plates import normalise
+from workbench.report_pdf import CaseReport, KeyFrame, ReportContent
 from workbench.result_export import route_lines
 from workbench.trajectories import vehicle_analyses
 from workbench.trajectories.camera_network import CameraNetwork
@@ -118,14 +120,72 @@ class Case(FootageCase):
         query: dict[str, object] = {"format": format, "file": Path(path).name, "rows": len(rows)}
         with self.access("plates", cameras=sorted(set(rows["camera_id"])), since=times.min(),
                          until=times.max() + pd.Timedelta(seconds=1), action="export-results", query=query) as grant:
-            outside = [f"{c} {t:%Y-%m-%d %H:%M:%S} UTC" for c, t in zip(rows["camera_id"], times)
-                       if not any(s <= t <= e for s, e in grant.windows.get(c, ()))]
-            if outside:
-                raise AccessDenied(f"{len(outside)} rows are outside what this case may see (first: {outside[0]})")
+            _all_granted(grant, rows, times)
             written = result_export.write_results(rows, route, format, path)
             query["sha256"] = hashlib.sha256(written.read_bytes()).hexdigest()   # recorded when the block ends
             grant.count = len(rows)
         return written
+
+    def report(self, plate: str, *, since: When = None, until: When = None, key_frames: int = 4,
+               lang: str | None = None) -> CaseReport:
+        """A case report as PDF on a plate's trajectory: the street map with its route, a timeline, the
+        sightings table, key frames of the vehicle in the footage, the case's audit summary (A4, page headers
+        with the case, page numbers, Brussels time with UTC). ``report.save(path)`` writes it.
+
+        ``lang`` (fr, nl, en) defaults to the settings' language. Every part is read through the case's
+        audited access; the report is audited as ``export-report``
+        with its pages and the file's SHA-256, after a check that every row is still one this case may see.
+
+        >>> report = case.report("6-GGM-833", since="2026-11-20")       # doctest: +SKIP
+        >>> report.save("rapport.pdf")                                  # doctest: +SKIP
+        """
+        with self._refusals("export-report", {"plate": str(plate)[:40], "key_frames": key_frames}):
+            if not 0 <= key_frames <= 12:
+                raise InvalidInput("key_frames: from 0 to 12")
+        trip = self.trajectory(plate, since=since, until=until)
+        rows = result_export.export_rows(trip.sightings)
+        if rows.empty:
+            raise NotFound(f"no sighting of {plate} this case may see: nothing to report")
+        lang = lang if lang in LANGUAGES else self.settings.lang
+        created = self.now()
+        content = ReportContent(
+            self.reference, self.info.title, self.purpose, self.info.legal_basis, self.user.name, created, trip.plate,
+            rows, map_png(self.settings.cache_dir, trip.sightings, route_lines(trip.route), lang=lang),
+            report_pdf.timeline_png(trip.sightings, lang), self._key_frames(trip, key_frames), self.audit_summary())
+        times = pd.to_datetime(trip.sightings["time"], utc=True)
+        query: dict[str, object] = {"plate": trip.plate, "rows": len(rows), "key_frames": len(content.key_frames)}
+        with self.access("plates", cameras=sorted(set(rows["camera_id"])), since=times.min(),
+                         until=times.max() + pd.Timedelta(seconds=1), action="export-report", query=query) as grant:
+            _all_granted(grant, rows, times)
+            pdf, pages = report_pdf.render_report(content, lang)
+            query.update(pages=pages, sha256=report_pdf.sha256(pdf))   # recorded when the block ends
+            grant.count = len(rows)
+        return CaseReport(self.reference, trip.plate, created, pages, report_pdf.sha256(pdf), pdf)
+
+    def _key_frames(self, trip: Trajectory, count: int) -> list[KeyFrame]:
+        """The best view of a vehicle in each footage camera along the trajectory (frame search), at most
+        ``count``, each with the object's box drawn."""
+        if count == 0:
+            return []
+        try:
+            hits = self.frame_search(near=trip, kind="vehicle", order="score", per_page=count * 5, thumbnails=False)
+        except NotFound:   # no footage camera along the way
+            return []
+        best = hits.table.drop_duplicates("camera_id").head(count).sort_values("best_time")
+        frames = []
+        for hit in best.itertuples():
+            frame = self.frame(hit.camera_id, hit.best_time)
+            words = " ".join(str(v) for v in (hit.colour, hit.kind, hit.direction) if isinstance(v, str))
+            frames.append(KeyFrame(hit.camera_id, frame.time, boxed_jpeg(frame.image, hit), words))
+        return frames
+
+
+def _all_granted(grant: Grant, rows: pd.DataFrame, times: pd.Series) -> None:
+    """Refuse (AccessDenied) an export with a row outside what ``grant`` lets the case see."""
+    outside = [f"{c} {t:%Y-%m-%d %H:%M:%S} UTC" for c, t in zip(rows["camera_id"], times)
+               if not any(s <= t <= e for s, e in grant.windows.get(c, ()))]
+    if outside:
+        raise AccessDenied(f"{len(outside)} rows are outside what this case may see (first: {outside[0]})")
 
 
 def open_workspace(settings: Settings, *, clock: Clock | None = None, sample: bool = False) -> Workspace:

@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Any, TypeGuard, TypeVar
 
 import pandas as pd
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from workbench.access import audit_actions
@@ -295,6 +295,20 @@ def events_frame(store: Store, *, user_name: str | None = None, case_reference: 
         data = [{c: getattr(r, c) for c in columns} for r in rows]
     frame = pd.DataFrame(data, columns=columns).sort_values("seq", ignore_index=True)
     frame["time"] = pd.to_datetime(frame["time"], utc=True)
+    return frame
+
+
+def case_counts(store: Store, case_reference: str) -> pd.DataFrame:
+    """How many events a case's trail holds per action and outcome (counts only), with the first and last time."""
+    query = (select(AuditEvent.action, AuditEvent.outcome, func.count(), func.min(AuditEvent.time),
+                    func.max(AuditEvent.time))
+             .where(AuditEvent.case_reference == case_reference)
+             .group_by(AuditEvent.action, AuditEvent.outcome).order_by(AuditEvent.action, AuditEvent.outcome))
+    with store.snapshot() as session:
+        rows = session.execute(query).all()
+    frame = pd.DataFrame([tuple(r) for r in rows], columns=["action", "outcome", "events", "first", "last"])
+    for column in ("first", "last"):
+        frame[column] = pd.to_datetime(frame[column], utc=True)
     return frame
 
 

@@ -50,6 +50,12 @@ ACTIONS: MappingProxyType[str, str] = MappingProxyType({
     "export-clip": "footage read to export an evidence clip",
     CUSTODY_ACTION: "chain-of-custody record of an exported evidence package (written by the export only)",
     "export-results": "sightings or a trajectory exported to a file (format, rows, the file's SHA-256)",
+    "playback": "footage read to play clips in the browser (a camera and its neighbours over one window)",
+    "export-report": "a case report written as PDF (what it covers, pages, the file's SHA-256)",
+    "case-audit-summary": "the counts of a case's audit events (per action and outcome) read by a member",
+    "save-bookmark": "a bookmark (frame, sighting, note) or a saved search added to a case",
+    "list-bookmarks": "the bookmarks and saved searches of a case listed",
+    "open-bookmark": "a bookmark or saved search opened from its link (refused to anyone not on its case)",
     "bench-day": "a benchmark read a day of sightings",
     "bench-accuracy": "a benchmark read sightings with their source reads",
     # audit trail and indicators

@@ -115,6 +115,21 @@ def may_open_case(role: str, user: str, case: CaseFacts | None, reference: str, 
     return ALLOWED
 
 
+def may_open_bookmark(role: str, user: str, case: CaseFacts | None, bookmark: str) -> Verdict:
+    """Whether ``user`` may open the bookmark (or saved search) ``bookmark`` of ``case`` from its link.
+
+    Colleagues on the same case open it, for the case's own purpose, under the rule of :func:`may_open_case`;
+    everyone else is refused with the same words whether the bookmark exists or not (a link reveals nothing).
+
+    >>> case = CaseFacts("PV-1", status="open", purpose="judicial-investigation", is_training=False, member=False)
+    >>> may_open_bookmark("investigator", "agent.peeters", case, "b1").reason
+    'bookmark b1 does not exist or is on a case agent.peeters is not a member of'
+    """
+    if case is None or not case.member:
+        return Verdict(False, f"bookmark {bookmark} does not exist or is on a case {user} is not a member of")
+    return may_open_case(role, user, case, case.reference, case.purpose)
+
+
 def may_read(role: str, case: CaseFacts, *, export: bool = False) -> Verdict:
     """Whether a user of ``role``, in the case opened earlier, may read its data now (or export it)."""
     by_role = _reads_case_data(role)

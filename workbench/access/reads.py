@@ -52,9 +52,11 @@ def load_sightings(store: Store, grant: Grant, plates: list[str] | None,
         ids = frame["sighting_id"].tolist() if with_sources else []
         sources: dict[int | None, list[str]] = defaultdict(list)
         for i in range(0, len(ids), _CHUNK):
-            for sid, source, read_id in conn.execute(
+            part = frame.iloc[i:i + _CHUNK]   # a sighting's reads lie between its first and last time: the days
+            for sid, source, read_id in conn.execute(   # to read (partitions, on PostgreSQL) follow
                     select(PlateRead.sighting_id, PlateRead.source, PlateRead.source_read_id)
-                    .where(PlateRead.sighting_id.in_(ids[i:i + _CHUNK]))):
+                    .where(PlateRead.sighting_id.in_(ids[i:i + _CHUNK]),
+                           PlateRead.time >= part["time"].min(), PlateRead.time <= part["last_time"].max())):
                 sources[sid].append(f"{source}:{read_id}")
     frame["time"] = pd.to_datetime(frame["time"], utc=True)
     frame["last_time"] = pd.to_datetime(frame["last_time"], utc=True)
@@ -92,10 +94,11 @@ def sightings_version(store: Store) -> int:
         return int(conn.execute(select(func.max(Sighting.id))).scalar() or 0)
 
 
-def distinct_plates(store: Store) -> list[str]:
-    """Every distinct sighted plate."""
+def distinct_plates(store: Store, after: int = 0) -> list[str]:
+    """Every distinct plate sighted (in sightings newer than id ``after``)."""
     with store.connect() as conn:
-        return list(conn.execute(select(Sighting.plate).distinct()).scalars())
+        query = select(Sighting.plate).distinct()
+        return list(conn.execute(query.where(Sighting.id > after) if after else query).scalars())
 
 
 SEGMENT_COLUMNS = ["segment_id", "camera_id", "start", "end", "fps", "codec", "container", "width", "height",

@@ -3,6 +3,12 @@
 Expired data is invisible at once (the access rule checks retention on every
 read); :func:`purge` then deletes it for good, files and rows, and audits it.
 
+On PostgreSQL the plate reads and sightings of a day past every partner's
+retention go as whole day partitions (``DROP TABLE``: no row by row delete of
+a day's million reads); a day a hold touches is kept whole and its expired,
+unheld rows are deleted one by one, like the rows of partners with shorter
+retention. Partitions found detached are named in the plan and left alone.
+
 Crash safety: the expired segments' files are first moved into the archive's
 ``.purging/`` folder, then their rows and the audit event commit together, then
 that folder is emptied. A purge that dies before its commit leaves rows whose
@@ -23,14 +29,16 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any, cast
 
-from sqlalchemy import ColumnElement, CursorResult, and_, delete, exists, select
+from sqlalchemy import ColumnElement, CursorResult, and_, delete, exists, select, text
 from sqlalchemy.orm import Session
 
 from workbench import faults
 from workbench.access import audit, policy
 from workbench.config import Settings
-from workbench.store import Store
-from workbench.store.models import Camera, FootageSegment, Hold, Partner, PlateRead, Retention, Sighting
+from workbench.store import Store, partitions
+from workbench.store.models import Camera, FootageSegment, Hit, Hold, Partner, PlateRead, Retention, Sighting
+
+_NEIGHBOUR = timedelta(days=1)
 
 
 @dataclass
@@ -41,12 +49,17 @@ class PurgePlan:
     segments: list[dict[str, Any]] = field(default_factory=list)
     plate_reads: int = 0
     sightings: int = 0
+    partitions: list[str] = field(default_factory=list)
+    detached: list[str] = field(default_factory=list)
 
     def summary(self) -> str:
         verb = "would purge" if self.dry_run else "purged"
         size = sum(s["size_bytes"] for s in self.segments) / 1e9
+        days = f" ({len(self.partitions)} whole day partitions dropped)" if self.partitions else ""
+        loose = (f"; detached partitions left alone (reattach or drop them): {', '.join(self.detached)}"
+                 if self.detached else "")
         return (f"{verb} {len(self.segments)} footage segments ({size:.1f} GB), "
-                f"{self.plate_reads:,} plate reads, {self.sightings:,} sightings")
+                f"{self.plate_reads:,} plate reads, {self.sightings:,} sightings{days}{loose}")
 
 
 def retention_days(session: Session) -> dict[tuple[int, str], int]:
@@ -73,7 +86,7 @@ def purge(store: Store, settings: Settings, *, now: datetime, actor: audit.Actor
             _purge_rows(session, plan, now=now, dry_run=dry_run, settings=settings, moved=moved)
             audit.append(session, actor, "retention-purge" + ("-dry-run" if dry_run else ""), time=now,
                          resource={"segments": [s["id"] for s in plan.segments], "plate_reads": plan.plate_reads,
-                                   "sightings": plan.sightings},
+                                   "sightings": plan.sightings, "partitions": plan.partitions},
                          result_count=len(plan.segments) + plan.plate_reads + plan.sightings)
             faults.point("purge.before-commit")
     except BaseException:
@@ -96,6 +109,9 @@ def _purge_rows(session: Session, plan: PurgePlan, *, now: datetime, dry_run: bo
                 moved: list[str]) -> None:
     """Delete (or count) the expired rows; the segments' files go to the trash first (listed in ``moved``)."""
     days = retention_days(session)
+    longest = max((d for (_, k), d in days.items() if k == "plates"), default=None)
+    if longest is not None:
+        _drop_expired_days(session, plan, now=now, dry_run=dry_run, horizon=now - timedelta(days=longest))
     for (partner_id, kind), n_days in sorted(days.items()):
         horizon = now - timedelta(days=n_days)
         cameras = select(Camera.id).where(Camera.partner_id == partner_id)
@@ -110,18 +126,53 @@ def _purge_rows(session: Session, plan: PurgePlan, *, now: datetime, dry_run: bo
                 moved += [r.path for r in rows if _to_trash(settings, r.path)]
                 session.execute(delete(FootageSegment).where(FootageSegment.id.in_([r.id for r in rows])))
         else:
-            reads = (PlateRead.camera_id.in_(cameras), PlateRead.time < horizon,
+            reads: tuple[ColumnElement[bool], ...] = (PlateRead.camera_id.in_(cameras), PlateRead.time < horizon,
                      ~_held(PlateRead.camera_id, PlateRead.time, PlateRead.time))
-            sightings = (Sighting.camera_id.in_(cameras), Sighting.last_time < horizon,
+            sightings: tuple[ColumnElement[bool], ...] = (Sighting.camera_id.in_(cameras), Sighting.last_time < horizon,
                          ~_held(Sighting.camera_id, Sighting.first_time, Sighting.last_time))
-            if dry_run:
+            if dry_run:   # the days planned to go whole are counted already
+                planned = [partitions.partition_of(name) for name in plan.partitions]
+                reads += tuple(~and_(PlateRead.time >= p.start, PlateRead.time < p.end)
+                               for p in planned if p.table == "plate_read")
+                sightings += tuple(~and_(Sighting.first_time >= p.start, Sighting.first_time < p.end)
+                                   for p in planned if p.table == "sighting")
                 plan.plate_reads += len(session.execute(select(PlateRead.id).where(*reads)).all())
                 plan.sightings += len(session.execute(select(Sighting.id).where(*sightings)).all())
             else:
                 plan.plate_reads += cast("CursorResult[Any]", session.execute(delete(PlateRead).where(*reads))).rowcount
                 orphan = ~exists().where(PlateRead.sighting_id == Sighting.id)
+                session.execute(delete(Hit).where(Hit.sighting_id.in_(select(Sighting.id).where(*sightings, orphan))))
                 plan.sightings += cast("CursorResult[Any]",
                                        session.execute(delete(Sighting).where(*sightings, orphan))).rowcount
+
+
+def _drop_expired_days(session: Session, plan: PurgePlan, *, now: datetime, dry_run: bool,
+                       horizon: datetime) -> None:
+    """PostgreSQL: drop the day partitions past every partner's plate retention, unless a hold keeps them.
+
+    A day a hold touches (any camera, the day and its neighbours: a passage
+    may cross midnight) is kept whole; its expired rows that no hold keeps go
+    row by row like on SQLite. The hits of a dropped day's sightings go with it.
+    """
+    connection = session.connection()
+    if not partitions.is_partitioned(connection, "plate_read"):
+        return
+    holds = session.execute(select(Hold.start, Hold.end)).all()
+    for table in partitions.PARTITIONED:
+        plan.detached += [f"{p.name} ({p.span})" for p in partitions.detached(connection, table)]
+        for day in partitions.attached(connection, table):
+            if day.end > horizon or any(s < day.end + _NEIGHBOUR and e > day.start - _NEIGHBOUR for s, e in holds):
+                continue
+            rows = int(connection.execute(text(f'SELECT count(*) FROM "{day.name}"')).scalar_one())
+            if table == "plate_read":
+                plan.plate_reads += rows
+            else:
+                plan.sightings += rows
+            plan.partitions.append(day.name)
+            if not dry_run:
+                if table == "sighting":
+                    connection.execute(text(f'DELETE FROM hit WHERE sighting_id IN (SELECT id FROM "{day.name}")'))
+                partitions.drop(connection, day)
 
 
 def _to_trash(settings: Settings, relative: str) -> bool:

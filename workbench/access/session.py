@@ -16,6 +16,7 @@ Results leave as plain data (DataFrames, dataclasses), never ORM objects.
 from __future__ import annotations
 
 import itertools
+import threading
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field
@@ -27,8 +28,9 @@ import numpy as np
 import pandas as pd
 from sqlalchemy import select
 
-from workbench.access import audit, audit_actions, indicators, policy
+from workbench.access import audit, audit_actions, bookmarks, indicators, policy
 from workbench.access.admin import AdminSession
+from workbench.access.bookmarks import Bookmark
 from workbench.access.policy import AgreementFacts, CameraFacts, CaseFacts, Decision, Verdict, Window, decide
 from workbench.access.reads import distinct_plates, load_hits, load_sightings, sightings_version
 from workbench.config import Settings
@@ -137,6 +139,7 @@ class Workspace:
         self.clock = clock
         self.case_class = case_class or CaseScope
         self._plate_index: tuple[int, PlateIndex] | None = None
+        self._plate_lock = threading.Lock()
         if not self.store.is_migrated():
             self.store.migrate()
 
@@ -145,16 +148,23 @@ class Workspace:
         return as_utc(self.clock())
 
     def plate_index(self) -> PlateIndex:
-        """The search index of distinct sighted plates, rebuilt when new sightings arrive.
+        """The search index of distinct sighted plates, grown with the plates of new sightings.
 
         It holds plates only, no time or place: what a user may see is decided
         when the sightings of the matching plates are read. Plates purged since
-        it was built only cost a lookup that finds no sighting.
+        it was built only cost a lookup that finds no sighting. Built once per
+        process (the service's: one for every user), then only the plates of
+        sightings newer than the last look are added.
         """
-        version = sightings_version(self.store)
-        if self._plate_index is None or self._plate_index[0] != version:
-            self._plate_index = (version, PlateIndex(distinct_plates(self.store)))
-        return self._plate_index[1]
+        with self._plate_lock:   # the service's threads share it
+            version = sightings_version(self.store)
+            if self._plate_index is None:
+                self._plate_index = (version, PlateIndex(distinct_plates(self.store)))
+            elif self._plate_index[0] != version:
+                index = self._plate_index[1]
+                index.add(distinct_plates(self.store, after=self._plate_index[0]))
+                self._plate_index = (version, index)
+            return self._plate_index[1]
 
     def login(self, name: str | None = None) -> UserSession:
         """Start a session for an active user (default: the JupyterHub or WORKBENCH_USER identity)."""
@@ -286,6 +296,31 @@ class UserSession:
                     resource, actor)
         assert info is not None   # the rule refuses a case that does not exist
         return self.workspace.case_class(self, info)
+
+    def open_bookmark(self, bookmark_id: str) -> Bookmark:
+        """A bookmark or saved search from its link, for a colleague on the same case (audited; anyone else is
+        refused, with the same words whether it exists or not). Open its case with
+        ``open_case(mark.case_reference, purpose=mark.purpose)``."""
+        resource = {"bookmark": str(bookmark_id)[:40]}
+        with audit.refusals_audited(self.workspace.store, self._actor, "open-bookmark", resource, self.workspace.now):
+            found = bookmarks.find(self.workspace.store, str(bookmark_id))
+        facts = None
+        if found is not None:
+            with self.workspace.store.snapshot() as session:
+                case = session.execute(select(Case).where(Case.id == found[1])).scalar_one()
+                member = session.execute(
+                    select(CaseMember).join(User, User.id == CaseMember.user_id)
+                    .where(CaseMember.case_id == case.id, User.name == self.user.name)).first() is not None
+                facts = CaseFacts(case.reference, case.status, case.purpose, case.is_training, member)
+        self._apply(policy.may_open_bookmark(self.user.role, self.user.name, facts, resource["bookmark"]),
+                    "open-bookmark", resource)
+        assert found is not None   # the rule refuses a bookmark that does not exist
+        mark = found[0]
+        audit.record(self.workspace.store, audit.Actor(self.user.name, self.user.partner, mark.case_reference,
+                                                       mark.purpose),
+                     "open-bookmark", time=self.workspace.now(), resource={**resource, "kind": mark.kind},
+                     result_count=1)
+        return mark
 
     def create_case(self, reference: str, *, title: str, purpose: str, legal_basis: str,
                     members: Iterable[str] = (), training: bool = False) -> CaseInfo:
@@ -729,6 +764,54 @@ class CaseScope(OpenCase):
         frame = audit.events_frame(self.workspace.store, user_name=self.user.name,
                                    case_reference=self.reference, limit=limit)
         self._audit("read-own-audit", result_count=len(frame))
+        return frame
+
+    def bookmark(self, kind: str, *, camera: str | None = None, at: datetime | str | None = None,
+                 plate: str | None = None, note: str | None = None, title: str | None = None,
+                 app: str | None = None, query: dict[str, Any] | None = None) -> Bookmark:
+        """Bookmark a ``frame`` (camera, at), a ``sighting`` (camera, at, plate) or a ``note`` on this case, or
+        save a ``search`` (app, query), for the case's members (audited); ``mark.link()`` reopens it.
+
+        >>> case.bookmark("note", note="the red car stops twice at Flagey").kind
+        'note'
+        """
+        resource: dict[str, Any] = {"kind": str(kind)[:20], "camera": camera, "at": at, "plate": plate,
+                                    "app": app, "title": None if title is None else str(title)[:200]}
+        with self._refusals("save-bookmark", resource):
+            fields = bookmarks.new_bookmark(kind, title=title, app=app, camera=camera, at=at, plate=plate,
+                                            note=note, query=query)
+            self._check_reading("save-bookmark", resource)
+            now = self.now()
+            resource.update(at=fields["at"], app=fields["app"])
+            mark_id = bookmarks.add(
+                self.workspace.store, self.reference, self.user.name, fields, now,
+                lambda session, mark: audit.append(session, self.actor, "save-bookmark", time=now,
+                                                   resource={**resource, "id": mark}, result_count=1))
+        found = bookmarks.find(self.workspace.store, mark_id)
+        assert found is not None   # written just above
+        return found[0]
+
+    def save_search(self, app: str, query: dict[str, Any], *, title: str | None = None) -> Bookmark:
+        """Save an app's search (its parameters) on this case for its members; ``mark.link()`` runs it again."""
+        return self.bookmark("search", app=app, query=query, title=title)
+
+    def bookmarks(self) -> pd.DataFrame:
+        """The bookmarks and saved searches of this case, by every member, oldest first (audited)."""
+        resource: dict[str, Any] = {"reference": self.reference}
+        with self._refusals("list-bookmarks", resource):
+            self._check_reading("list-bookmarks", resource)
+            marks = bookmarks.of_case(self.workspace.store, self.reference)
+        self._audit("list-bookmarks", resource=resource, result_count=len(marks))
+        return bookmarks.frame(marks)
+
+    def audit_summary(self) -> pd.DataFrame:
+        """How many events this case's audit trail holds, per action and outcome (members of the open case;
+        counts only, not the events: those are the auditors')."""
+        resource: dict[str, Any] = {"reference": self.reference}
+        with self._refusals("case-audit-summary", resource):
+            self._check_reading("case-audit-summary", resource)
+            frame = audit.case_counts(self.workspace.store, self.reference)
+        self._audit("case-audit-summary", resource=resource, result_count=int(frame["events"].sum()))
         return frame
 
     def place_hold(self, camera_id: str, start: datetime | str, end: datetime | str, reason: str) -> None:

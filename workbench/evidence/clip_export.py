@@ -136,18 +136,23 @@ def _copy_counted(video: VideoFile, out: av.container.OutputContainer, clip: av.
 
 
 def reencode(source: Path, target: Path, start: float, end: float, keyframes: list[float],
-             transform: Callable[[np.ndarray, float], np.ndarray]) -> Cut:
+             transform: Callable[[np.ndarray, float], np.ndarray], *, crf: int = 18,
+             container_options: dict[str, str] | None = None) -> Cut:
     """Decode from the keyframe before ``start``, keep the pictures on screen in [start, end), pass each through
-    ``transform`` (RGB image, time) and encode them as H.264, each at its own time."""
+    ``transform`` (RGB image, time) and encode them as H.264, each at its own time.
+
+    ``crf`` is x264's quality (18: visually lossless); ``container_options`` go to the muxer
+    (``{"movflags": "+faststart"}`` puts an MP4's index first, so a browser plays it while it loads).
+    """
     frames, t0, t1 = 0, None, start
     with VideoFile(source) as video:
         key = keyframes[_keyframe_before(keyframes, start)]
-        with av.open(str(target), "w") as out:
+        with av.open(str(target), "w", options=container_options or {}) as out:
             clip = out.add_stream("libx264", rate=Fraction(video.fps).limit_denominator(1001))
             clip.width, clip.height = video.stream.codec_context.width, video.stream.codec_context.height
             clip.pix_fmt = "yuv420p"
             clip.codec_context.time_base = CLIP_TIME_BASE
-            clip.options = {"crf": "18", "preset": "veryfast"}
+            clip.options = {"crf": str(crf), "preset": "veryfast"}
             held: tuple[float, av.VideoFrame] | None = None   # the picture on screen at ``start``
             for t, frame in video.pictures(key, keyframes):
                 if t < start - EPS:
@@ -172,3 +177,13 @@ def reencode(source: Path, target: Path, start: float, end: float, keyframes: li
         target.unlink(missing_ok=True)
         raise FootageError(f"{source.name}: no picture between {start:.2f} s and {end:.2f} s")
     return Cut(t0 if t0 is not None else start, t1 + 1.0 / fps, frames)
+
+
+def playable(source: Path, target: Path, start: float, end: float, keyframes: list[float]) -> Cut:
+    """A clip for a browser to play: H.264 in MP4 with its index first (faststart), starting at the exact picture.
+
+    Whatever the archive's codec and container, every browser plays it; the pictures keep their own times, so
+    clips of several cameras cut at one moment play in step.
+    """
+    return reencode(source, target, start, end, keyframes, lambda image, _t: image, crf=23,
+                    container_options={"movflags": "+faststart"})

@@ -33,15 +33,19 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
+from typing import Any, BinaryIO
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from workbench.errors import IngestError, InvalidInput
-from workbench.plates.csv_lines import csv_rows, text_lines
+from workbench.plates.csv_lines import csv_header, csv_records, text_lines
 from workbench.plates.plate_format import MAX_LENGTH, SEPARATORS, normalise
 
 REQUIRED = ["source", "read_id", "camera_id", "timestamp", "plate"]
@@ -49,6 +53,8 @@ OPTIONAL = ["country", "confidence", "direction", "lane", "image_ref"]
 MAX_TEXT = {"source": 64, "read_id": 128, "camera_id": 64, "plate": 64, "country": 8, "direction": 16,
             "image_ref": 2048, "timestamp": 40, "confidence": 32, "lane": 8}
 """Longest accepted value per column (the catalogue's column sizes): longer is refused, never cut."""
+CHUNK_BYTES = 64 << 20
+"""Bytes of a feed parsed at a time (whole lines): memory stays bounded whatever the file's size."""
 MAX_LINE = 16_384
 MAX_FIELDS = 64
 MAX_LANE = 99
@@ -71,46 +77,154 @@ class FeedBatch:
     rejected: list[tuple[int, str]] = field(default_factory=list)
 
 
-def _read_rows(path: Path) -> pd.DataFrame:
-    """The file as a DataFrame of strings with a ``line`` column; IngestError if it is not a feed.
+def iter_feed(path: Path, *, now: datetime, known_cameras: dict[str, str] | None = None,
+              chunk_bytes: int = CHUNK_BYTES) -> Iterator[FeedBatch]:
+    """Parse and validate a feed in chunks of whole lines of about ``chunk_bytes``: a feed larger than memory
+    streams through, a chunk at a time.
+
+    Raises IngestError when the file is not a feed (before the first chunk) or
+    turns out unreadable further on (the chunks before it stay valid).
+    """
+    path = Path(path)
+    for frame in _read_chunks(path, chunk_bytes):
+        yield _validate(path, frame, now=now, known_cameras=known_cameras)
+
+
+def parse_feed(path: Path, *, now: datetime, known_cameras: dict[str, str] | None = None) -> FeedBatch:
+    """Parse and validate one whole feed file; raises IngestError only when the whole file is unusable.
+
+    ``known_cameras`` maps camera id to kind: reads of an unknown camera, or of
+    a camera that is not an ANPR camera, are refused.
+    """
+    parts = list(iter_feed(path, now=now, known_cameras=known_cameras))
+    reads = pd.concat([p.reads for p in parts], ignore_index=True) if len(parts) != 1 else parts[0].reads
+    return FeedBatch(str(path), reads, sorted(r for p in parts for r in p.rejected))
+
+
+def _blocks(handle: BinaryIO, size: int) -> Iterator[bytes]:
+    """Blocks of whole lines (cut after a line feed) of about ``size`` bytes; the last one as it ends."""
+    rest = b""
+    while True:
+        data = handle.read(size)
+        if not data:
+            if rest:
+                yield rest
+            return
+        data = rest + data
+        cut = data.rfind(b"\n") + 1
+        if cut == 0:
+            rest = data
+            continue
+        rest = data[cut:]
+        yield data[:cut]
+
+
+def _read_chunks(path: Path, chunk_bytes: int) -> Iterator[pd.DataFrame]:
+    """The file as DataFrames of strings with a ``line`` column, chunk by chunk; IngestError if it is not a feed.
 
     Rows refused while splitting are listed in ``frame.attrs["refused"]`` as (line, reason).
     """
     try:
-        raw = path.read_bytes()
+        handle = path.open("rb")
     except OSError as exc:
         raise IngestError(f"{path.name}: cannot be read ({exc.strerror})") from exc
-    if not raw.strip():
-        raise IngestError(f"{path.name}: the file is empty")
-    if b"\x00" in raw[:4096]:
-        raise IngestError(f"{path.name}: this is a binary file, not a CSV or JSON Lines feed")
-    try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise IngestError(f"{path.name}: not UTF-8 text (byte {exc.start})") from exc
-    lines = text_lines(text)
-    is_json = path.suffix.lower() in {".jsonl", ".ndjson", ".json"} or text.lstrip().startswith("{")
-    if is_json:
-        rows, refused, columns = _json_rows(path, lines)
-    else:
+    with handle:
+        header: list[str] | None = None
+        is_json = path.suffix.lower() in {".jsonl", ".ndjson", ".json"}
+        line_no, offset, content = 0, 0, False
         try:
-            rows, refused, columns = csv_rows(lines, max_line=MAX_LINE, max_fields=MAX_FIELDS)
-        except InvalidInput as exc:
-            raise IngestError(f"{path.name}: not an ANPR feed: {exc}") from None
-    frame = pd.DataFrame(rows, columns=columns + ["line"]) if rows or columns else pd.DataFrame(columns=["line"])
-    missing = [c for c in REQUIRED if c not in frame.columns]
+            for number, block in enumerate(_blocks(handle, chunk_bytes)):
+                if number == 0:
+                    if b"\x00" in block[:4096]:
+                        raise IngestError(f"{path.name}: this is a binary file, not a CSV or JSON Lines feed")
+                    is_json = is_json or block.lstrip().lstrip(b"\xef\xbb\xbf").startswith(b"{")
+                try:
+                    text = block.decode("utf-8-sig" if number == 0 else "utf-8")
+                except UnicodeDecodeError as exc:
+                    raise IngestError(f"{path.name}: not UTF-8 text (byte {offset + exc.start})") from None
+                offset += len(block)
+                lines = text_lines(text)
+                if block.endswith(b"\n"):
+                    lines.pop()
+                first, line_no = line_no + 1, line_no + len(lines)
+                if not content and not text.strip():
+                    continue
+                checked = content
+                content = True
+                if is_json:
+                    frame = _json_frame(list(enumerate(lines, first)))
+                else:
+                    if header is None:
+                        try:
+                            header = csv_header(lines[0], max_line=MAX_LINE, max_fields=MAX_FIELDS)
+                        except InvalidInput as exc:
+                            raise IngestError(f"{path.name}: not an ANPR feed: {exc}") from None
+                        lines, first = lines[1:], first + 1
+                    frame = _csv_frame(header, lines, first)
+                if not checked:
+                    _check_columns(path, frame, header)
+                yield frame
+        except OSError as exc:
+            raise IngestError(f"{path.name}: cannot be read ({exc.strerror})") from exc
+        if not content:
+            raise IngestError(f"{path.name}: the file is empty")
+
+
+def _check_columns(path: Path, frame: pd.DataFrame, header: list[str] | None) -> None:
+    """IngestError when the first chunk lacks a required column (the header's, or the JSON rows' keys)."""
+    missing = [c for c in REQUIRED if c not in (header if header is not None else frame.columns)]
     if missing:
+        found = [c for c in (header or frame.columns) if c != "line"]
         raise IngestError(f"{path.name}: not an ANPR feed: missing column(s) {', '.join(missing)} "
-                          f"(found: {', '.join(c for c in frame.columns if c != 'line')[:200]})")
+                          f"(found: {', '.join(found)[:200]})")
+
+
+def _csv_frame(header: list[str], lines: list[str], first: int) -> pd.DataFrame:
+    """CSV lines numbered from ``first``: plain lines split at once (Arrow), the others one by one.
+
+    A plain line is printable ASCII without quotes with exactly the header's
+    number of fields: splitting it at its commas is what the line-by-line
+    reader would do. Anything else (quotes, other characters, too many or too
+    few fields, too long) goes through :func:`csv_records` and its refusals.
+    """
+    columns = {name: i for i, name in enumerate(header) if name in MAX_TEXT}   # the last of duplicate names
+    numbers = np.arange(first, first + len(lines))
+    arr = pa.array(lines, pa.string())
+    plain = pc.and_(pc.and_(pc.less_equal(pc.utf8_length(arr), MAX_LINE),
+                            pc.equal(pc.count_substring(arr, ","), len(header) - 1)),
+                    pc.invert(pc.match_substring_regex(arr, r'[^\x20\x21\x23-\x7e]'))).to_numpy(zero_copy_only=False)
+    fast = arr.filter(pa.array(plain))
+    values = pc.list_flatten(pc.split_pattern(fast, ","))
+    positions = np.arange(len(fast)) * len(header)
+    data: dict[str, Any] = {}
+    for name, i in columns.items():
+        column = pc.utf8_trim_whitespace(values.take(pa.array(positions + i)))
+        data[name] = pc.if_else(pc.equal(column, ""), pa.scalar(None, pa.string()), column)
+    frame = pa.table(data).to_pandas() if data else pd.DataFrame(index=range(len(fast)))
+    frame["line"] = numbers[plain]
+    frame["plain"] = True
+    rows, refused = csv_records(header, ((int(n), lines[n - first]) for n in numbers[~plain]),
+                                max_line=MAX_LINE, max_fields=MAX_FIELDS)
+    if rows:
+        slow = pd.DataFrame(rows, columns=list(columns) + ["line"]).assign(plain=False)
+        frame = pd.concat([frame, slow.astype({c: "str" for c in columns})], ignore_index=True)
+        frame = frame.sort_values("line", kind="stable", ignore_index=True)
     frame.attrs["refused"] = refused
     return frame
 
 
-def _json_rows(path: Path, lines: list[str]) -> tuple[list[dict], list[tuple[int, str]], list[str]]:
+def _json_frame(numbered: list[tuple[int, str]]) -> pd.DataFrame:
+    rows, refused, columns = _json_rows(numbered)
+    frame = pd.DataFrame(rows, columns=columns + ["line"]) if rows or columns else pd.DataFrame(columns=["line"])
+    frame.attrs["refused"] = refused
+    return frame
+
+
+def _json_rows(numbered: list[tuple[int, str]]) -> tuple[list[dict], list[tuple[int, str]], list[str]]:
     """Parse JSON Lines: each line an object of plain values, text fields as JSON strings."""
     rows: list[dict] = []
     refused: list[tuple[int, str]] = []
-    for n, line in enumerate(lines, 1):
+    for n, line in numbered:
         if not line.strip():
             continue
         if len(line) > MAX_LINE:
@@ -166,13 +280,8 @@ def _normalise_plates(raw: pd.Series) -> tuple[pd.Series, pd.Series]:
     return plates, errors
 
 
-def parse_feed(path: Path, *, now: datetime, known_cameras: dict[str, str] | None = None) -> FeedBatch:
-    """Parse and validate one feed file; raises IngestError only when the whole file is unusable.
-
-    ``known_cameras`` maps camera id to kind: reads of an unknown camera, or of
-    a camera that is not an ANPR camera, are refused.
-    """
-    frame = _read_rows(Path(path))
+def _validate(path: Path, frame: pd.DataFrame, *, now: datetime, known_cameras: dict[str, str] | None) -> FeedBatch:
+    """The valid reads of one chunk, normalised, and its refused lines with their reasons (vectorised)."""
     rejected: list[tuple[int, str]] = list(frame.attrs.get("refused", []))
     reason = pd.Series(None, index=frame.index, dtype=object)
 
@@ -180,14 +289,16 @@ def parse_feed(path: Path, *, now: datetime, known_cameras: dict[str, str] | Non
         mask = mask & reason.isna()
         reason[mask] = why if isinstance(why, str) else why[mask]
 
+    plain = frame["plain"].eq(True) if "plain" in frame.columns else pd.Series(False, index=frame.index)
     for col in REQUIRED + OPTIONAL:   # text columns, whatever pandas guessed from the values present
-        frame[col] = frame[col].astype(object).where(frame[col].notna(), None) if col in frame.columns else None
+        frame[col] = frame[col].astype("str") if col in frame.columns else pd.Series(None, index=frame.index,
+                                                                                        dtype="str")
     for col in REQUIRED:
-        refuse(frame[col].isna() | (frame[col].astype(str).str.strip() == ""), f"{col} is missing")
+        refuse(frame[col].fillna("").str.strip() == "", f"{col} is missing")
     for col in REQUIRED + OPTIONAL:
-        text = frame[col].astype(object).where(frame[col].notna(), "").astype(str)
+        text = frame[col].fillna("")
         refuse(text.str.len() > MAX_TEXT[col], f"{col} is longer than {MAX_TEXT[col]} characters")
-        refuse(text.str.contains("[\x00-\x08\x0b-\x1f\x7f]", regex=True), f"{col} holds a control character")
+        refuse(~plain & text.str.contains("[\x00-\x08\x0b-\x1f\x7f]", regex=True), f"{col} holds a control character")
     plates, plate_errors = _normalise_plates(frame["plate"].where(reason.isna()))
     refuse(plate_errors.notna(), "plate: " + plate_errors.fillna(""))
     ts_text = frame["timestamp"].fillna("").astype(str).str.strip()
@@ -199,16 +310,16 @@ def parse_feed(path: Path, *, now: datetime, known_cameras: dict[str, str] | Non
     refuse(times.isna(), "timestamp is not a valid time")
     refuse(times < pd.Timestamp(EARLIEST_READ), f"timestamp is before {EARLIEST_READ:%Y}: not plausible")
     refuse(times > pd.Timestamp(now + FUTURE_TOLERANCE), "timestamp is in the future")
-    confidence = pd.to_numeric(frame["confidence"].where(reason.isna()), errors="coerce")
+    confidence = _numbers(frame["confidence"].where(reason.isna()))
     refuse(frame["confidence"].notna() & (confidence.isna() | ~np.isfinite(confidence)), "confidence is not a number")
     confidence = confidence.where(confidence <= 1, confidence / 100)
     refuse(confidence.notna() & ((confidence < 0) | (confidence > 1)), "confidence outside 0-1 (or 0-100 %)")
-    lane_text = frame["lane"].astype(object).where(frame["lane"].notna(), "").astype(str).str.strip()
+    lane_text = frame["lane"].fillna("").str.strip()
     refuse(frame["lane"].notna() & ~lane_text.str.fullmatch(r"[0-9]{1,2}"),
            f"lane is not a whole number from 0 to {MAX_LANE}")
-    lane = pd.to_numeric(lane_text.where(reason.isna() & frame["lane"].notna()), errors="coerce")
+    lane = _numbers(lane_text.where(reason.isna() & frame["lane"].notna()))
     if known_cameras is not None:
-        kinds = frame["camera_id"].map(known_cameras)
+        kinds = frame["camera_id"].map(pd.Series(known_cameras, dtype="str"))
         refuse(kinds.isna(), "unknown camera " + frame["camera_id"].fillna("").astype(str).str[:40])
         refuse(kinds.notna() & (kinds != "anpr"),
                "camera " + frame["camera_id"].fillna("").astype(str).str[:40] + " is not an ANPR camera ("
@@ -232,8 +343,22 @@ def parse_feed(path: Path, *, now: datetime, known_cameras: dict[str, str] | Non
     return FeedBatch(str(path), reads, sorted(rejected))
 
 
+def _numbers(text: pd.Series) -> pd.Series:
+    """Decimal strings to floats (NaN where a value is not a number): Arrow's cast at once, else one by one."""
+    try:
+        values = pa.array(text.str.strip(), pa.string(), from_pandas=True)
+        return pd.Series(pc.cast(values, pa.float64()).to_numpy(zero_copy_only=False), index=text.index)
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        return pd.to_numeric(text, errors="coerce")
+
+
 def _parse_times(text: pd.Series) -> pd.Series:
     """ISO 8601 strings to UTC timestamps; NaT where a value is not a valid time."""
+    try:   # Arrow's ISO 8601 cast, for a whole chunk at once; it refuses the whole vector for one bad value
+        values = pa.array(text.str.replace(",", ".", regex=False), pa.string(), from_pandas=True)
+        return pd.Series(pc.cast(values, pa.timestamp("ns", "UTC")).to_pandas(), index=text.index)
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        pass
     try:
         return pd.to_datetime(text, utc=True, errors="coerce", format="ISO8601")
     except (ValueError, OverflowError):   # one value out of range spoils the vector: parse one by one

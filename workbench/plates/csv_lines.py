@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import csv
 import re
+from collections.abc import Iterable
 
 from workbench.errors import InvalidInput
 
@@ -36,12 +37,27 @@ def csv_rows(lines: list[str], *, max_line: int,
 
     Raises InvalidInput when the header itself is unusable. Empty fields become None.
     """
-    if not lines or too_long(lines[0], max_line, max_fields):
+    header = csv_header(lines[0] if lines else "", max_line=max_line, max_fields=max_fields)
+    rows, refused = csv_records(header, enumerate(lines[1:], 2), max_line=max_line, max_fields=max_fields)
+    return rows, refused, list(dict.fromkeys(h for h in header if h != "line"))
+
+
+def csv_header(line: str, *, max_line: int, max_fields: int) -> list[str]:
+    """The header line's column names (stripped); InvalidInput when it is missing or too long."""
+    if not line or too_long(line, max_line, max_fields):
         raise InvalidInput("the header line is missing or too long")
-    header = [h.strip() for h in _split(lines[0])]
+    try:
+        return [h.strip() for h in _split(line)]
+    except csv.Error as exc:
+        raise InvalidInput(f"the header line is not valid CSV ({exc})") from None
+
+
+def csv_records(header: list[str], numbered: Iterable[tuple[int, str]], *, max_line: int,
+                max_fields: int) -> tuple[list[dict], list[tuple[int, str]]]:
+    """The rows of (line number, line) pairs under ``header``, and the lines refused with their reason."""
     rows: list[dict] = []
     refused: list[tuple[int, str]] = []
-    for n, line in enumerate(lines[1:], 2):
+    for n, line in numbered:
         if not line.strip():
             continue
         why = too_long(line, max_line, max_fields)
@@ -57,7 +73,7 @@ def csv_rows(lines: list[str], *, max_line: int,
             refused.append((n, why))
             continue
         rows.append({**{h: (f.strip() or None) for h, f in zip(header, fields)}, "line": n})
-    return rows, refused, list(dict.fromkeys(h for h in header if h != "line"))
+    return rows, refused
 
 
 def too_long(line: str, max_line: int, max_fields: int) -> str | None:

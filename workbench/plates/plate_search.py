@@ -18,6 +18,7 @@ sorted NumPy array: a query looks up its own variants with ``searchsorted``
 from __future__ import annotations
 
 import re
+import sys
 from collections.abc import Iterable
 
 import numpy as np
@@ -82,12 +83,12 @@ def _variants(matrix: np.ndarray) -> list[np.ndarray]:
     return out
 
 
-class PlateIndex:
-    """An index of distinct normalised plates for exact, wildcard and fuzzy lookup."""
+class _Part:
+    """Sorted distinct plates and the sorted hashes of their skeleton variants (each with its plate's rank)."""
 
-    def __init__(self, plates: Iterable[str]) -> None:
-        self.plates = np.array(sorted(set(plates)), dtype=object)
-        skeletons = _as_matrix(skeleton(p) for p in self.plates)
+    def __init__(self, plates: np.ndarray) -> None:
+        self.plates = plates
+        skeletons = _as_matrix(skeleton(p) for p in plates)
         hashes, owners = [], []
         for variant in _variants(skeletons):
             valid = variant.any(axis=1)
@@ -96,16 +97,74 @@ class PlateIndex:
         all_hashes = np.concatenate(hashes) if hashes else np.zeros(0, np.uint64)
         all_owners = np.concatenate(owners) if owners else np.zeros(0, np.int32)
         order = np.argsort(all_hashes, kind="stable")
-        self._hashes, self._owners = all_hashes[order], all_owners[order]
+        self.hashes, self.owners = all_hashes[order], all_owners[order]
+
+    def known(self, plates: np.ndarray) -> np.ndarray:
+        """Which of the (sorted) ``plates`` this part holds."""
+        at = np.searchsorted(self.plates, plates)
+        return (at < len(self.plates)) & (self.plates[np.minimum(at, max(len(self.plates) - 1, 0))] == plates) \
+            if len(self.plates) else np.zeros(len(plates), dtype=bool)
+
+    def candidates(self, keys: np.ndarray) -> list[str]:
+        lo = np.searchsorted(self.hashes, keys, side="left")
+        hi = np.searchsorted(self.hashes, keys, side="right")
+        return [str(self.plates[o]) for a, b in zip(lo, hi) for o in set(self.owners[a:b].tolist())]
+
+    def nbytes(self) -> int:
+        """Memory held: the arrays and the plate strings they point at."""
+        return int(self.plates.nbytes + sum(sys.getsizeof(p) for p in self.plates) + self.hashes.nbytes
+                   + self.owners.nbytes)
+
+
+class PlateIndex:
+    """An index of distinct normalised plates for exact, wildcard and fuzzy lookup, grown incrementally.
+
+    New plates (:meth:`add`) go into a small second part that is searched
+    with the main one and folded into it once it holds a sixteenth as many
+    plates: adding a day's new plates costs a sort of that day's, not of the
+    tens of millions already known.
+
+    >>> index = PlateIndex(["1ABC234"])
+    >>> index.add(["1A8C234", "1ABC234"]), len(index), index.fuzzy("1ABC234")
+    (1, 2, [('1ABC234', 0.0), ('1A8C234', 0.2)])
+    """
+
+    def __init__(self, plates: Iterable[str]) -> None:
+        self._main = _Part(np.array(sorted(set(plates)), dtype=object))
+        self._recent = _Part(np.array([], dtype=object))
+
+    def add(self, plates: Iterable[str]) -> int:
+        """Add the plates not known yet; returns how many were new."""
+        fresh = np.array(sorted(set(plates)), dtype=object)
+        if not len(fresh):
+            return 0
+        fresh = fresh[~self._main.known(fresh) & ~self._recent.known(fresh)]
+        if len(fresh):
+            recent = np.union1d(self._recent.plates, fresh).astype(object)
+            if len(recent) * 16 > max(len(self._main.plates), 16_384):
+                self._main = _Part(np.union1d(self._main.plates, recent).astype(object))
+                self._recent = _Part(np.array([], dtype=object))
+            else:
+                self._recent = _Part(recent)
+        return len(fresh)
+
+    @property
+    def plates(self) -> np.ndarray:
+        """Every known plate, sorted."""
+        return np.union1d(self._main.plates, self._recent.plates).astype(object) if len(self._recent.plates) \
+            else self._main.plates
+
+    def nbytes(self) -> int:
+        """Memory the index holds (about 170 bytes a plate: see docs/capacity-plan.md)."""
+        return self._main.nbytes() + self._recent.nbytes()
 
     def __len__(self) -> int:
-        return len(self.plates)
+        return len(self._main.plates) + len(self._recent.plates)
 
     def exact(self, plate: str) -> list[str]:
         """``[plate]`` if it is known (after normalisation), else ``[]``."""
         p = normalise(plate)
-        i = np.searchsorted(self.plates, p)
-        return [p] if i < len(self.plates) and self.plates[i] == p else []
+        return [p] if any(part.known(np.array([p], dtype=object))[0] for part in (self._main, self._recent)) else []
 
     def fuzzy(self, plate: str, *, max_distance: float = 1.0, limit: int = 50) -> list[tuple[str, float]]:
         """Known plates within ``max_distance`` (OCR-aware), closest first.
@@ -116,10 +175,8 @@ class PlateIndex:
         query = normalise(plate)
         variants = _variants(_as_matrix([skeleton(query)]))
         keys = np.unique(np.concatenate([_hash_rows(v[v.any(axis=1)]) for v in variants]))
-        lo = np.searchsorted(self._hashes, keys, side="left")
-        hi = np.searchsorted(self._hashes, keys, side="right")
-        candidates = {int(o) for a, b in zip(lo, hi) for o in self._owners[a:b]}
-        scored = [(str(self.plates[i]), ocr_distance(query, str(self.plates[i]))) for i in candidates]
+        candidates = set(self._main.candidates(keys)) | set(self._recent.candidates(keys))
+        scored = [(p, ocr_distance(query, p)) for p in candidates]
         ranked = sorted((s for s in scored if s[1] <= max_distance), key=lambda s: (s[1], s[0]))
         return ranked[:limit]
 
@@ -137,11 +194,13 @@ class PlateIndex:
         if not _WILDCARD.fullmatch(wild):
             raise InvalidInput(f"plate pattern {pattern!r}: use letters, digits, ? and *")
         prefix = re.match(r"[A-Z0-9]*", wild).group(0)  # type: ignore[union-attr]
-        lo = np.searchsorted(self.plates, prefix, side="left")
-        hi = np.searchsorted(self.plates, prefix + "\x7f", side="left") if prefix else len(self.plates)
         regex = re.compile("".join("." if ch == "?" else ".*" if ch == "*" else ch for ch in wild))
-        out = [p for p in self.plates[lo:hi] if regex.fullmatch(p)]
-        return out[:limit]
+        out: list[str] = []
+        for part in (self._main, self._recent):
+            lo = np.searchsorted(part.plates, prefix, side="left")
+            hi = np.searchsorted(part.plates, prefix + "\x7f", side="left") if prefix else len(part.plates)
+            out += [p for p in part.plates[lo:hi] if regex.fullmatch(p)]
+        return sorted(out)[:limit]
 
     def search(self, query: str, *, fuzzy: bool = False, max_distance: float = 1.0) -> list[tuple[str, float]]:
         """One entry point: a pattern with ? or * is a wildcard, else exact, or fuzzy when asked.

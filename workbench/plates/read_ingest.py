@@ -22,30 +22,43 @@
 from __future__ import annotations
 
 import logging
+import warnings
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import cast
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import Table, select, tuple_, update
+from sqlalchemy import Table, func, select, tuple_, update
 from sqlalchemy.orm import Session
 
 from workbench import faults
 from workbench.errors import StoreError, WorkbenchError
-from workbench.plates.anpr_feed import FeedBatch, parse_feed
+from workbench.plates import read_copy
+from workbench.plates.anpr_feed import FeedBatch, iter_feed
 from workbench.plates.hotlist import match_hits
-from workbench.store import AuditWriter, Store
-from workbench.store.models import Camera, PlateRead, Sighting
+from workbench.store import AuditWriter, Store, partitions
+from workbench.store.models import Camera, HotlistEntry, PlateRead, Sighting
 
 MERGE_WINDOW = timedelta(seconds=90)
 BATCH_READS = 2_000
-"""Reads per transaction: the write lock is held about a second per batch."""
+"""Reads per transaction on SQLite: the write lock is held about a second per batch."""
+PG_BATCH_READS = 100_000
+"""Reads per transaction on PostgreSQL (readers never wait for a writer there; the audit head is locked only
+from the batch's event to its commit)."""
+SQLITE_CEILING_READS = 10_000_000
+"""Beyond this many reads the embedded SQLite catalogue is out of its depth (docs/capacity-plan.md)."""
+SIGHTING_SPAN = timedelta(days=1)
+"""Late reads join a sighting that started at most this long before them (bounds the partitions looked at)."""
 ACTION = "plates-ingest"
 _CHUNK = 900
 _log = logging.getLogger(__name__)
+
+
+class CapacityWarning(UserWarning):
+    """The catalogue holds more than its backend is meant for."""
 
 
 @dataclass
@@ -58,6 +71,8 @@ class FileReport:
     merged: int = 0
     sightings: int = 0
     hits: int = 0
+    batches: int = 0
+    days: set[date] = field(default_factory=set)
     rejected: list[tuple[int, str]] = field(default_factory=list)
     error: str | None = None
 
@@ -87,12 +102,13 @@ def _nearby_sightings(session: Session, reads: pd.DataFrame) -> pd.DataFrame:
     rows = session.execute(select(Sighting.id, Sighting.camera_id, Sighting.plate, Sighting.first_time,
                                   Sighting.last_time, Sighting.n_reads, Sighting.confidence)
                            .where(Sighting.first_time <= hi.to_pydatetime(),
+                                  Sighting.first_time >= (lo - SIGHTING_SPAN).to_pydatetime(),
                                   Sighting.last_time >= lo.to_pydatetime())).all()
     frame = pd.DataFrame(rows, columns=["id", "camera_id", "plate", "first_time", "last_time", "n_reads",
                                         "confidence"])
     frame = frame.merge(reads[["camera_id", "plate"]].drop_duplicates(), on=["camera_id", "plate"])
     for col in ("first_time", "last_time"):
-        frame[col] = pd.to_datetime(frame[col], utc=True)
+        frame[col] = pd.to_datetime(frame[col], utc=True).astype("datetime64[ns, UTC]")
     return frame
 
 
@@ -114,68 +130,114 @@ def _cluster(reads: pd.DataFrame, existing: pd.DataFrame) -> pd.DataFrame:
 
 
 def ingest_batch(store: Store, batch: FeedBatch, *, now: datetime, audit: AuditWriter,
-                 batch_reads: int = BATCH_READS) -> FileReport:
-    """Write one parsed file in transactions of at most ``batch_reads`` reads, each with its audit event."""
-    report = FileReport(batch.path, rejected=list(batch.rejected))
+                 batch_reads: int | None = None, report: FileReport | None = None) -> FileReport:
+    """Write one parsed file (or chunk of a file) in transactions of at most ``batch_reads`` reads, each
+    with its audit event; adds to ``report`` when given (the chunks of one file).
+
+    ``batch_reads`` defaults to :data:`BATCH_READS` on SQLite (the write lock
+    is held per batch) and :data:`PG_BATCH_READS` on PostgreSQL.
+    """
+    postgres = store.dialect == "postgresql"
+    batch_reads = batch_reads or (PG_BATCH_READS if postgres else BATCH_READS)
+    report = report or FileReport(batch.path)
+    report.rejected += batch.rejected
     reads = batch.reads.drop_duplicates(["source", "source_read_id"], keep="first")
-    report.duplicates = len(batch.reads) - len(reads)
-    starts = range(0, len(reads), batch_reads) if len(reads) else [0]
-    for number, start in enumerate(starts, 1):
-        part = reads.iloc[start:start + batch_reads]
+    report.duplicates += len(batch.reads) - len(reads)
+    for start in range(0, len(reads), batch_reads) if len(reads) else [0]:
+        part = reads.iloc[start:start + batch_reads].reset_index(drop=True)
         loaded_before = report.loaded
-        with store.session() as session:
-            _write_reads(session, part, report, now=now)
+        report.batches += 1
+        if report.batches > 1:
+            store.let_others_write()
+        lo, hi = (part["time"].min().to_pydatetime(), part["time"].max().to_pydatetime()) if len(part) else (now, now)
+        if postgres and len(part):
+            with store.engine.begin() as connection:   # a short transaction of its own: never inside the load
+                partitions.ensure(connection, lo, hi)
+            report.days.update(partitions.day_range(lo, hi))
+        with store.session() as session, read_copy.partition_errors(lo, hi):
+            _write_reads(session, part, report, now=now, postgres=postgres)
             faults.point("plates.before-commit")
             lines = [int(part["line"].min()), int(part["line"].max())] if len(part) else []
-            audit(session, ACTION, resource={"file": batch.path, "batch": number, "batches": len(starts),
-                                             "lines": lines, "duplicates": report.duplicates,
-                                             "rejected": len(report.rejected)},
+            audit(session, ACTION, resource={"file": batch.path, "batch": report.batches, "lines": lines,
+                                             "duplicates": report.duplicates, "rejected": len(report.rejected)},
                   result_count=report.loaded - loaded_before)
         faults.point("plates.after-commit")
-        if number < len(starts):
-            store.let_others_write()
     return report
 
 
-def _write_reads(session: Session, reads: pd.DataFrame, report: FileReport, *, now: datetime) -> None:
+def _write_reads(session: Session, reads: pd.DataFrame, report: FileReport, *, now: datetime,
+                 postgres: bool) -> None:
     """Insert the reads not loaded yet, merged into sightings; adds to ``report``'s counts."""
     if reads.empty:
         return
-    already = _existing_keys(session, reads)
-    if already:
-        fresh = [k not in already for k in zip(reads["source"], reads["source_read_id"])]
-        report.duplicates += len(reads) - sum(fresh)
-        reads = reads[fresh]
-    if reads.empty:
+    if postgres:
+        read_copy.stage(session, reads)
+        fresh = read_copy.drop_known(session, reads)
+    else:
+        already = _existing_keys(session, reads)
+        fresh = reads[[k not in already for k in zip(reads["source"], reads["source_read_id"])]]
+    report.duplicates += len(reads) - len(fresh)
+    if fresh.empty:
         return
-    reads = _cluster(reads.reset_index(drop=True), _nearby_sightings(session, reads))
-    per_cluster = reads.groupby("cluster").agg(
+    existing = _nearby_sightings(session, fresh)
+    clustered = _cluster(fresh, existing)
+    per_cluster = clustered.groupby("cluster").agg(
         camera_id=("camera_id", "first"), plate=("plate", "first"), first_time=("time", "min"),
-        last_time=("time", "max"), n=("time", "size"), confidence=("confidence", "max"),
+        last_time=("time", "max"), n_reads=("time", "size"), confidence=("confidence", "max"),
         country=("country", "first"), direction=("direction", "first"), existing_id=("existing_id", "first"))
-    report.merged += len(reads) - int(per_cluster["existing_id"].isna().sum())
-    new = per_cluster[per_cluster["existing_id"].isna()]
-    new_rows = [{"camera_id": r.camera_id, "plate": r.plate, "first_time": r.first_time.to_pydatetime(),
-                 "last_time": r.last_time.to_pydatetime(), "n_reads": int(r.n),
-                 "confidence": None if pd.isna(r.confidence) else float(r.confidence),
-                 "country": None if pd.isna(r.country) else r.country,
-                 "direction": None if pd.isna(r.direction) else r.direction} for r in new.itertuples()]
-    table = cast(Table, Sighting.__table__)
-    ids = session.connection().execute(table.insert().returning(table.c.id, sort_by_parameter_order=True),
-                                       new_rows).scalars().all() if new_rows else []
-    sighting_of = pd.Series(ids, index=new.index, dtype="int64")
+    report.merged += len(fresh) - int(per_cluster["existing_id"].isna().sum())
+    new = per_cluster[per_cluster["existing_id"].isna()].drop(columns="existing_id")
     joined = per_cluster[per_cluster["existing_id"].notna()]
+    if postgres:
+        ids = read_copy.insert_sightings(session, new)
+        read_copy.extend_sightings(session, pd.DataFrame({
+            "id": joined["existing_id"].astype("int64"),
+            "was_first": existing.set_index(existing["id"].astype("int64"))["first_time"]
+                                 .reindex(joined["existing_id"].astype("int64")).to_numpy(),
+            "first_time": joined["first_time"], "last_time": joined["last_time"], "n": joined["n_reads"],
+            "confidence": joined["confidence"]}))
+    else:
+        ids = np.asarray(_insert_sightings(session, new), dtype=np.int64)
+        _extend_sightings(session, joined)
+    sighting_of = pd.concat([pd.Series(ids, index=new.index, dtype="int64"), joined["existing_id"].astype("int64")])
+    assigned = clustered["cluster"].map(sighting_of).astype("int64")
+    if postgres:
+        read_copy.insert_reads(session, pd.DataFrame({"idx": clustered.index, "sighting_id": assigned}), now)
+    else:
+        _insert_reads(session, clustered.assign(sighting_id=assigned), now)
+    report.loaded += len(fresh)
+    report.sightings += len(new)
+    hot = set(session.execute(select(HotlistEntry.plate).distinct()).scalars())
+    report.hits += match_hits(session, [int(i) for i, plate in zip(ids, new["plate"]) if plate in hot], now=now)
+
+
+def _insert_sightings(session: Session, new: pd.DataFrame) -> list[int]:
+    """SQLite: insert new sightings, returning their ids in order."""
+    rows = [{"camera_id": r.camera_id, "plate": r.plate, "first_time": r.first_time.to_pydatetime(),
+             "last_time": r.last_time.to_pydatetime(), "n_reads": int(r.n_reads),
+             "confidence": None if pd.isna(r.confidence) else float(r.confidence),
+             "country": None if pd.isna(r.country) else r.country,
+             "direction": None if pd.isna(r.direction) else r.direction} for r in new.itertuples()]
+    table = cast(Table, Sighting.__table__)
+    return list(session.connection().execute(table.insert().returning(table.c.id, sort_by_parameter_order=True),
+                                             rows).scalars().all()) if rows else []
+
+
+def _extend_sightings(session: Session, joined: pd.DataFrame) -> None:
+    """SQLite: widen the sightings late reads joined."""
     for r in joined.itertuples():
         current = session.get(Sighting, int(r.existing_id))
         assert current is not None
         session.execute(update(Sighting).where(Sighting.id == current.id).values(
             first_time=min(current.first_time, r.first_time.to_pydatetime()),
             last_time=max(current.last_time, r.last_time.to_pydatetime()),
-            n_reads=current.n_reads + int(r.n),
+            n_reads=current.n_reads + int(r.n_reads),
             confidence=max(filter(lambda v: v is not None and not pd.isna(v),
                                   [current.confidence, r.confidence]), default=None)))
-    sighting_of = pd.concat([sighting_of, joined["existing_id"].astype("int64")])
-    reads["sighting_id"] = reads["cluster"].map(sighting_of).astype("int64")
+
+
+def _insert_reads(session: Session, reads: pd.DataFrame, now: datetime) -> None:
+    """SQLite: insert the reads with their sighting ids."""
     session.connection().execute(cast(Table, PlateRead.__table__).insert(), [
         {"source": r.source, "source_read_id": r.source_read_id, "camera_id": r.camera_id,
          "time": r.time.to_pydatetime(), "plate_raw": r.plate_raw, "plate": r.plate,
@@ -185,13 +247,10 @@ def _write_reads(session: Session, reads: pd.DataFrame, report: FileReport, *, n
          "lane": None if pd.isna(r.lane) else int(r.lane),
          "image_ref": None if pd.isna(r.image_ref) else r.image_ref,
          "sighting_id": int(r.sighting_id), "ingested_at": now} for r in reads.itertuples()])
-    report.loaded += len(reads)
-    report.sightings += len(new_rows)
-    report.hits += match_hits(session, [int(i) for i in ids], now=now)
 
 
 def ingest_files(store: Store, paths: Iterable[Path], *, now: datetime, audit: AuditWriter,
-                 progress: bool = False, batch_reads: int = BATCH_READS) -> list[FileReport]:
+                 progress: bool = False, batch_reads: int | None = None) -> list[FileReport]:
     """Ingest several feed files in bounded, audited transactions; a bad file is reported, not fatal.
 
     Only a catalogue that cannot be written (StoreError) stops the files that follow.
@@ -202,21 +261,42 @@ def ingest_files(store: Store, paths: Iterable[Path], *, now: datetime, audit: A
         cameras = {camera_id: kind for camera_id, kind in session.execute(select(Camera.id, Camera.kind))}
     reports = []
     for path in tqdm(list(paths), desc="plate reads", unit="file", disable=not progress):
+        report = FileReport(str(path))
         try:
-            batch = parse_feed(Path(path), now=now, known_cameras=cameras)
-            reports.append(ingest_batch(store, batch, now=now, audit=audit, batch_reads=batch_reads))
+            for chunk in iter_feed(Path(path), now=now, known_cameras=cameras):
+                ingest_batch(store, chunk, now=now, audit=audit, batch_reads=batch_reads, report=report)
+            reports.append(report)
         except StoreError:
             raise
         except WorkbenchError as exc:
-            reports.append(_skipped(store, audit, path, str(exc).split(": ", 1)[-1]))
+            reports.append(_skipped(store, audit, path, str(exc).split(": ", 1)[-1], report))
         except Exception as exc:  # a bug must not stop the files that follow: reported, logged, audited
             _log.exception("unexpected error while ingesting %s", path)
-            reports.append(_skipped(store, audit, path, f"internal error ({type(exc).__name__}), see the log"))
+            reports.append(_skipped(store, audit, path, f"internal error ({type(exc).__name__}), see the log", report))
+    if store.dialect == "sqlite":
+        _warn_past_ceiling(store)
+    else:
+        with store.engine.begin() as connection:
+            partitions.analyse(connection, set().union(*(r.days for r in reports)))
     return reports
 
 
-def _skipped(store: Store, audit: AuditWriter, path: Path, why: str) -> FileReport:
-    """Report and audit a file that could not be ingested at all."""
+def _warn_past_ceiling(store: Store) -> None:
+    """Warn (in words, once per ingest) when the embedded catalogue holds more reads than it is meant for."""
+    with store.snapshot() as session:
+        reads = session.execute(select(func.max(PlateRead.id))).scalar() or 0
+    if reads > SQLITE_CEILING_READS:
+        message = (f"the embedded SQLite catalogue holds about {reads:,} plate reads, more than the "
+                   f"{SQLITE_CEILING_READS:,} it is meant for (one person's demos and training): queries and "
+                   "ingest slow down; use PostgreSQL for a team or a region (docs/capacity-plan.md)")
+        _log.warning(message)
+        warnings.warn(message, CapacityWarning, stacklevel=3)
+
+
+def _skipped(store: Store, audit: AuditWriter, path: Path, why: str, report: FileReport | None = None) -> FileReport:
+    """Report and audit a file that could not be ingested (at all, or past the chunks already loaded)."""
     with store.session() as session:
         audit(session, ACTION, outcome="error", reason=why, resource={"file": str(path)}, result_count=0)
-    return FileReport(str(path), error=why)
+    report = report or FileReport(str(path))
+    report.error = why
+    return report

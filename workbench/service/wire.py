@@ -28,11 +28,13 @@ import pyarrow as pa
 import shapely
 
 from workbench.access.audit import ChainCheck
+from workbench.access.bookmarks import Bookmark
 from workbench.access.indicators import Indicators
 from workbench.access.session import CaseInfo, UserInfo
-from workbench.case_footage import FrameHits
+from workbench.case_footage import FrameHits, Playback, PlaybackClip
 from workbench.errors import InvalidInput
 from workbench.footage.frame_reader import Frame, encode_image
+from workbench.report_pdf import CaseReport
 from workbench.trajectories.trajectory import Trajectory
 
 MAGIC = b"WBW1"
@@ -40,6 +42,7 @@ MEDIA_TYPE = "application/vnd.workbench.wire"
 # the plain-data classes a message may carry, by name (never a class named by the sender)
 DATACLASSES: dict[str, type] = {cls.__name__: cls for cls in (UserInfo, CaseInfo, ChainCheck, Indicators, FrameHits,
                                                               Frame)}
+DATACLASSES.update({cls.__name__: cls for cls in (Playback, PlaybackClip, CaseReport, Bookmark)})
 _SCALARS = (str, int, float, bool, type(None))
 
 

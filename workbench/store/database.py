@@ -15,7 +15,7 @@ from sqlalchemy.exc import InterfaceError, OperationalError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from workbench.config import Settings
-from workbench.errors import StoreError
+from workbench.errors import StorageFull, StoreError
 
 MIGRATIONS = Path(__file__).with_name("migrations")
 BUSY_TIMEOUT_S = 20
@@ -38,8 +38,18 @@ def _is_busy(exc: BaseException) -> bool:
     return "locked" in text or "busy" in text or "lock timeout" in text
 
 
+def _is_full(exc: BaseException) -> bool:
+    text = str(getattr(exc, "orig", exc)).lower()
+    return "no space left on device" in text or "disk is full" in text or "could not extend file" in text
+
+
 def _store_error(store: Store, exc: BaseException, what: str = "use") -> StoreError:
-    """A driver error in words: busy (after the bounded wait) or unreachable."""
+    """A driver error in words: disk full, busy (after the bounded wait) or unreachable."""
+    if _is_full(exc):
+        reason = str(getattr(exc, "orig", exc)).strip().splitlines()[0]
+        return StorageFull(f"the disk of the catalogue at {store.safe_url} is full ({reason}): the transaction "
+                           "was rolled back, nothing of it was written; free space (or move old partitions "
+                           "away) and run it again")
     if _is_busy(exc):
         return StoreError(f"the catalogue at {store.safe_url} is busy: another process (an ingest, a purge) "
                           f"kept it locked for more than {BUSY_TIMEOUT_S} s; nothing was changed, try again "
@@ -127,6 +137,10 @@ class Store:
                     yield session
             except (OperationalError, InterfaceError) as exc:
                 raise _store_error(self, exc) from exc
+            except self.engine.dialect.loaded_dbapi.Error as exc:   # raised by the driver itself (COPY)
+                if _is_full(exc):
+                    raise _store_error(self, exc) from exc
+                raise
 
     @contextmanager
     def _writer_turn(self) -> Iterator[None]:

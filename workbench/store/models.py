@@ -37,6 +37,7 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 ROLES = ("investigator", "analyst", "trainer", "dispatcher", "auditor", "admin")
 DATA_KINDS = ("footage", "plates")
 CAMERA_KINDS = ("fixed", "ptz", "anpr", "mobile", "drone", "temporary")
+BOOKMARK_KINDS = ("frame", "sighting", "note", "search")
 PURPOSES = ("judicial-investigation", "administrative-police", "public-order", "traffic-management",
             "crisis-management", "training")
 
@@ -216,7 +217,8 @@ class Sighting(Base):
     country: Mapped[str | None] = mapped_column(String(8))
     direction: Mapped[str | None] = mapped_column(String(16))
     __table_args__ = (Index("ix_sighting_plate_time", "plate", "first_time"),
-                      Index("ix_sighting_camera_time", "camera_id", "first_time"))
+                      Index("ix_sighting_camera_time", "camera_id", "first_time"),
+                      Index("ix_sighting_last_time", "last_time"))   # the passages late reads may join
 
 
 class PlateRead(Base):
@@ -281,6 +283,29 @@ class Hit(Base):
     priority: Mapped[int] = mapped_column(Integer)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     __table_args__ = (UniqueConstraint("sighting_id", "entry_id", name="uq_hit_sighting_entry"),)
+
+
+class CaseBookmark(Base):
+    """A bookmark on a case (a frame, a sighting, a note) or a saved search, shared with the case's members.
+
+    ``id`` is random and goes into links; opening one applies the case rule (workbench.access.policy).
+    """
+
+    __tablename__ = "case_bookmark"
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("investigation_case.id", ondelete="CASCADE"))
+    created_by: Mapped[int] = mapped_column(ForeignKey("app_user.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    kind: Mapped[str] = mapped_column(String(16))
+    title: Mapped[str] = mapped_column(String(200))
+    app: Mapped[str | None] = mapped_column(String(64))       # the app that reopens it
+    camera_id: Mapped[str | None] = mapped_column(String(64))
+    at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    plate: Mapped[str | None] = mapped_column(String(32))
+    note: Mapped[str | None] = mapped_column(Text)
+    query: Mapped[dict[str, Any]] = mapped_column(JSON)        # a saved search's parameters
+    __table_args__ = (CheckConstraint("kind IN ('frame', 'sighting', 'note', 'search')", name="bookmark_kind"),
+                      Index("ix_case_bookmark_case", "case_id"))
 
 
 class AuditEvent(Base):

@@ -19,10 +19,12 @@ from workbench.widgets.hit_triage import HitTriage, plate_groups
 from workbench.widgets.labels import error_text, text
 from workbench.widgets.map_view import MapView
 from workbench.widgets.plate_search import PlateSearch, suggestions
+from workbench.widgets.playback_view import PlaybackView, RouteFootage
+from workbench.widgets.sharing import BookmarkBar, BookmarkList, ReportButton
 from workbench.widgets.sightings_table import SightingsTable, exclusions_html
 from workbench.widgets.timeline import Timeline, timeline_svg
 
-__all__ = ["CaseHeader", "FrameViewer", "HitGallery", "HitTriage", "MapView", "PlaceWindow", "PlateSearch", "Progress",
-           "SightingsTable", "SyncGrid", "Timeline", "error_text", "exclusions_html", "hit_caption", "message_html",
-           "page_settings", "plate_groups", "request_language", "result_table", "suggestions", "text", "timeline_svg",
-           "warm_up"]
+__all__ = ["BookmarkBar", "BookmarkList", "CaseHeader", "FrameViewer", "HitGallery", "HitTriage", "MapView",
+           "PlaceWindow", "PlateSearch", "PlaybackView", "Progress", "ReportButton", "RouteFootage", "SightingsTable",
+           "SyncGrid", "Timeline", "error_text", "exclusions_html", "hit_caption", "message_html", "page_settings",
+           "plate_groups", "request_language", "result_table", "suggestions", "text", "timeline_svg", "warm_up"]

@@ -30,6 +30,7 @@ import ipywidgets as widgets
 from workbench.config import Settings
 from workbench.widgets.labels import text
 
+_FROM_THE_ADDRESS = ("lang", "bookmark")   # the settings an app's address may give
 _BAR_CSS = ("<style>@keyframes wb-slide{from{background-position:0 0}to{background-position:40px 0}}"
             ".wb-progress .wb-bar{height:6px;width:260px;border-radius:3px;background:repeating-linear-gradient("
             "45deg,#1565c0 0 10px,#90caf9 10px 20px);animation:wb-slide .8s linear infinite}</style>")
@@ -66,13 +67,14 @@ def request_language() -> str:
     return Settings.from_env().lang
 
 
-def page_settings(workspace: Any, lang: str) -> Settings:
-    """The workspace's settings in the visitor's language (the maps' legends follow it).
+def page_settings(workspace: Any) -> Settings:
+    """The workspace's settings with what the visitor's address says (``?lang=``, ``?bookmark=``).
 
     A preheated kernel opened its workspace before the visitor came, so its
-    settings carry the default language.
+    settings miss them; call this after :func:`request_language`.
     """
-    return dataclasses.replace(workspace.settings, lang=lang)
+    asked = Settings.from_env()
+    return dataclasses.replace(workspace.settings, **{name: getattr(asked, name) for name in _FROM_THE_ADDRESS})
 
 
 class Progress(widgets.HTML):

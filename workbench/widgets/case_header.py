@@ -79,6 +79,21 @@ class CaseHeader(widgets.VBox):
         for listener in self._listeners:
             listener(self.case)
 
+    def open_bookmark(self, bookmark_id: str | None) -> Any:
+        """Open the case of the bookmark an app's address names and return the bookmark; None (the refusal
+        shown, in the user's words) when this user may not open it."""
+        if not bookmark_id or self.me is None:
+            return None
+        try:
+            mark = self.me.open_bookmark(bookmark_id)
+        except WorkbenchError as exc:
+            self.error(exc)
+            return None
+        if self.picker.value != mark.case_reference:
+            self.picker.value = mark.case_reference   # opens it, for its purpose
+        self.show(f"{text('opened_bookmark', self.lang)} : {mark.title}")
+        return mark
+
     def on_case(self, listener: Callable[[Any], None]) -> None:
         """Call ``listener(case)`` now and whenever another case is opened (``None`` when refused)."""
         self._listeners.append(listener)

@@ -27,7 +27,7 @@ from workbench.widgets.case_header import message_html
 from workbench.widgets.labels import error_text, text
 
 BADGE = {0: "#b71c1c", 1: "#e65100", 2: "#f9a825", 3: "#607d8b", 4: "#9e9e9e"}
-_STATE = {"": "open", "acknowledge": "acknowledged", "dismiss": "dismissed"}
+_STATE = {"": "to_handle", "acknowledge": "acknowledged", "dismiss": "dismissed"}
 
 
 def plate_groups(hits: pd.DataFrame) -> pd.DataFrame:
@@ -94,7 +94,7 @@ class HitTriage(widgets.VBox):
         self._stop.set()
 
     def _row(self, g: Any) -> widgets.Button:
-        state = f"{g.open} {text('open', self.lang)}" if g.open else text("acknowledged", self.lang)
+        state = f"{g.open} {text('to_handle', self.lang)}" if g.open else text("acknowledged", self.lang)
         label = (f"{int(g.priority)} · {g.plate} · {g.hits} {text('hits_of_plate', self.lang)} · "
                  f"{format_local(g.last_seen)} · {g.reason} · {text(g.decision, self.lang)} · {state}")
         row = widgets.Button(description=label, tooltip=label, layout={"width": "100%"},
@@ -115,7 +115,7 @@ class HitTriage(widgets.VBox):
         mine = self.hits[self.hits["plate"] == plate].sort_values("time", ascending=False)
         lines = [widgets.HTML(f"<h3 class='wb-selected-plate'>{html.escape(plate)}</h3>")]
         for hit in mine.itertuples():
-            state = text(_STATE.get(str(hit.triage), "open"), self.lang)
+            state = text(_STATE.get(str(hit.triage), "to_handle"), self.lang)
             if hit.triage:
                 state += (f" ({text('by', self.lang)} {hit.triage_by}, {format_local(hit.triage_at)}: "
                           f"{hit.triage_reason})")

@@ -37,7 +37,7 @@ def _note_text(note: str, as_read: str, lang: str) -> str:
 def sightings_html(trip, lang: str = "fr") -> str:  # type: ignore[no-untyped-def]
     """The sightings of ``trip`` as an HTML table with a finding column."""
     notes = sighting_notes(trip)
-    head = "".join(f"<th>{html.escape(text(k, lang))}</th>" for k in ("time", "camera", "as_read", "note"))
+    head = "".join(f"<th>{html.escape(text(k, lang))}</th>" for k in ("time", "camera", "as_read", "finding"))
     rows = []
     for i, row in trip.sightings.iterrows():
         note = str(notes.get(i, "") or "")

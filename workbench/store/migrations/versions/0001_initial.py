@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-24 19:45:03.008538
+Create Date: 2026-11-27 05:40:53.618320
 """
 from alembic import op
 import sqlalchemy as sa
@@ -125,6 +125,27 @@ def upgrade() -> None:
     sa.ForeignKeyConstraint(['partner_id'], ['partner.id'], ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('partner_id', 'data_kind')
     )
+    op.create_table('case_bookmark',
+    sa.Column('id', sa.String(length=32), nullable=False),
+    sa.Column('case_id', sa.Integer(), nullable=False),
+    sa.Column('created_by', sa.Integer(), nullable=False),
+    sa.Column('created_at', workbench.store.models.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('kind', sa.String(length=16), nullable=False),
+    sa.Column('title', sa.String(length=200), nullable=False),
+    sa.Column('app', sa.String(length=64), nullable=True),
+    sa.Column('camera_id', sa.String(length=64), nullable=True),
+    sa.Column('at', workbench.store.models.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('plate', sa.String(length=32), nullable=True),
+    sa.Column('note', sa.Text(), nullable=True),
+    sa.Column('query', sa.JSON(), nullable=False),
+    sa.CheckConstraint("kind IN ('frame', 'sighting', 'note', 'search')", name='bookmark_kind'),
+    sa.ForeignKeyConstraint(['case_id'], ['investigation_case.id'], ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['created_by'], ['app_user.id'], ),
+    sa.PrimaryKeyConstraint('id')
+    )
+    with op.batch_alter_table('case_bookmark', schema=None) as batch_op:
+        batch_op.create_index('ix_case_bookmark_case', ['case_id'], unique=False)
+
     op.create_table('case_member',
     sa.Column('case_id', sa.Integer(), nullable=False),
     sa.Column('user_id', sa.Integer(), nullable=False),
@@ -269,6 +290,10 @@ def downgrade() -> None:
 
     op.drop_table('footage_segment')
     op.drop_table('case_member')
+    with op.batch_alter_table('case_bookmark', schema=None) as batch_op:
+        batch_op.drop_index('ix_case_bookmark_case')
+
+    op.drop_table('case_bookmark')
     op.drop_table('retention')
     op.drop_table('hotlist')
     op.drop_table('camera')
