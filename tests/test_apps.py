@@ -237,9 +237,10 @@ def test_convoy_finds_the_car_travelling_with_the_suspect(servers, page, case, s
 
 def test_stakeout_in_dutch_and_common_plates_in_french(servers, page, case, suspect):
     trip = case.trajectory(suspect)
-    first, last = trip.sightings["camera_id"].iloc[0], trip.sightings["camera_id"].iloc[-1]
+    listed = sorted(case.cameras(kind="anpr")["camera_id"])     # the form lists the case's ANPR cameras in order
+    first, last = (listed.index(trip.sightings["camera_id"].iloc[k]) for k in (0, -1))
     _open(page, servers["inspector.dupont"], "stakeout", ".wb-cameras select", "?lang=nl")
-    page.locator(".wb-cameras select").select_option([first])
+    page.locator(".wb-cameras select").select_option(index=[first])
     page.get_by_role("button", name="Zoeken").click()
     page.wait_for_selector("table.wb-stakeout", timeout=120_000)
     assert suspect in page.locator("table.wb-stakeout").inner_text()
@@ -249,8 +250,8 @@ def test_stakeout_in_dutch_and_common_plates_in_french(servers, page, case, susp
     page.get_by_role("button", name="Chercher").click()
     page.get_by_text("Choisissez au moins une caméra").wait_for(timeout=60_000)
     selects = page.locator(".wb-places select")
-    selects.nth(0).select_option([first])
-    selects.nth(1).select_option([last])
+    selects.nth(0).select_option(index=[first])
+    selects.nth(1).select_option(index=[last])
     page.get_by_role("button", name="Chercher").click()
     page.wait_for_selector("table.wb-common", timeout=120_000)
     assert suspect in page.locator("table.wb-common").inner_text()
