@@ -19,8 +19,8 @@ def test_quick_scale_bench_measures_every_curve_and_finds_the_planted_answers(tm
             pytest.fail("WORKBENCH_TEST_PG_URL is not set: CI must run the scale benchmark on PostgreSQL")
         pytest.skip("PostgreSQL variant: set WORKBENCH_TEST_PG_URL (.ci/run starts a server)")
     png = tmp_path / "scale.png"
-    result = CliRunner().invoke(scale.command, ["--sizes", "10000,30000", "--json", "--db-url", PG_URL,
-                                                "--plot", str(png)])
+    result = CliRunner().invoke(scale.command, ["--sizes", "10000,30000", "--group", "plates", "--json",
+                                                "--db-url", PG_URL, "--plot", str(png)])
     assert result.exit_code == 0, result.output
     out = json.loads(result.output.strip().splitlines()[-1])
     for size in ("10k", "30k"):

@@ -182,3 +182,78 @@ def test_exports_outside_the_footage_or_by_an_analyst_are_refused(world, case):
     analyst = world.login("analyst.peeters").open_case(SAMPLE_CASE, purpose="judicial-investigation")
     with pytest.raises(AccessDenied, match="investigator"):
         analyst.export_clip(camera, "2026-11-20T03:00:00Z", "2026-11-20T03:01:00Z")
+
+
+def _plate_clip(path: Path, plate: str, *, width: int = 480, height: int = 270, fps: int = 12) -> Path:
+    """A street of a few seconds: a textured car with a legible plate drives across after 4 s (the background
+    model has learnt the empty street by then)."""
+    import av
+    import cv2
+    import numpy as np
+
+    rng = np.random.default_rng(1)
+    texture = cv2.resize(rng.integers(-40, 40, (11, 18)).astype(np.float32), (180, 110),
+                         interpolation=cv2.INTER_NEAREST).astype(int)[..., None]
+    body = np.clip(np.array((40, 40, 170)) + texture, 0, 255).astype(np.uint8)
+    (tw, th), _ = cv2.getTextSize(plate, cv2.FONT_HERSHEY_SIMPLEX, 0.55, 1)
+    cv2.rectangle(body, (86 - tw // 2, 75), (94 + tw // 2, 85 + th), (250, 250, 250), -1)
+    cv2.putText(body, plate, (90 - tw // 2, 80 + th), cv2.FONT_HERSHEY_SIMPLEX, 0.55, (30, 30, 30), 1, cv2.LINE_AA)
+    background = np.full((height, width, 3), 110, np.uint8)
+    background[:height // 3] = (160, 150, 140)
+    with av.open(str(path), "w") as out:
+        stream = out.add_stream("libx264", rate=fps)
+        stream.width, stream.height, stream.pix_fmt = width, height, "yuv420p"
+        for n in range(7 * fps):
+            img = background.copy()
+            x = int(-180 + (n / fps - 4) * 220)
+            x0, x1 = max(0, x), min(width, x + 180)
+            if n / fps >= 4 and x1 > x0:
+                img[110:220, x0:x1] = body[:, x0 - x:x1 - x]
+            img = np.clip(img.astype(int) + rng.integers(-3, 4, img.shape), 0, 255).astype(np.uint8)
+            for packet in stream.encode(av.VideoFrame.from_ndarray(img, format="bgr24")):
+                out.mux(packet)
+        for packet in stream.encode():
+            out.mux(packet)
+    return path
+
+
+def test_plates_read_on_footage_become_sightings_with_the_crop_that_was_read(world, case, tmp_path):
+    from types import SimpleNamespace
+
+    import cv2
+    import numpy as np
+
+    from workbench import maps
+    from workbench.search.plate_reading import PlateReader
+
+    start = START + timedelta(hours=3)
+    [report] = ingest_footage(world.store, [_plate_clip(tmp_path / "plate.mp4", "7-QRT-582")], camera_id=OWN_CAMERA,
+                              start=start, now=NOW, audit=OPS)
+    summary = build_index(world.store, segment_ids=[report.segment_id], workers=1)
+    assert summary.plate_reads >= 1 and not summary.missing, str(summary)
+    found = case.plate_reads("7-QRT-582", since=start, until=start + timedelta(minutes=1))
+    assert len(found) == 1 and found.iloc[0]["camera_id"] == OWN_CAMERA, found
+    assert all(s.startswith(f"FOOTAGE-OCR:segment-{report.segment_id}@") for s in found.iloc[0]["source_ids"])
+    assert 0.6 <= found.iloc[0]["confidence"] <= 1
+    crops = case.plate_crops(found)
+    crop = cv2.imdecode(np.frombuffer(crops[int(found.iloc[0]["sighting_id"])], np.uint8), cv2.IMREAD_COLOR)
+    assert [p.plate for p in PlateReader().read(crop)] == ["7QRT582"]   # the crop shown is the plate that was read
+    again = build_index(world.store, segment_ids=[report.segment_id], workers=1)
+    assert again.plate_reads == 0   # the same reads again: nothing written twice
+    trip = SimpleNamespace(plate="7QRT582", route=pd.DataFrame(columns=["kind", "geometry"]),
+                           sightings=found.assign(plate_as_read=found["plate"]))
+    html = maps.add_trajectory(maps.base_map(), trip, crops=crops).get_root().render()
+    assert "data:image/jpeg;base64," in html
+
+
+def test_a_plate_reader_without_its_model_refuses_and_the_index_says_what_is_missing(monkeypatch, tmp_path):
+    from workbench.errors import ConfigurationError
+    from workbench.search import index_build, plate_reading
+
+    monkeypatch.setattr(plate_reading, "MODELS", {"det": "PP-OCRv6_det_small.onnx", "rec": "missing.onnx"})
+    with pytest.raises(ConfigurationError, match="missing.onnx"):
+        plate_reading.PlateReader()
+    monkeypatch.setattr(index_build, "shared_reader", lambda: (None, "the plate reader's rec model is missing"))
+    index = index_build.index_video(_plate_clip(tmp_path / "plate.mp4", "7-QRT-582"))
+    assert index.events and index.missing == ["plate reading: the plate reader's rec model is missing"]
+    assert all(e.plates == [] for e in index.events)

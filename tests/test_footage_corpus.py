@@ -70,3 +70,34 @@ def test_a_recording_whose_clock_starts_again_half_way_is_refused_with_the_reaso
     twice.write_bytes(data + data)
     with pytest.raises(FootageError, match="timestamps go backwards at|damaged packets"):
         probe(twice)
+
+
+def test_an_avi_with_dropped_frames_keeps_the_recording_times_after_the_drop(tmp_path):
+    import subprocess
+    from fractions import Fraction
+
+    import av
+
+    from workbench.bench.footage_corpus import ffmpeg_program
+
+    source, target = tmp_path / "gap.mkv", tmp_path / "gap.avi"
+    recorded = list(range(10)) + list(range(13, 25))   # the recorder dropped pictures 10, 11 and 12
+    with av.open(str(source), "w") as out:
+        stream = out.add_stream("mjpeg", rate=10)
+        stream.width, stream.height, stream.pix_fmt = 320, 176, "yuvj420p"
+        for n in recorded:
+            frame = av.VideoFrame.from_ndarray(draw_index(np.full((176, 320, 3), 60, np.uint8), n), format="rgb24")
+            frame.pts, frame.time_base = n, Fraction(1, 10)
+            for packet in stream.encode(frame):
+                out.mux(packet)
+        for packet in stream.encode():
+            out.mux(packet)
+    subprocess.run([ffmpeg_program(), "-loglevel", "error", "-i", str(source), "-c", "copy", str(target)], check=True)
+    facts = probe(target)
+    assert facts.frame_count == len(recorded) and facts.duration == pytest.approx(2.5)
+    with VideoFile(target) as video:
+        assert video.mode == "count"
+        shown = [(round(t, 6), read_index(frame.to_ndarray(format="rgb24"))) for t, frame in video.pictures()]
+        assert shown == [(n / 10, n) for n in recorded]
+        after = next(iter(video.pictures(facts.keyframes[12], facts.keyframes)))
+        assert (round(after[0], 6), read_index(after[1].to_ndarray(format="rgb24"))) == (1.5, 15)

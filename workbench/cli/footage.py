@@ -46,21 +46,39 @@ def index_group() -> None:
 
 @index_group.command("build")
 @click.option("--rebuild", is_flag=True, help="index every segment again")
-@click.option("--workers", type=int, help="worker processes (default: one per core)")
-@click.option("--scheduler", help="address of a Dask scheduler to spread the work over several machines")
+@click.option("--workers", type=int, help="worker processes of the local cluster (default: one per core)")
+@click.option("--scheduler", help="address of a Dask scheduler (tcp://host:8786) whose workers fetch the footage "
+              "from the workbench service (default: WORKBENCH_DASK_SCHEDULER, else a local cluster)")
 def build(rebuild: bool, workers: int | None, scheduler: str | None) -> None:
     """Index the segments that are not indexed yet, in parallel, with a progress bar."""
     from workbench.search.index_build import build_index
 
-    client = None
+    settings = settings_from()
+    scheduler = scheduler or settings.dask_scheduler
+    client, source = None, None
     if scheduler:
         from dask.distributed import Client
 
-        client = Client(scheduler)
-    store, now = Store(settings_from()), datetime.now(timezone.utc)
-    summary = build_index(store, rebuild=rebuild, workers=workers, client=client, progress=True, now=now)
-    audit.record(store, system_actor(), "index-build", time=now, resource={"rebuild": rebuild},
-                 result_count=summary.indexed)
+        from workbench.footage.footage_source import ServedFootage
+
+        if not (settings.service_url and settings.worker_token):
+            raise click.UsageError("workers on a cluster read the footage from the workbench service: set "
+                                   "WORKBENCH_SERVICE_URL and WORKBENCH_WORKER_TOKEN (a token of the service's "
+                                   "WORKBENCH_WORKER_TOKENS table)")
+        try:
+            client = Client(scheduler)   # waits distributed.comm.timeouts.connect (Dask config) at most
+        except OSError as exc:
+            raise click.UsageError(f"no Dask scheduler answers at {scheduler}: {exc}") from None
+        source = ServedFootage(settings.service_url, settings.worker_token)
+    store, now = Store(settings), datetime.now(timezone.utc)
+    try:
+        summary = build_index(store, rebuild=rebuild, workers=workers, client=client, source=source,
+                              progress=True, now=now)
+    finally:
+        if client is not None:
+            client.close()
+    audit.record(store, system_actor(), "index-build", time=now,
+                 resource={"rebuild": rebuild, "scheduler": scheduler or "local"}, result_count=summary.indexed)
     click.echo(str(summary))
     if summary.failed:
         sys.exit(1)

@@ -43,11 +43,14 @@ def serve(host: str, port: int, now: str | None, max_request_mb: float, body_tim
 @click.command()
 @click.argument("user")
 @click.option("--days", type=float, default=None, help="the token expires after this many days")
-def token(user: str, days: float | None) -> None:
+@click.option("--worker", is_flag=True, help="a token for an index worker of the cluster (WORKBENCH_WORKER_TOKENS)")
+def token(user: str, days: float | None, worker: bool) -> None:
     """Issue a token for USER in the service's token table (WORKBENCH_SERVICE_TOKENS) and print it once."""
     from workbench.service.identity import issue_token
 
     settings = settings_from()
-    if settings.service_tokens is None:
-        raise ConfigurationError("set WORKBENCH_SERVICE_TOKENS to the service's token table file")
-    click.echo(issue_token(settings.service_tokens, user, days=days))
+    table, variable = (settings.worker_tokens, "WORKBENCH_WORKER_TOKENS") if worker else \
+        (settings.service_tokens, "WORKBENCH_SERVICE_TOKENS")
+    if table is None:
+        raise ConfigurationError(f"set {variable} to the service's token table file")
+    click.echo(issue_token(table, user, days=days))

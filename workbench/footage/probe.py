@@ -137,7 +137,7 @@ def _decoded_pictures(video: VideoFile) -> tuple[list[float], list[float], float
         times.append(t)
         if frame.key_frame and t > EPS:
             keyframes.append(t)
-    return times, keyframes, 1.0 / video.fps
+    return times, keyframes, video.slot_seconds if video.mode == "count" else 1.0 / video.fps
 
 
 def _check_tail(video: VideoFile, keyframes: list[float]) -> None:

@@ -20,8 +20,10 @@ municipalities, police zones, cameras, sightings, routes), a legend
 from __future__ import annotations
 
 import base64
+import html
 import json
 import math
+from collections.abc import Mapping
 from functools import lru_cache
 from importlib.resources import files
 
@@ -121,10 +123,11 @@ def time_colour(share: float) -> str:
     return f"#{int(30 + 200 * share):02x}{int(90 * (1 - share)):02x}{int(220 * (1 - share)):02x}"
 
 
-def add_trajectory(m: folium.Map, trip) -> folium.Map:  # type: ignore[no-untyped-def]
+def add_trajectory(m: folium.Map, trip, crops: Mapping[int, bytes] | None = None) -> folium.Map:  # type: ignore[no-untyped-def]
     """A trajectory: inferred routes (alternatives dashed), sightings coloured from early to late.
 
-    Sightings at a camera without a position are left off the map (the caller says so).
+    Sightings at a camera without a position are left off the map (the caller says so). ``crops`` (JPEG by
+    sighting id, ``case.plate_crops(trip.sightings)``) are shown in the popups of plates read on footage.
     """
     routes = folium.FeatureGroup(name=f"Trajet {trip.plate}").add_to(m)
     for r in trip.route.itertuples():
@@ -140,8 +143,12 @@ def add_trajectory(m: folium.Map, trip) -> folium.Map:  # type: ignore[no-untype
             f = (row.time - s["time"].iloc[0]).total_seconds() / span
             colour = time_colour(f)
             label = f"{row.plate_as_read} — {format_local(row.time, with_utc=True)} — {row.camera_id}"
+            crop = (crops or {}).get(getattr(row, "sighting_id", -1))
+            popup = html.escape(label) + ("" if crop is None else
+                                          f"<br><img alt='{html.escape(row.plate_as_read)}' style='max-width:300px' "
+                                          f"src='{_data_uri(crop, 'image/jpeg')}'>")
             folium.CircleMarker([row.lat, row.lon], radius=7, color=colour, fill=True, fill_opacity=0.9,
-                                tooltip=label, popup=folium.Popup(label, max_width=320)).add_to(routes)
+                                tooltip=label, popup=folium.Popup(popup, max_width=320)).add_to(routes)
         bounds = [[s["lat"].min(), s["lon"].min()], [s["lat"].max(), s["lon"].max()]]
         m.fit_bounds(bounds)
     return _control_last(m)

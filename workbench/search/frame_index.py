@@ -1,8 +1,10 @@
 """Answer frame searches from the stored index, inside authorised windows only.
 
-The index of every segment of a camera is gathered once into per-camera
-arrays (times, motion words, object events) and kept in memory, so a query is
-a few vectorised passes over them, whatever the number of segments.
+The index is stored per camera and UTC day (``footage.index_files``: Parquet
+files); a query opens only the partitions of the cameras and days of its
+windows, keeps the rows of the authorised indexed segments, and answers with
+a few vectorised passes over them. Recently read partitions stay in memory
+(bounded), so the pages of one search do not read them again.
 
     >>> index = FrameIndex(settings.index_dir)
     >>> hits = index.search(segments, windows, roi=(0.5, 0.4, 1.0, 1.0), colour="red")   # doctest: +SKIP
@@ -13,17 +15,19 @@ and ``windows`` the grant's windows per camera: nothing outside them is read.
 
 from __future__ import annotations
 
-import threading
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 from workbench.errors import InvalidInput
+from workbench.footage.index_files import EVENTS, MOTION, PartitionReader, binary_rows, day_number, days_spanned
 from workbench.search.frame_analysis import (
+    DESCRIPTOR_BINS,
     DIRECTIONS,
     GRID_COLS,
     GRID_ROWS,
@@ -33,25 +37,25 @@ from workbench.search.frame_analysis import (
     descriptor,
     roi_mask,
 )
-from workbench.search.index_build import index_path
+from workbench.search.index_build import BIN_S
 
 HIT_COLUMNS = ["camera_id", "time", "end", "best_time", "x0", "y0", "x1", "y1", "score", "kind", "colour",
                "direction", "size", "event_id", "segment_id"]
 Windows = dict[str, tuple[tuple, ...]]
+_DESCRIPTOR_SIZE = int(np.prod(DESCRIPTOR_BINS))
 
 
 @dataclass
 class _CameraIndex:
-    """One camera's index, all its segments together, times as UTC epoch seconds."""
+    """One camera's index over the days a query asks for (the parts it needs), times as UTC epoch seconds."""
 
-    segments: tuple[int, ...]
-    seg_start: np.ndarray          # epoch seconds of each segment's start
-    times: np.ndarray              # (bins,) float64 start of each motion bin
+    times: np.ndarray              # (bins,) float64 start of each bin with motion, sorted
+    bin_segment: np.ndarray        # (bins,) the segment of each bin
     bin_s: float
     motion: np.ndarray             # (2, bins) uint64: each word of the grid contiguous
     events: dict[str, np.ndarray]  # one entry per object event in each column (see _EVENT_COLUMNS)
-    descriptors: np.ndarray        # (events, d) float32
-    track: np.ndarray              # (points, 5) time (epoch), x0, y0, x1, y1
+    descriptors: np.ndarray        # (events, d) float16
+    track: np.ndarray              # (points, 5) time from the event's start, x0, y0, x1, y1
     track_offsets: np.ndarray      # (events + 1,)
 
 
@@ -59,37 +63,37 @@ _EVENT_COLUMNS = ("segment_id", "event_no", "start", "end", "best", "direction_c
                   "size", "x0", "y0", "x1", "y1")
 
 
-def _load_camera(index_dir: Path, camera_id: str, segments: pd.DataFrame) -> _CameraIndex:
-    times, motion, events, descs, tracks, offsets, bin_s = [], [], [], [], [], [0], 0.5
-    for seg in segments.itertuples():
-        with np.load(index_path(index_dir, seg.segment_id)) as z:
-            start = seg.start.timestamp()
-            bin_s = float(z["bin_s"])
-            n = len(z["motion"])
-            times.append(start + np.arange(n) * bin_s)
-            motion.append(z["motion"])
-            k = len(z["ev_start"])
-            events.append({
-                "segment_id": np.full(k, seg.segment_id, dtype=np.int64), "event_no": np.arange(k),
-                "start": start + z["ev_start"].astype(np.float64), "end": start + z["ev_end"].astype(np.float64),
-                "best": start + z["ev_best"].astype(np.float64), "direction_code": z["ev_direction"],
-                "colour_code": z["ev_colour"], "kind_code": z["ev_kind"], "size": z["ev_size"]})
-            descs.append(z["ev_descriptor"].astype(np.float32))
-            track = z["track"].astype(np.float64)
-            track[:, 0] += start
-            tracks.append(track)
-            offsets.extend((z["ev_track_offsets"][1:] + offsets[-1]).tolist())
-    ev = {c: np.concatenate([e[c] for e in events]) for c in events[0]} if events else {}
-    track = np.concatenate(tracks) if tracks else np.zeros((0, 5))
-    off = np.asarray(offsets, dtype=np.int64)
-    nonempty = len(off) > 1 and off[-1] > 0
-    for col, fn, k in (("x0", np.minimum, 1), ("y0", np.minimum, 2), ("x1", np.maximum, 3), ("y1", np.maximum, 4)):
-        ev[col] = fn.reduceat(track[:, k], off[:-1]) if nonempty else np.zeros(len(off) - 1)   # union box
-    ev = {c: ev.get(c, np.zeros(0)) for c in _EVENT_COLUMNS}
-    return _CameraIndex(tuple(segments["segment_id"]), segments["start"].map(pd.Timestamp.timestamp).to_numpy(),
-                        np.concatenate(times) if times else np.zeros(0), bin_s,
-                        np.ascontiguousarray(np.concatenate(motion).T) if motion else np.zeros((2, 0), np.uint64), ev,
-                        np.concatenate(descs) if descs else np.zeros((0, 128), np.float32), track, off)
+def _rows(reader: PartitionReader, camera_id: str, days: list[int], name: str, schema: pa.Schema,
+          segment_ids: np.ndarray, columns: tuple[str, ...]) -> pa.Table:
+    """``columns`` of ``name`` in the camera's partitions of ``days``, rows of ``segment_ids`` only."""
+    parts = [t for day in days if (t := reader.read(camera_id, day, name, columns)) is not None]
+    table = pa.concat_tables(parts) if parts else pa.schema([schema.field(c) for c in columns]).empty_table()
+    keep = np.isin(table["segment_id"].to_numpy(), segment_ids)
+    return table if keep.all() else table.filter(pa.array(keep))
+
+
+def _load_camera(reader: PartitionReader, camera_id: str, days: Iterable[int], segment_ids: np.ndarray, *,
+                 motion: bool = False, tracks: bool = False, descriptors: bool = False) -> _CameraIndex:
+    """What a query needs of a camera's days: the motion grid, or the object events (with their tracks and
+    descriptors if asked); the parts not asked for are left empty and not read."""
+    days = sorted(days)
+    empty = np.zeros(0)
+    if motion:
+        rows = _rows(reader, camera_id, days, "motion", MOTION, segment_ids, tuple(MOTION.names))
+        words = np.vstack([rows["w0"].to_numpy(), rows["w1"].to_numpy()]) if rows.num_rows else \
+            np.zeros((2, 0), np.uint64)
+        return _CameraIndex(rows["time"].to_numpy(), rows["segment_id"].to_numpy(), BIN_S,
+                            np.ascontiguousarray(words, dtype=np.uint64), {}, empty, empty, empty)
+    columns = _EVENT_COLUMNS + ("track",) * tracks + ("descriptor",) * descriptors
+    events = _rows(reader, camera_id, days, "events", EVENTS, segment_ids, columns)
+    ev = {c: events[c].to_numpy() for c in _EVENT_COLUMNS}
+    track, offsets = binary_rows(events["track"], np.float32, 5) if tracks else (empty, empty)
+    desc = binary_rows(events["descriptor"], np.float16, _DESCRIPTOR_SIZE)[0] if descriptors else empty
+    return _CameraIndex(empty, empty, BIN_S, np.zeros((2, 0), np.uint64), ev, desc, track, offsets)
+
+
+def _window_days(windows: tuple[tuple, ...]) -> set[int]:
+    return {d for s, e in windows for d in days_spanned(s.timestamp(), e.timestamp())}
 
 
 def _slices(times: np.ndarray, windows: tuple[tuple, ...]) -> list[slice]:
@@ -119,38 +123,27 @@ def colour_code(colour: str) -> str:
 
 
 class FrameIndex:
-    """The frame index of one workbench home, loaded on demand and kept per camera."""
+    """The frame index of one workbench home, read per camera and day as queries ask."""
 
-    def __init__(self, index_dir: Path) -> None:
+    def __init__(self, index_dir: Path, *, cache_bytes: int = 256 * 2**20) -> None:
         self.index_dir = Path(index_dir)
-        self._cameras: dict[str, _CameraIndex] = {}
-        self._lock = threading.Lock()
+        self.reader = PartitionReader(self.index_dir, cache_bytes)
 
-    def _cameras_of(self, segments: pd.DataFrame, windows: Windows) -> Iterator[tuple[str, _CameraIndex, tuple]]:
-        """(camera, its index, its windows) for each camera of ``windows`` with indexed segments.
+    def _cameras_of(self, segments: pd.DataFrame, windows: Windows,
+                    **parts: bool) -> Iterator[tuple[str, _CameraIndex, tuple]]:
+        """(camera, its index over the windows' days, its windows) for each camera of ``windows`` with an index.
 
-        ``segments`` is sorted by camera (as ``load_segments`` returns it).
+        ``parts`` says what to read (``_load_camera``'s ``motion``, ``tracks``, ``descriptors``).
         """
-        indexed = segments["indexed_at"].notna().to_numpy()
-        cameras = segments["camera_id"].to_numpy()[indexed]
-        ids = segments["segment_id"].to_numpy()[indexed]
-        if not len(cameras):
-            return
-        bounds = np.flatnonzero(cameras[1:] != cameras[:-1]) + 1
-        for a, b in zip(np.concatenate([[0], bounds]), np.concatenate([bounds, [len(cameras)]])):
-            camera_id = str(cameras[a])
-            if camera_id in windows:
-                cam = self._camera(camera_id, tuple(ids[a:b].tolist()), segments, indexed)
-                yield camera_id, cam, windows[camera_id]
-
-    def _camera(self, camera_id: str, key: tuple[int, ...], segments: pd.DataFrame,
-                indexed: np.ndarray) -> _CameraIndex:
-        with self._lock:
-            cached = self._cameras.get(camera_id)
-            if cached is None or cached.segments != key:
-                segs = segments[indexed & (segments["camera_id"] == camera_id).to_numpy()]
-                cached = self._cameras[camera_id] = _load_camera(self.index_dir, camera_id, segs)
-        return cached
+        indexed = segments[segments["indexed_at"].notna() & segments["camera_id"].isin(list(windows))]
+        for camera_id, segs in indexed.groupby("camera_id", sort=True):
+            wins = windows[str(camera_id)]
+            have = {d for s, e in zip(segs["start"], segs["end"]) for d in
+                    range(day_number(s.timestamp()), day_number(e.timestamp()) + 1)}
+            days = _window_days(wins) & have
+            if days:
+                ids = segs["segment_id"].to_numpy(dtype=np.int64)
+                yield str(camera_id), _load_camera(self.reader, str(camera_id), days, ids, **parts), wins
 
     def motion(self, segments: pd.DataFrame, windows: Windows, *,
                roi: tuple[float, float, float, float] | None = None, gap_s: float = 1.0,
@@ -163,7 +156,7 @@ class FrameIndex:
         """
         check_roi(roi)
         mask = roi_mask(roi)
-        found = [runs for camera_id, cam, wins in self._cameras_of(segments, windows)
+        found = [runs for camera_id, cam, wins in self._cameras_of(segments, windows, motion=True)
                  for sl in _slices(cam.times, wins) if (runs := _find_runs(cam, camera_id, sl, mask, gap_s))]
         sizes = [len(r.starts) for r in found]
         total = sum(sizes)
@@ -188,7 +181,8 @@ class FrameIndex:
         if direction is not None and direction not in DIRECTIONS:
             raise InvalidInput(f"unknown direction {direction!r}: one of {', '.join(DIRECTIONS)} (in the image)")
         parts: list[dict[str, Any]] = []
-        for camera_id, cam, wins in self._cameras_of(segments, windows):
+        for camera_id, cam, wins in self._cameras_of(segments, windows, tracks=roi is not None,
+                                                     descriptors=like is not None):
             ev = cam.events
             best = ev["best"]
             keep = np.zeros(len(best), dtype=bool)
@@ -206,7 +200,7 @@ class FrameIndex:
             if not len(chosen):
                 continue
             if like is not None:
-                score = cam.descriptors[chosen] @ like
+                score = cam.descriptors[chosen].astype(np.float32) @ like
             part = {c: ev[c][chosen] for c in _EVENT_COLUMNS}
             part.update(camera_id=np.full(len(chosen), camera_id, dtype=object), score=score)
             parts.append(part)
@@ -230,13 +224,14 @@ class FrameIndex:
         row = segments[segments["segment_id"] == segment_id]
         if row.empty:
             raise InvalidInput(f"event {event_id} is not in the footage this search may read")
-        camera_id = str(row["camera_id"].iloc[0])
-        cam = next((c for cid, c, _ in self._cameras_of(segments, {camera_id: ()}) if cid == camera_id), None)
-        hit: np.ndarray | list[int] = [] if cam is None else \
-            np.flatnonzero((cam.events["segment_id"] == segment_id) & (cam.events["event_no"] == number))
-        if cam is None or len(hit) == 0:
+        seg = row.iloc[0]
+        days = days_spanned(seg["start"].timestamp(), seg["end"].timestamp())
+        cam = _load_camera(self.reader, str(seg["camera_id"]), days, np.array([segment_id], np.int64),
+                           descriptors=True)
+        hit = np.flatnonzero(cam.events["event_no"] == number)
+        if len(hit) == 0:
             raise InvalidInput(f"no event {event_id} in the index")
-        return cam.descriptors[hit[0]]
+        return cam.descriptors[hit[0]].astype(np.float32)
 
 
 def crop_descriptor(image_rgb: np.ndarray) -> np.ndarray:
@@ -299,14 +294,13 @@ def _describe(runs: _Runs, pick: np.ndarray, mask: np.ndarray) -> dict[str, Any]
     grid: np.ndarray = np.unpackbits(np.ascontiguousarray(union).view(np.uint8), axis=1) \
         .reshape(-1, GRID_ROWS, GRID_COLS)
     cols, rows = np.asarray(grid.any(axis=1)), np.asarray(grid.any(axis=2))
-    seg = np.maximum(np.searchsorted(cam.seg_start, best, side="right") - 1, 0)
     n = len(starts)
     return {"camera_id": np.full(n, runs.camera_id, dtype=object), "time": runs.times[starts],
             "end": runs.times[ends - 1] + cam.bin_s, "best_time": best,
             "x0": cols.argmax(axis=1) / GRID_COLS, "y0": rows.argmax(axis=1) / GRID_ROWS,
             "x1": (GRID_COLS - cols[:, ::-1].argmax(axis=1)) / GRID_COLS,
             "y1": (GRID_ROWS - rows[:, ::-1].argmax(axis=1)) / GRID_ROWS,
-            "score": runs.scores[pick].astype(float), "segment_id": np.asarray(cam.segments)[seg]}
+            "score": runs.scores[pick].astype(float), "segment_id": cam.bin_segment[runs.bins[peak]]}
 
 
 def _frame(parts: list[dict[str, Any]]) -> pd.DataFrame:

@@ -1,15 +1,18 @@
-"""Build the frame index: one decoding pass per segment, segments in parallel.
+"""Build the frame index: one decoding pass per segment, segments in parallel on a Dask cluster.
 
-Each segment gets one file ``segment-<id>.npz`` in the index folder holding
-its motion grid (two 64-bit words per ``BIN_S`` seconds) and its object
-events (time span, box track, direction, size, colour, kind, descriptor).
+A worker task fetches a segment's footage from its source (the archive on
+this machine, or the workbench service over HTTP with the worker credential:
+``footage.footage_source``), decodes it once and returns the segment's index
+as Arrow tables: its motion grid (two 64-bit words per ``BIN_S`` seconds with
+motion) and its object events (time span, box track, direction, size, colour,
+kind, descriptor). The builder alone writes them, per camera and day
+(``footage.index_files.write_segment``: the segment's rows replaced, files
+renamed into place), then marks the segment indexed: a task rerun after its
+worker died writes the same rows once.
 
-    workbench index build                  # every segment not indexed yet, with a progress bar
+    workbench index build                               # LocalCluster, one worker process per core
+    workbench index build --scheduler tcp://host:8786   # a cluster (or WORKBENCH_DASK_SCHEDULER)
     >>> summary = build_index(store, workers=2)        # doctest: +SKIP
-
-Work is spread over a Dask LocalCluster (or a given ``dask.distributed``
-client, for an archive that outgrows one machine); one worker process per
-core decodes one segment at a time.
 """
 
 from __future__ import annotations
@@ -24,30 +27,33 @@ from typing import Any
 
 import av
 import numpy as np
+import pyarrow as pa
 from sqlalchemy import select, update
 
 from workbench import faults
-from workbench.errors import FootageError
+from workbench.errors import FootageError, WorkbenchError
 from workbench.footage.decoding import VideoFile
+from workbench.footage.footage_source import ArchiveFootage, FootageSource
+from workbench.footage.index_files import EVENTS, INDEX_VERSION, MOTION, SEGMENTS, binary_column, write_segment
+from workbench.search.footage_plates import store_plate_reads
 from workbench.search.frame_analysis import DESCRIPTOR_BINS, DIRECTIONS, KINDS, PALETTE, FrameAnalyser
 from workbench.search.object_tracks import ObjectEvent, ObjectTracker
+from workbench.search.person_detection import PersonDetector
+from workbench.search.plate_reading import shared_reader
 from workbench.store import Store
 from workbench.store.models import FootageSegment
 
-INDEX_VERSION = 1
 BIN_S = 1.0           # time resolution of the stored motion grid (seconds)
 ANALYSIS_HZ = 6.0     # frames analysed per second of video (every frame is decoded)
 
 
-def index_path(index_dir: Path, segment_id: int) -> Path:
-    """Where the index of a segment lives (retention removes ``segment-<id>.*`` with the footage)."""
-    return Path(index_dir) / f"segment-{segment_id}.npz"
-
-
-def _colour_view(frame: av.VideoFrame, analyser: FrameAnalyser) -> tuple[np.ndarray, np.ndarray]:
-    """The frame in colour at the analyser's size, and its foreground mask (asked only when a view is kept)."""
+def _colour_view(frame: av.VideoFrame, analyser: FrameAnalyser,
+                 full: bool = False) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+    """The frame in colour at the analyser's size, its foreground mask and, with ``full``, the frame at full
+    size for the plate reader (asked only when a better view of an object is kept)."""
     w, h = analyser.size
-    return frame.reformat(width=w, height=h, format="bgr24").to_ndarray(), analyser.foreground()
+    return (frame.reformat(width=w, height=h, format="bgr24").to_ndarray(), analyser.foreground(),
+            frame.to_ndarray(format="bgr24") if full else None)
 
 
 def _luma(frame: av.VideoFrame) -> np.ndarray:
@@ -77,35 +83,89 @@ def decode_only(path: Path) -> int:
 
 @dataclass
 class SegmentIndex:
-    """The index of one segment, in memory."""
+    """The index of one segment, in memory, times from the segment's start."""
 
     motion: np.ndarray                      # (bins, 2) uint64
     events: list[ObjectEvent] = field(default_factory=list)
     frames: int = 0
+    missing: list[str] = field(default_factory=list)   # analyses that could not run, with the reason
 
-    def save(self, path: Path) -> None:
-        """Write atomically (a half-written index is never read)."""
+    def tables(self, segment_id: int, start: float, end: float) -> dict[str, pa.Table]:
+        """The segment's rows for the index files (``start`` and ``end`` in epoch seconds)."""
         ev = self.events
+        columns = {"start": [e.start for e in ev], "end": [e.end for e in ev], "best": [e.best_time for e in ev],
+                   "direction_code": [DIRECTIONS.index(e.direction) for e in ev],
+                   "colour_code": [PALETTE.index(e.colour) for e in ev], "kind_code": [KINDS.index(e.kind) for e in ev],
+                   "size": [e.size for e in ev]}
+        descriptors = np.array([e.descriptor for e in ev], np.float16).reshape(len(ev), int(np.prod(DESCRIPTOR_BINS)))
+        track = np.concatenate([e.track for e in ev]) if ev else np.zeros((0, 5), np.float32)
         offsets = np.cumsum([0] + [len(e.track) for e in ev]).astype(np.int64)
-        tmp = path.with_name(path.name + ".partial.npz")
-        np.savez(tmp, version=INDEX_VERSION, bin_s=BIN_S, motion=self.motion,
-                 ev_start=np.array([e.start for e in ev], np.float32),
-                 ev_end=np.array([e.end for e in ev], np.float32),
-                 ev_best=np.array([e.best_time for e in ev], np.float32),
-                 ev_direction=np.array([DIRECTIONS.index(e.direction) for e in ev], np.uint8),
-                 ev_colour=np.array([PALETTE.index(e.colour) for e in ev], np.uint8),
-                 ev_kind=np.array([KINDS.index(e.kind) for e in ev], np.uint8),
-                 ev_size=np.array([e.size for e in ev], np.float32),
-                 ev_descriptor=np.array([e.descriptor for e in ev], np.float16).reshape(len(ev), -1) if ev
-                 else np.zeros((0, int(np.prod(DESCRIPTOR_BINS))), np.float16),   # a segment where nothing moves
-                 ev_track_offsets=offsets,
-                 track=np.concatenate([e.track for e in ev]) if ev else np.zeros((0, 5), np.float32))
-        os.replace(tmp, path)
+        return segment_tables(segment_id, start, end, self.frames, self.motion, columns, descriptors, track, offsets)
 
 
-def index_video(path: Path, *, analysis_hz: float = ANALYSIS_HZ) -> SegmentIndex:
-    """Decode ``path`` once and analyse about ``analysis_hz`` frames per second of it."""
+def segment_tables(segment_id: int, start: float, end: float, frames: int, motion: np.ndarray,
+                   events: dict[str, Any], descriptors: np.ndarray, track: np.ndarray,
+                   offsets: np.ndarray) -> dict[str, pa.Table]:
+    """A segment's rows for the index files from its arrays (times from the segment's start).
+
+    ``motion`` is (bins, 2) words per ``BIN_S``; ``events`` the columns of the
+    object events; ``track`` (points, 5) their box tracks one after the other,
+    event ``i`` at rows ``offsets[i]:offsets[i + 1]``.
+    """
+    n = len(descriptors)
+    active = np.flatnonzero(motion.any(axis=1)) if len(motion) else np.zeros(0, np.int64)
+    motion_rows = pa.table({"segment_id": np.full(len(active), segment_id, np.int64), "time": start + active * BIN_S,
+                            "w0": motion[active, 0] if len(active) else np.zeros(0, np.uint64),
+                            "w1": motion[active, 1] if len(active) else np.zeros(0, np.uint64)}, schema=MOTION)
+    ev = {k: np.asarray(v) for k, v in events.items()}
+    lengths = np.diff(offsets)
+    relative = np.asarray(track, np.float32).copy()
+    relative[:, 0] -= np.repeat(ev["start"].astype(np.float32), lengths)
+    nonempty = n > 0 and len(track) > 0
+    box = [fn.reduceat(track[:, k], offsets[:-1]).astype(np.float32) if nonempty else np.zeros(n, np.float32)
+           for fn, k in ((np.minimum, 1), (np.minimum, 2), (np.maximum, 3), (np.maximum, 4))]
+    event_rows = pa.table({
+        "segment_id": np.full(n, segment_id, np.int64), "event_no": np.arange(n, dtype=np.int32),
+        **{k: start + ev[k].astype(np.float64) for k in ("start", "end", "best")},
+        **{k: ev[k].astype(np.uint8) for k in ("direction_code", "colour_code", "kind_code")},
+        "size": ev["size"].astype(np.float32), "x0": box[0], "y0": box[1], "x1": box[2], "y1": box[3],
+        "descriptor": binary_column(np.asarray(descriptors, np.float16), np.arange(n + 1)),
+        "track": binary_column(relative, offsets)}, schema=EVENTS)
+    segments = pa.table({"segment_id": [segment_id], "start": [start], "end": [end], "frames": [frames],
+                         "events": [n], "version": [INDEX_VERSION]}, schema=SEGMENTS)
+    return {"segments": segments, "motion": motion_rows, "events": event_rows}
+
+
+def convert_npz_index(store: Store) -> int:
+    """Move an index of the previous layout (``segment-<id>.npz``) into the partitions, no decoding; returns
+    how many segments were converted (the files of segments no longer catalogued are removed)."""
+    index_dir = store.settings.index_dir
+    files = sorted(Path(index_dir).glob("segment-*.npz")) if Path(index_dir).is_dir() else []
+    if not files:
+        return 0
+    ids = {int(f.name.split(".")[0].removeprefix("segment-")): f for f in files}
+    with store.snapshot() as session:
+        rows = session.execute(select(FootageSegment.id, FootageSegment.camera_id, FootageSegment.start,
+                                      FootageSegment.end, FootageSegment.frame_count)
+                               .where(FootageSegment.id.in_(list(ids)))).all()
+    for r in rows:
+        with np.load(ids[r.id]) as z:
+            columns = {"start": z["ev_start"], "end": z["ev_end"], "best": z["ev_best"],
+                       "direction_code": z["ev_direction"], "colour_code": z["ev_colour"],
+                       "kind_code": z["ev_kind"], "size": z["ev_size"]}
+            tables = segment_tables(r.id, r.start.timestamp(), r.end.timestamp(), r.frame_count, z["motion"],
+                                    columns, z["ev_descriptor"], z["track"], z["ev_track_offsets"])
+        write_segment(index_dir, r.camera_id, tables["segments"], tables["motion"], tables["events"])
+    for f in files:
+        f.unlink()
+    return len(rows)
+
+
+def index_video(path: Path, *, analysis_hz: float = ANALYSIS_HZ, read_plates: bool = True) -> SegmentIndex:
+    """Decode ``path`` once and analyse about ``analysis_hz`` frames per second of it (vehicles' plates read
+    with ``read_plates``; a plate reader that cannot start is reported in ``missing``, the index still builds)."""
     path = Path(path)
+    reader, why = shared_reader() if read_plates else (None, None)
     bins: list[np.ndarray] = []
     analyser: FrameAnalyser | None = None
     tracker: ObjectTracker | None = None
@@ -114,7 +174,8 @@ def index_video(path: Path, *, analysis_hz: float = ANALYSIS_HZ) -> SegmentIndex
         frames += 1
         if analyser is None:
             analyser = FrameAnalyser(frame.width, frame.height)
-            tracker = ObjectTracker(analyser.size)
+            tracker = ObjectTracker(analyser.size, plates=None if reader is None else reader.read,
+                                    persons=PersonDetector())
             step = max(1, round(fps / analysis_hz))
         if (frames - 1) % step:
             continue
@@ -125,23 +186,28 @@ def index_video(path: Path, *, analysis_hz: float = ANALYSIS_HZ) -> SegmentIndex
         bins[b] |= words
         assert tracker is not None   # made with the analyser
         if blobs or tracker._live:  # noqa: SLF001 - a cheap check that spares the call
-            tracker.update(t, blobs, partial(_colour_view, frame, analyser))
+            tracker.update(t, blobs, partial(_colour_view, frame, analyser, True))
     if analyser is None or tracker is None:
         raise FootageError(f"{path.name}: no frame could be decoded")
-    return SegmentIndex(np.array(bins, dtype=np.uint64).reshape(-1, 2), tracker.finish(), frames)
+    return SegmentIndex(np.array(bins, dtype=np.uint64).reshape(-1, 2), tracker.finish(), frames,
+                        [f"plate reading: {why}"] if why else [])
 
 
-def _index_one(segment_id: int, video: str, target: str) -> dict[str, Any]:
-    """Worker task: index one segment file and write its index; returns a summary or the error."""
+def _index_one(source: FootageSource, segment_id: int, relative: str, sha256: str, start: float,
+               end: float, read_plates: bool = True) -> dict[str, Any]:
+    """Worker task: fetch one segment from ``source``, index it; returns its tables (and the plates read) or the
+    error."""
+    result: dict[str, Any] = {"segment_id": segment_id, "frames": 0, "events": 0, "error": None}
     try:
-        index = index_video(Path(video))
-        index.save(Path(target))
-        return {"segment_id": segment_id, "frames": index.frames, "events": len(index.events), "error": None}
-    except FootageError as exc:
-        return {"segment_id": segment_id, "frames": 0, "events": 0, "error": str(exc)}
+        with source.local_file(segment_id, relative, sha256) as path:
+            index = index_video(path, read_plates=read_plates)
+        result.update(frames=index.frames, events=len(index.events), tables=index.tables(segment_id, start, end),
+                      plates=[p for e in index.events for p in e.plates], missing=index.missing)
+    except WorkbenchError as exc:
+        result["error"] = str(exc)
     except Exception as exc:  # noqa: BLE001 - one segment's failure is reported, the build goes on
-        return {"segment_id": segment_id, "frames": 0, "events": 0,
-                "error": f"internal error while indexing ({type(exc).__name__}: {str(exc)[:120]})"}
+        result["error"] = f"internal error while indexing ({type(exc).__name__}: {str(exc)[:120]})"
+    return result
 
 
 def map_segments(task: Callable[..., Any], jobs: list[tuple], *, workers: int | None = None, client: Any = None,
@@ -166,7 +232,7 @@ def map_segments(task: Callable[..., Any], jobs: list[tuple], *, workers: int | 
     own = client is None
     if own:
         cluster = LocalCluster(n_workers=min(workers, len(jobs)), threads_per_worker=1, processes=True,
-                               dashboard_address=None, silence_logs=40)
+                               dashboard_address=":0", silence_logs=40)
         client = Client(cluster)
     try:
         futures = [client.submit(task, *job, pure=False) for job in jobs]
@@ -188,17 +254,27 @@ class IndexSummary:
     frames: int = 0
     events: int = 0
     failed: list[tuple[int, str]] = field(default_factory=list)
+    plate_reads: int = 0
+    missing: set[str] = field(default_factory=set)
 
     def __str__(self) -> str:
-        text = f"{self.indexed} segments indexed ({self.frames:,} frames, {self.events:,} moving objects)"
-        return text + "".join(f"\n  segment {s}: FAILED, {why}" for s, why in self.failed)
+        text = f"{self.indexed} segments indexed ({self.frames:,} frames, {self.events:,} moving objects, " \
+               f"{self.plate_reads:,} plates read)"
+        return text + "".join(f"\n  segment {s}: FAILED, {why}" for s, why in self.failed) + \
+            "".join(f"\n  not analysed: {why}" for why in sorted(self.missing))
 
 
 def build_index(store: Store, *, segment_ids: Iterable[int] | None = None, rebuild: bool = False,
-                workers: int | None = None, client: Any = None, progress: bool = False,
-                now: datetime | None = None) -> IndexSummary:
-    """Index the segments not indexed yet (or the given ones; all again with ``rebuild``)."""
-    query = select(FootageSegment.id, FootageSegment.path)
+                workers: int | None = None, client: Any = None, source: FootageSource | None = None,
+                progress: bool = False, now: datetime | None = None, read_plates: bool = True) -> IndexSummary:
+    """Index the segments not indexed yet (or the given ones; all again with ``rebuild``).
+
+    ``source`` is where the workers read footage (default: this machine's
+    archive; on a cluster, ``ServedFootage`` of the workbench service); with
+    ``read_plates`` the plates read on vehicles become ``FOOTAGE-OCR`` sightings.
+    """
+    query = select(FootageSegment.id, FootageSegment.camera_id, FootageSegment.path, FootageSegment.sha256,
+                   FootageSegment.start, FootageSegment.end)
     if segment_ids is not None:
         query = query.where(FootageSegment.id.in_(list(segment_ids)))
     elif not rebuild:
@@ -206,13 +282,21 @@ def build_index(store: Store, *, segment_ids: Iterable[int] | None = None, rebui
     with store.snapshot() as session:
         rows = session.execute(query.order_by(FootageSegment.id)).all()
     settings = store.settings
-    settings.index_dir.mkdir(parents=True, exist_ok=True)
-    jobs = [(sid, str(settings.footage_dir / rel), str(index_path(settings.index_dir, sid))) for sid, rel in rows]
+    convert_npz_index(store)   # an index of the previous layout, once
+    reader: FootageSource = source or ArchiveFootage(settings.footage_dir)
+    cameras = {r.id: r.camera_id for r in rows}
+    jobs = [(reader, r.id, r.path, r.sha256, r.start.timestamp(), r.end.timestamp(), read_plates)
+            for r in rows]
     summary = IndexSummary()
     for result in map_segments(_index_one, jobs, workers=workers, client=client, progress=progress):
         if result["error"]:
             summary.failed.append((result["segment_id"], result["error"]))
             continue
+        tables = result["tables"]
+        write_segment(settings.index_dir, cameras[result["segment_id"]], tables["segments"], tables["motion"],
+                      tables["events"])
+        summary.plate_reads += store_plate_reads(store, result["segment_id"], result["plates"], now=now)
+        summary.missing.update(result["missing"])
         faults.point("index.before-mark")
         with store.session() as session:
             session.execute(update(FootageSegment).where(FootageSegment.id == result["segment_id"])

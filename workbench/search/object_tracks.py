@@ -3,9 +3,13 @@
 Association is a minimum-cost matching (SciPy's Hungarian solver) between the
 tracks' predicted positions (constant velocity) and the new blobs; a track
 not seen for ``max_gap_s`` ends. Each event keeps its best view (the largest
-one clear of the frame border) for its colour, kind and appearance descriptor.
+one clear of the frame border) for its colour, kind (shape and speed; given a
+person detector, a wide object whose view shows walkers is a person) and
+appearance descriptor;
+given a plate reader, the best view of a vehicle is also read at the picture's
+full resolution and the plates found are kept with the event (time, box).
 
-    >>> tracker = ObjectTracker((320, 180))
+    >>> tracker = ObjectTracker((320, 180), persons=PersonDetector())   # plates=PlateReader().read to read plates
     >>> tracker.update(t, blobs, view)        # per analysed frame                 # doctest: +SKIP
     >>> events = tracker.finish()                                                  # doctest: +SKIP
 """
@@ -18,9 +22,26 @@ from dataclasses import dataclass, field
 import numpy as np
 from scipy.optimize import linear_sum_assignment
 
-from workbench.search.frame_analysis import Blob, colour_name, descriptor, direction_of, kind_of
+from workbench.search.frame_analysis import PERSON_SPEED, Blob, colour_name, descriptor, direction_of, kind_of
+from workbench.search.person_detection import PersonDetector
+from workbench.search.plate_reading import PlateText
 
-View = Callable[[], tuple[np.ndarray, np.ndarray]]   # (BGR frame, foreground mask) at analysis size
+MIN_PLATE_VIEW = 160  # full-size pixels: a plate is about 0.3 of a car's width, its characters 0.045: under 7 px
+View = Callable[[], tuple[np.ndarray, np.ndarray, np.ndarray | None]]
+"""(BGR frame, foreground mask) at analysis size, and the BGR frame at full size (None: no plate or person detector)."""
+ReadPlates = Callable[[np.ndarray], list[PlateText]]
+
+
+@dataclass(frozen=True)
+class PlateSeen:
+    """A plate read on an object's best view: time (seconds from the segment start), box (0..1 of the frame)."""
+
+    plate: str
+    raw: str
+    confidence: float
+    country: str | None
+    time: float
+    box: tuple[float, float, float, float]   # x0, y0, x1, y1
 
 
 @dataclass
@@ -36,6 +57,7 @@ class ObjectEvent:
     kind: str
     size: float                  # mean box area, share of the frame
     descriptor: np.ndarray = field(repr=False)
+    plates: list[PlateSeen] = field(default_factory=list)
 
 
 @dataclass
@@ -45,6 +67,8 @@ class _Track:
     best_score: float = -1.0
     best_time: float = 0.0
     best_crop: tuple[np.ndarray, np.ndarray] | None = None
+    best_full: tuple[np.ndarray, tuple[int, int], tuple[int, int], tuple[int, int, int, int]] | None = None
+    """the view cut from the full-size frame, its origin there, the frame's size, the object's box in the view"""
 
     def predicted(self, t: float) -> tuple[float, float]:
         cx, cy = _centre(self.boxes[-1])
@@ -63,8 +87,10 @@ class ObjectTracker:
     """Joins blobs into tracks over one video; ``size`` is the analysis (width, height)."""
 
     def __init__(self, size: tuple[int, int], *, max_gap_s: float = 1.0, min_samples: int = 3,
-                 min_travel: float = 0.04) -> None:
+                 min_travel: float = 0.04, plates: ReadPlates | None = None,
+                 persons: PersonDetector | None = None) -> None:
         self.width, self.height = size
+        self.plates, self.persons = plates, persons
         self.max_gap_s, self.min_samples, self.min_travel = max_gap_s, min_samples, min_travel
         self._live: list[_Track] = []
         self._events: list[ObjectEvent] = []
@@ -84,7 +110,7 @@ class ObjectTracker:
                     cost[i, j] = np.hypot(cx - px, cy - py) / max(w, b.w, 8)
             rows, cols = linear_sum_assignment(cost)
             matched = {int(j): int(i) for i, j in zip(rows, cols) if cost[i, j] < 1.0}
-        frame: tuple[np.ndarray, np.ndarray] | None = None
+        frame: tuple[np.ndarray, np.ndarray, np.ndarray | None] | None = None
         for j, blob in enumerate(blobs):
             box = (blob.x, blob.y, blob.w, blob.h)
             if j in matched:
@@ -99,10 +125,25 @@ class ObjectTracker:
             score = blob.area * (1.0 if clear else 0.25)
             if score > 1.15 * track.best_score:   # a clearly better view (spares most colour conversions)
                 frame = frame or view()
-                bgr, mask = frame
+                bgr, mask, full = frame
                 sl = (slice(blob.y, blob.y + blob.h), slice(blob.x, blob.x + blob.w))
                 track.best_score, track.best_time = score, t
                 track.best_crop = (bgr[sl].copy(), mask[sl].copy())
+                if full is not None:
+                    track.best_full = self._full_crop(full, blob)
+
+    def _full_crop(self, full: np.ndarray,
+                   blob: Blob) -> tuple[np.ndarray, tuple[int, int], tuple[int, int], tuple[int, int, int, int]]:
+        """The blob's box cut from the full-size frame, wider (a plate at the edge of the box is read whole)."""
+        fh, fw = full.shape[:2]
+        sx, sy = fw / self.width, fh / self.height
+        pad_x, pad_y = blob.w * 0.25, blob.h * 0.1   # a vehicle cut in two blobs still has its whole plate
+        x0, y0 = max(0, int((blob.x - pad_x) * sx)), max(0, int((blob.y - pad_y) * sy))
+        x1 = min(fw, int(np.ceil((blob.x + blob.w + pad_x) * sx)))
+        y1 = min(fh, int(np.ceil((blob.y + blob.h + pad_y) * sy)))
+        inner = (int(blob.x * sx) - x0, int(blob.y * sy) - y0, int((blob.x + blob.w) * sx) - x0,
+                 int((blob.y + blob.h) * sy) - y0)
+        return full[y0:y1, x0:x1].copy(), (x0, y0), (fw, fh), inner
 
     def finish(self) -> list[ObjectEvent]:
         """Close every live track and return all events, by start time."""
@@ -128,8 +169,24 @@ class ObjectTracker:
                                    (boxes[:, 1] + boxes[:, 3] / 2) / self.height])
         path = float(np.hypot(*np.diff(centres, axis=0).T).sum()) if len(centres) > 1 else 0.0
         speed = path / max(track.times[-1] - track.times[0], 1e-3)
+        kind = kind_of(w, h, speed)
+        if kind == "vehicle" and speed < PERSON_SPEED and self.persons is not None and track.best_full is not None \
+                and self.persons.persons(track.best_full[0], track.best_full[3]):
+            kind = "person"   # slow and wide: walkers side by side, or one with a bag (traffic is not asked)
         self._events.append(ObjectEvent(
             start=track.times[0], end=track.times[-1], best_time=track.best_time, track=norm,
-            direction=direction_of(dx, dy), colour=colour_name(crop, mask), kind=kind_of(w, h, speed),
+            direction=direction_of(dx, dy), colour=colour_name(crop, mask), kind=kind,
             size=float(np.mean(boxes[:, 2] * boxes[:, 3]) / (self.width * self.height)),
-            descriptor=descriptor(crop, mask)))
+            descriptor=descriptor(crop, mask), plates=self._read_plates(track) if kind == "vehicle" else []))
+
+    def _read_plates(self, track: _Track) -> list[PlateSeen]:
+        """The plates the reader finds on the vehicle's best view, placed in the frame."""
+        if self.plates is None or track.best_full is None or track.best_full[0].shape[1] < MIN_PLATE_VIEW \
+                or track.best_full[0].shape[0] < MIN_PLATE_VIEW // 3:
+            return []
+        crop, (ox, oy), (fw, fh), _ = track.best_full
+        cut = crop.shape[0] // 3   # plates are on the bumpers: the upper third (roof, windows) is not read
+        crop, oy = crop[cut:], oy + cut
+        return [PlateSeen(p.plate, p.raw, p.confidence, p.country, track.best_time,
+                          ((ox + x) / fw, (oy + y) / fh, (ox + x + w) / fw, (oy + y + h) / fh))
+                for p in self.plates(crop) for x, y, w, h in [p.box]]

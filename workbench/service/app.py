@@ -8,6 +8,8 @@ the data only through it::
                        body: a wire message {"target": "session"|"case", "case": {...}, "method": ..., "args", "kwargs"}
                        reply: the method's result as a wire message (Arrow IPC tables, PNG frames, package files)
     GET  /api/evidence/<case>/<package>/<file>   a file of a package the caller exported, streamed
+    GET  /api/footage/<segment>   for an index worker of the cluster (a worker token, WORKBENCH_WORKER_TOKENS):
+                       the segment's archived file, streamed; every fetch audited (index-footage-read)
     GET  /api/health   whether the service is up (no data, no identity)
 
 The user is whoever the token belongs to (``identity``); for every call the
@@ -35,6 +37,7 @@ import re
 import threading
 import time
 import uuid
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -53,7 +56,8 @@ from workbench.config import Settings
 from workbench.errors import AccessDenied, InvalidInput, NotFound, ServiceUnavailable, StoreError, WorkbenchError
 from workbench.evidence.package import MANIFEST, EvidencePackage
 from workbench.service import registry, wire
-from workbench.service.identity import Identities, identities_from, token_hash
+from workbench.service.identity import Identities, TokenTable, identities_from, token_hash
+from workbench.store.models import FootageSegment
 from workbench.workspace import open_workspace
 
 log = logging.getLogger("workbench.service")
@@ -93,13 +97,14 @@ class Service:
     def __init__(self, settings: Settings, identities: Identities, clock: Clock, limits: Limits) -> None:
         self.workspace = open_workspace(settings, clock=clock)
         self.identities = identities
+        self.workers: Identities | None = TokenTable(settings.worker_tokens) if settings.worker_tokens else None
         self.limits = limits
         self.limiter = anyio.CapacityLimiter(limits.threads)
         self._sessions: dict[str, tuple[float, UserSession]] = {}
         self._lock = threading.Lock()
 
     # -- identity ----------------------------------------------------------------------------------
-    async def user_of(self, request: Request) -> str:
+    async def user_of(self, request: Request, identities: Identities | None = None) -> str:
         header = request.headers.get("authorization", "")
         scheme, _, token = header.partition(" ")
         if not header:
@@ -109,7 +114,7 @@ class Service:
             raise _Refusal(AccessDenied("the Authorization header is malformed: expected 'token <JupyterHub "
                                         "token>'"), 401)
         try:
-            return await self.identities.identify(token.strip())
+            return await (identities or self.identities).identify(token.strip())
         except AccessDenied as exc:
             raise _Refusal(AccessDenied(f"the workbench service did not accept the token: {exc}"), 401,
                            f"{exc} (token SHA-256 {token_hash(token.strip())[:12]}...)") from None
@@ -176,6 +181,27 @@ class Service:
             raise NotFound(f"{name!r} is not a file of the package {package}")
         return path
 
+    async def worker_of(self, request: Request) -> str:
+        """The index worker a request comes from (``worker:<name>``), by its token in the worker table."""
+        if self.workers is None:
+            raise _Refusal(AccessDenied("this service serves no index workers (WORKBENCH_WORKER_TOKENS is not set)"),
+                           403)
+        return f"worker:{await self.user_of(request, self.workers)}"
+
+    def footage_file(self, worker: str, segment_id: int) -> Path:
+        """The archived file of a segment for an index worker; the fetch is audited before it is answered."""
+        with self.workspace.store.snapshot() as session:
+            segment = session.get(FootageSegment, segment_id)
+            facts = None if segment is None else (segment.camera_id, segment.path, segment.sha256)
+        if facts is None:
+            raise NotFound(f"no footage segment {segment_id} in the archive")
+        path = self.workspace.settings.footage_dir / facts[1]
+        if not path.is_file():
+            raise NotFound(f"the file of segment {segment_id} is missing from the archive")
+        record(self.workspace.store, Actor(worker), "index-footage-read", time=self.workspace.now(),
+               resource={"segment": segment_id, "camera": facts[0], "sha256": facts[2]}, result_count=1)
+        return path
+
     def refuse(self, user: str | None, reason: str, resource: dict[str, Any]) -> None:
         """Write a refusal of the service itself to the audit trail."""
         try:
@@ -236,26 +262,36 @@ def _check(call: dict[str, Any], user: str) -> None:
                                     "(login() takes no name there: the hub token says who you are)"), 403)
 
 
-def _route_evidence(service: Service) -> Route:
-    async def evidence(request: Request) -> Response:
-        user: str | None = None
-        params = request.path_params
+def _file_route(service: Service, pattern: str, identify: Callable[[Request], Awaitable[str]],
+                find: Callable[[str, dict[str, Any]], Path]) -> Route:
+    """A route streaming the file ``find(caller, path_params)`` to the caller ``identify`` names; refusals audited."""
+    async def serve(request: Request) -> Response:
+        caller: str | None = None
         resource = {"path": request.url.path[:300]}
         try:
-            user = await service.user_of(request)
-            path = await anyio.to_thread.run_sync(service.evidence_file, user, params["reference"],
-                                                  params["package"], params["name"], limiter=service.limiter)
+            caller = await identify(request)
+            path = await anyio.to_thread.run_sync(find, caller, request.path_params, limiter=service.limiter)
         except _Refusal as refusal:
-            await anyio.to_thread.run_sync(service.refuse, user, refusal.audit_reason, resource)
+            await anyio.to_thread.run_sync(service.refuse, caller, refusal.audit_reason, resource)
             return error_response(refusal.error, refusal.status)
         except (AccessDenied, InvalidInput, NotFound) as exc:
-            await anyio.to_thread.run_sync(service.refuse, user, str(exc), resource)
+            await anyio.to_thread.run_sync(service.refuse, caller, str(exc), resource)
             return error_response(exc)
         except WorkbenchError as exc:
             return error_response(exc)
         return FileResponse(path, media_type="application/octet-stream")
 
-    return Route("/api/evidence/{reference}/{package}/{name}", evidence)
+    return Route(pattern, serve)
+
+
+def _route_evidence(service: Service) -> Route:
+    return _file_route(service, "/api/evidence/{reference}/{package}/{name}", service.user_of,
+                       lambda user, p: service.evidence_file(user, p["reference"], p["package"], p["name"]))
+
+
+def _route_footage(service: Service) -> Route:
+    return _file_route(service, "/api/footage/{segment_id:int}", service.worker_of,
+                       lambda worker, p: service.footage_file(worker, p["segment_id"]))
 
 
 def create_app(settings: Settings, *, identities: Identities | None = None, clock: Clock | None = None,
@@ -293,6 +329,6 @@ def create_app(settings: Settings, *, identities: Identities | None = None, cloc
         return Response(payload, media_type=wire.MEDIA_TYPE)
 
     app = Starlette(routes=[Route("/api/health", health), Route("/api/call", call, methods=["POST"]),
-                            _route_evidence(service)])
+                            _route_evidence(service), _route_footage(service)])
     app.state.service = service
     return app

@@ -42,6 +42,7 @@ CASE: dict[str, Remote] = {name: Remote() for name in (
     "triage_hit")}
 CASE["sightings"] = Remote(frozenset({"action", "query", "within"}))   # the audit's words are the facade's
 CASE["export_clip"] = Remote(frozenset({"folder"}))                    # the service keeps the evidence store
+CASE["plate_crops"] = Remote()                                         # crops of plates read on footage
 SESSION["open_bookmark"] = Remote()                                     # a colleague's link, the case rule applied
 CASE.update({name: Remote() for name in ("playback", "report", "audit_summary", "bookmark", "save_search",
                                          "bookmarks")})                 # playback, the PDF report, bookmarks
