@@ -213,7 +213,8 @@ def test_hit_triage_per_plate_with_decisions_and_new_hits_without_reload(servers
     _new_hotlist(home, case.cloned_plates()["plate"].iloc[0] if not others else others[0],
                  hits["time"].min().normalize())
     page.get_by_text("nouvelle(s) alerte(s)").wait_for(timeout=90_000)   # polled, no reload
-    assert page.locator(".wb-hit-row").count() == len(plates) + 1
+    page.wait_for_function(f"() => document.querySelectorAll('.wb-hit-row').length === {len(plates) + 1}",
+                           timeout=30_000)
     assert page.errors == []
 
 

@@ -77,8 +77,8 @@ class HitTriage(widgets.VBox):
                 return
             new = len(set(hits["hit_id"]) - set(self.hits["hit_id"])) if quiet and len(self.hits) else 0
             self.hits, self._signature = hits, signature
-            self.status.value = message_html(f"{new} {text('new_hits', self.lang)}") if new else ""
             self.rows.children = [self._row(g) for g in plate_groups(hits).itertuples()]
+            self.status.value = message_html(f"{new} {text('new_hits', self.lang)}") if new else ""
             if self.selected is not None:
                 self._show_detail(self.selected)
 
