@@ -62,7 +62,12 @@ c.Spawner.args = [
     "--MultiKernelManager.default_kernel_name=workbench-audited",
     "--KernelManager.transport=ipc",  # kernel sockets in the user's private runtime folder, not on loopback TCP
     "--ServerApp.terminals_enabled=False",
+    # kernels idle for 30 minutes are shut down (the apps' own server culls after 10: workbench apps)
+    "--MappingKernelManager.cull_idle_timeout=1800",
+    "--MappingKernelManager.cull_interval=60",
 ]
+# The apps: /user/NAME/workbench-apps/ starts the user's own `workbench apps` (preheated kernels, as the user)
+# through jupyter-server-proxy, declared by the workbench package (entry point jupyter_serverproxy_servers).
 c.Spawner.default_url = "/lab"
 c.Spawner.notebook_dir = "~"
 # the token handed to the user's server (JUPYTERHUB_API_TOKEN): its own activity, and the workbench service

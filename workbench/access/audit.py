@@ -18,7 +18,7 @@ from __future__ import annotations
 import hashlib
 import itertools
 import json
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime, timezone
@@ -273,9 +273,11 @@ def verify(store: Store, batch: int = 5000) -> ChainCheck:
 
 def events_frame(store: Store, *, user_name: str | None = None, case_reference: str | None = None,
                  since: datetime | None = None, until: datetime | None = None,
-                 limit: int | None = None) -> pd.DataFrame:
+                 limit: int | None = None, actions: Iterable[str] | None = None) -> pd.DataFrame:
     """Audit events as a DataFrame, newest last (filters are optional)."""
     query = select(AuditEvent).order_by(AuditEvent.seq)
+    if actions is not None:
+        query = query.where(AuditEvent.action.in_(list(actions)))
     if user_name is not None:
         query = query.where(AuditEvent.user_name == user_name)
     if case_reference is not None:

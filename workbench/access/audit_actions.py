@@ -36,6 +36,8 @@ ACTIONS: MappingProxyType[str, str] = MappingProxyType({
     "read-sightings": "plate sightings read",
     "plate-reads": "sightings of a plate query (exact, wildcard or fuzzy)",
     "hits": "hotlist hits read with the zone's policy",
+    "hit-acknowledge": "a hotlist hit acknowledged by a case member, with the reason (the case's triage)",
+    "hit-dismiss": "a hotlist hit dismissed by a case member, with the reason (the case's triage)",
     "convoy": "sightings around a plate's passages, to find vehicles travelling with it",
     "stakeout": "every plate seen at some cameras in a window",
     "common-plates": "plates present in several places",

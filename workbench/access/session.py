@@ -43,6 +43,7 @@ from workbench.timeutil import as_utc
 
 Clock = Callable[[], datetime]
 TRAINING_CHECK_ACTION = audit_actions.TRAINING_CHECK_ACTION   # a training exercise's result, written by its check
+TRIAGE_ACTIONS = {"acknowledge": "hit-acknowledge", "dismiss": "hit-dismiss"}   # a hit's triage, audited
 _EARLIEST = timedelta(days=3650)
 
 
@@ -716,8 +717,47 @@ class CaseScope(OpenCase):
                                  for p, pl in zip(frame["priority"], frame["plate"])]
             if not include_ignored:
                 frame = frame[frame["decision"] == "act"].reset_index(drop=True)
+            frame = frame.join(self._triage(), on="hit_id")
+            frame["triage"] = frame["triage"].fillna("")
             grant.count = len(frame)
         return frame
+
+    def _triage(self) -> pd.DataFrame:
+        """The case's latest triage decision on each hit (triage, triage_reason, triage_by, triage_at), by hit_id.
+
+        The decisions live in the audit trail itself (``hit-acknowledge`` and
+        ``hit-dismiss`` of this case): one record, shared by the case's members.
+        """
+        events = audit.events_frame(self.workspace.store, case_reference=self.reference,
+                                    actions=TRIAGE_ACTIONS.values())
+        events = events[events["outcome"] == "ok"]
+        rows = {int(e.resource["query"]["hit_id"]): {
+            "triage": next(k for k, a in TRIAGE_ACTIONS.items() if a == e.action),
+            "triage_reason": e.resource["query"]["reason"], "triage_by": e.user_name, "triage_at": e.time}
+            for e in events.itertuples()}     # oldest first: the latest decision wins
+        return pd.DataFrame.from_dict(rows, orient="index",
+                                      columns=["triage", "triage_reason", "triage_by", "triage_at"])
+
+    def triage_hit(self, hit_id: int, decision: str, reason: str) -> None:
+        """Acknowledge or dismiss (``decision``) a hit this case may see, with the reason, for the case's members.
+
+        Audited as ``hit-acknowledge`` or ``hit-dismiss``; :meth:`hits` then
+        shows it in its ``triage`` column.
+        """
+        action = TRIAGE_ACTIONS.get(str(decision), "hit-acknowledge")
+        query: dict[str, Any] = {"hit_id": hit_id, "reason": str(reason)[:500]}
+        with self._refusals(action, {"query": query}):
+            if str(decision) not in TRIAGE_ACTIONS:
+                raise InvalidInput(f"a hit's triage is {' or '.join(map(repr, TRIAGE_ACTIONS))}, not {decision!r}")
+            if isinstance(hit_id, bool) or not isinstance(hit_id, int | np.integer):
+                raise InvalidInput(f"a hit is named by its number (hit_id), not {hit_id!r}")
+            if not str(reason).strip():
+                raise InvalidInput("say why: a triage decision needs a reason")
+        query["hit_id"] = int(hit_id)
+        with self.access("plates", action=action, query=query) as grant:
+            if int(hit_id) not in set(load_hits(self.workspace.store, grant)["hit_id"]):
+                raise NotFound(f"hit {int(hit_id)} is not one this case may see")
+            grant.count = 1
 
     def audit_trail(self, limit: int = 200) -> pd.DataFrame:
         """This user's own audit events for this case, newest last."""

@@ -1,4 +1,13 @@
-"""``workbench apps``: serve the Voila apps (sightings map, frame search, hit triage, indicators)."""
+"""``workbench apps``: serve the Voila apps (sightings map, frame search, hit triage, indicators...).
+
+Voila keeps ``--pool`` preheated kernels per app (``voila_apps/voila.json``):
+each has run its app's imports and warm-up and waits for a visitor, so a page
+view after the first only logs in and draws. Kernels idle for
+``--cull-idle-minutes`` are shut down (open pages included), so kernels do not
+pile up. In the hub deployment every user's Jupyter server starts its own
+``workbench apps`` behind ``/user/NAME/workbench-apps/`` (jupyter-server-proxy,
+see :func:`server_proxy`): one persistent app process per user, as that user.
+"""
 
 from __future__ import annotations
 
@@ -24,6 +33,32 @@ def apps_folder(folder: Path | None = None) -> Path:
                    "give it with --folder")
 
 
+OFFLINE_TEMPLATE = "workbench-offline"
+
+
+def offline_template(cache_dir: Path) -> Path:
+    """Voila's ``lab`` page template without its links to a CDN (Font Awesome, already in Voila's bundle).
+
+    Written under ``cache_dir/jupyter`` (a Jupyter data folder) from the
+    installed Voila's own template, so it follows Voila's version; returns
+    that data folder.
+    """
+    from jupyter_core.paths import jupyter_path
+
+    source = next((Path(p) / "lab" / "index.html.j2" for p in jupyter_path("voila", "templates")
+                   if (Path(p) / "lab" / "index.html.j2").is_file()), None)
+    if source is None:
+        raise NotFound("Voila's lab template is not installed: pip install voila")
+    data = Path(cache_dir) / "jupyter"
+    target = data / "voila" / "templates" / OFFLINE_TEMPLATE
+    target.mkdir(parents=True, exist_ok=True)
+    page = "".join(line for line in source.read_text(encoding="utf-8").splitlines(keepends=True)
+                   if not ("<link" in line and "://" in line))
+    (target / "index.html.j2").write_text(page, encoding="utf-8")
+    (target / "conf.json").write_text('{"base_template": "lab"}\n', encoding="utf-8")
+    return data
+
+
 def _ensure_kernel() -> None:
     from jupyter_client.kernelspec import KernelSpecManager
 
@@ -36,7 +71,14 @@ def _ensure_kernel() -> None:
 @click.option("--ip", default="127.0.0.1", show_default=True, help="address to listen on (loopback by default)")
 @click.option("--folder", type=click.Path(file_okay=False, path_type=Path), default=None,
               help="the apps folder (default: voila_apps/)")
-def apps(port: int, ip: str, folder: Path | None) -> None:
+@click.option("--pool", type=click.IntRange(0, 8), default=None,
+              help="preheated kernels kept per app (default: voila.json's, 1; 0: a new kernel per view)")
+@click.option("--cull-idle-minutes", type=click.IntRange(1, 24 * 60), default=None,
+              help="shut down kernels idle this long (default: voila.json's, 10)")
+@click.option("--base-url", default="/", show_default=True,
+              help="the path the apps are served under (behind a proxy, e.g. /user/NAME/workbench-apps/)")
+def apps(port: int, ip: str, folder: Path | None, pool: int | None, cull_idle_minutes: int | None,
+         base_url: str) -> None:
     """Serve the apps with Voila; they log in as JUPYTERHUB_USER or WORKBENCH_USER, like the notebooks."""
     where = apps_folder(folder)
     _ensure_kernel()
@@ -46,5 +88,25 @@ def apps(port: int, ip: str, folder: Path | None) -> None:
     click.echo(f"apps of {where} on http://{ip}:{port}/ (user {user})")
     os.chdir(where)   # Voila reads voila.json from the folder it starts in: the apps' safe defaults
     sys.stdout.flush()
+    data = offline_template(settings.cache_dir)
+    os.environ["JUPYTER_PATH"] = os.pathsep.join(filter(None, [str(data), os.environ.get("JUPYTER_PATH")]))
+    options = [f"--Voila.base_url={base_url}", f"--VoilaConfiguration.template={OFFLINE_TEMPLATE}"]
+    if pool is not None:
+        options += [f"--VoilaConfiguration.default_pool_size={pool}"] + \
+            (["--VoilaConfiguration.preheat_kernel=False"] if pool == 0 else [])
+    if cull_idle_minutes is not None:
+        options.append(f"--MappingKernelManager.cull_idle_timeout={cull_idle_minutes * 60}")
     os.execv(sys.executable, [sys.executable, "-m", "voila", "--no-browser", f"--port={port}", f"--Voila.ip={ip}",
-                              "."])
+                              *options, "."])
+
+
+def server_proxy() -> dict[str, object]:
+    """jupyter-server-proxy's entry for the apps: ``/user/NAME/workbench-apps/`` in a user's Jupyter server.
+
+    The process runs as the user, with the server's environment (its hub
+    token, ``WORKBENCH_SERVICE_URL``), and stays up between page views.
+    """
+    return {"command": [sys.executable, "-m", "workbench.cli", "apps", "--port", "{port}",
+                        "--base-url", "{base_url}workbench-apps/"],
+            "absolute_url": True, "timeout": 180,
+            "launcher_entry": {"enabled": True, "title": "Workbench apps"}}

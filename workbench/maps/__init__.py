@@ -33,6 +33,7 @@ from branca.element import MacroElement
 from jinja2 import Template
 
 from workbench.config import Settings
+from workbench.maps.layer_control import control_last as _control_last
 from workbench.maps.legend import Legend
 from workbench.maps.street_layer import ATTRIBUTION as STREETS_ATTRIBUTION, StreetBaseLayer, street_layer_json
 from workbench.timeutil import format_local
@@ -102,15 +103,6 @@ def base_map(settings: Settings | None = None, *, location: tuple[float, float] 
                        tooltip=folium.GeoJsonTooltip(["name"], labels=False), attr=OSM_ATTRIBUTION).add_to(m)
     m.add_child(Legend(settings.lang))
     folium.LayerControl(collapsed=True).add_to(m)
-    return m
-
-
-def _control_last(m: folium.Map) -> folium.Map:
-    """Keep the layer control after every layer (it must be rendered after the layers it lists)."""
-    for key, child in list(m._children.items()):
-        if isinstance(child, folium.LayerControl):
-            del m._children[key]
-            m.add_child(child, name=key)
     return m
 
 

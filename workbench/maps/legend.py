@@ -31,38 +31,44 @@ _ENTRIES: list[tuple[str, str, float, tuple[str, str, str]]] = [
 _TITLE = ("Légende", "Legende", "Legend")
 
 
-def legend_entries(lang: str = "fr") -> list[tuple[str, str, float, str]]:
-    """The legend's rows in ``lang``: (shape, colour, width, label)."""
+Entry = tuple[str, str, float, tuple[str, str, str]]
+
+
+def legend_entries(lang: str = "fr", entries: list[Entry] | None = None) -> list[tuple[str, str, float, str]]:
+    """The legend's rows in ``lang``: (shape, colour, width, label); the base map's unless ``entries`` given."""
     k = LANGUAGES.index(lang if lang in LANGUAGES else "fr")
-    return [(shape, colour, width, names[k]) for shape, colour, width, names in _ENTRIES]
+    return [(shape, colour, width, names[k]) for shape, colour, width, names in entries or _ENTRIES]
 
 
 def _swatch(shape: str, colour: str, width: float) -> str:
     if shape == "area":
         return f"<rect x='1' y='2' width='22' height='10' fill='{colour}' stroke='#999' stroke-width='0.5'/>"
+    if shape == "dot":
+        return f"<circle cx='12' cy='7' r='5' fill='none' stroke='{colour}' stroke-width='{width}'/>"
     dash = " stroke-dasharray='5 3'" if shape == "dash" else ""
     casing = f"<line x1='1' y1='7' x2='23' y2='7' stroke='#9e9e9e' stroke-width='{width + 1.5}'/>" \
         if colour in {"#ffffff", "#fffbe6"} else ""
     return casing + f"<line x1='1' y1='7' x2='23' y2='7' stroke='{colour}' stroke-width='{width}'{dash}/>"
 
 
-def legend_html(lang: str = "fr") -> str:
+def legend_html(lang: str = "fr", entries: list[Entry] | None = None,
+                title: tuple[str, str, str] = _TITLE) -> str:
     """The legend as an HTML fragment (inline SVG swatches)."""
     rows = "".join(f"<div><svg width='24' height='14'>{_swatch(shape, colour, width)}</svg> "
-                   f"{html.escape(label)}</div>" for shape, colour, width, label in legend_entries(lang))
-    title = _TITLE[LANGUAGES.index(lang if lang in LANGUAGES else "fr")]
-    return f"<details open><summary><b>{title}</b></summary>{rows}</details>"
+                   f"{html.escape(label)}</div>" for shape, colour, width, label in legend_entries(lang, entries))
+    title_text = html.escape(title[LANGUAGES.index(lang if lang in LANGUAGES else "fr")])
+    return f"<details open><summary><b>{title_text}</b></summary>{rows}</details>"
 
 
 class Legend(MacroElement):
-    """A collapsible legend in the bottom-right corner of the map."""
+    """A collapsible legend in the bottom-right corner of the map (the base map's, or ``entries`` under ``title``)."""
 
     _template = Template("""
 {% macro script(this, kwargs) %}
 (function () {
   var legend = L.control({position: "bottomright"});
   legend.onAdd = function () {
-    var div = L.DomUtil.create("div", "wb-legend leaflet-bar");
+    var div = L.DomUtil.create("div", {{ this.css_class | tojson }});
     div.style.cssText = "background:rgba(255,255,255,0.92);padding:4px 8px;font:11px sans-serif;line-height:16px";
     div.innerHTML = {{ this.body | tojson }};
     L.DomEvent.disableClickPropagation(div);
@@ -73,7 +79,9 @@ class Legend(MacroElement):
 {% endmacro %}
 """)
 
-    def __init__(self, lang: str = "fr") -> None:
+    def __init__(self, lang: str = "fr", entries: list[Entry] | None = None,
+                 title: tuple[str, str, str] = _TITLE, css_class: str = "wb-legend") -> None:
         super().__init__()
         self._name = "Legend"
-        self.body = legend_html(lang)
+        self.body = legend_html(lang, entries, title)
+        self.css_class = f"{css_class} leaflet-bar"

@@ -40,7 +40,7 @@ SESSION: dict[str, Remote] = {name: Remote() for name in (
 CASE: dict[str, Remote] = {name: Remote() for name in (
     "camera_access", "cameras", "plate_reads", "hits", "audit_trail", "place_hold", "footage", "frame",
     "frames_at", "frame_search", "trajectory", "convoy", "stakeout", "common_plates", "locate", "cloned_plates",
-    "verify_evidence", "results_file", "record_training_check")}
+    "verify_evidence", "results_file", "record_training_check", "triage_hit")}
 CASE["sightings"] = Remote(frozenset({"action", "query", "within"}))   # the audit's words are the facade's
 CASE["export_clip"] = Remote(frozenset({"folder"}))                    # the service keeps the evidence store
 CASE["plate_crops"] = Remote()                                         # crops of plates read on footage

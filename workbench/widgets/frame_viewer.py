@@ -34,6 +34,8 @@ class FrameViewer(widgets.VBox):
                                           layout={"width": f"{width}px"})
         self.previous = widgets.Button(description=text("previous_key", lang))
         self.next = widgets.Button(description=text("next_key", lang))
+        self.previous.add_class("wb-previous-keyframe")
+        self.next.add_class("wb-next-keyframe")
         self.slider.observe(lambda c: self.show(self.centre + timedelta(seconds=c["new"])), names="value")
         self.previous.on_click(lambda _b: self.step("previous"))
         self.next.on_click(lambda _b: self.step("next"))

@@ -35,6 +35,7 @@ class HitGallery(widgets.VBox):
             picture = widgets.Image(value=hit["thumbnail"], format="jpeg", layout={"width": f"{width}px"}) \
                 if isinstance(hit.get("thumbnail"), bytes) else widgets.HTML(text("no_frame", lang))
             button = widgets.Button(description=text("show", lang), layout={"width": f"{width}px"})
+            button.add_class("wb-show-hit")
             button.on_click(lambda _b, row=hit: on_pick(row))
             cells.append(widgets.VBox([picture, widgets.HTML(f"<small>{html.escape(hit_caption(hit))}</small>"),
                                        button], layout={"border": "1px solid #ddd", "padding": "4px"}))

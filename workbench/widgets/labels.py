@@ -112,6 +112,62 @@ _TEXT: dict[str, tuple[str, str, str]] = {
     "working": ("Recherche en cours…", "Bezig met zoeken…", "Searching…"),
     "keyframe": ("image clé", "sleutelbeeld", "keyframe"),
     "detail": ("détail", "detail", "detail"),
+    # progress of a page's steps
+    "step_sightings": ("Passages et trajet de la plaque…", "Doorgangen en traject van de plaat…",
+                       "The plate's sightings and route…"),
+    "step_blind": ("Caméras que le dossier ne peut pas voir…", "Camera's die het dossier niet mag zien…",
+                   "Cameras the case may not see…"),
+    "step_map": ("Dessin de la carte…", "Kaart tekenen…", "Drawing the map…"),
+    "step_hits": ("Lecture des alertes…", "Alerts lezen…", "Reading the hits…"),
+    "step_search": ("Recherche en cours…", "Bezig met zoeken…", "Searching…"),
+    # what the data says about a trajectory
+    "note_clone": ("plaque clonée suspectée (saut impossible)", "vermoedelijk gekloonde plaat (onmogelijke sprong)",
+                   "suspected cloned plate (impossible hop)"),
+    "note_misread": ("lecture erronée rattachée, lue", "verkeerde lezing toegevoegd, gelezen als",
+                     "misread merged, read as"),
+    "finding": ("Constat", "Vaststelling", "Finding"),
+    "as_read": ("Lue", "Gelezen", "As read"),
+    "excluded": ("Hors de l'image", "Buiten beeld", "Left out"),
+    "nothing_excluded": ("Rien n'est exclu : toutes les caméras le long du trajet sont visibles.",
+                         "Niets uitgesloten: alle camera's langs het traject zijn zichtbaar.",
+                         "Nothing left out: every camera along the route is visible."),
+    "excl_blind-spot": ("caméra(s) le long du trajet que le dossier ne peut pas voir (angles morts)",
+                        "camera('s) langs het traject die het dossier niet mag zien (dode hoeken)",
+                        "camera(s) along the route the case may not see (blind spots)"),
+    "excl_rejected-read": ("lecture(s) proche(s) écartée(s) : ne collent pas au trajet",
+                           "gelijkaardige lezing(en) weggelaten: passen niet in het traject",
+                           "look-alike read(s) left out: they do not fit the journey"),
+    "excl_unplaced": ("passage(s) à des caméras sans position", "doorgang(en) aan camera's zonder positie",
+                      "sighting(s) at cameras without a position"),
+    "excl_impossible-hop": ("saut(s) impossible(s) sans trajet dessiné",
+                            "onmogelijke sprong(en) zonder getekend traject", "impossible hop(s) with no route drawn"),
+    "clone": ("plaque clonée suspectée", "vermoedelijk gekloonde plaat", "suspected cloned plate"),
+    "misread": ("plaque mal lue", "verkeerd gelezen plaat", "misread plate"),
+    # hit triage
+    "hits_of_plate": ("alertes", "alerts", "hits"),
+    "last_seen": ("Dernier passage", "Laatste doorgang", "Last seen"),
+    "acknowledge": ("Prendre en compte", "Bevestigen", "Acknowledge"),
+    "dismiss": ("Écarter", "Afwijzen", "Dismiss"),
+    "triage_reason": ("Motif de la décision", "Reden van de beslissing", "Reason for the decision"),
+    "acknowledged": ("pris en compte", "bevestigd", "acknowledged"),
+    "dismissed": ("écarté", "afgewezen", "dismissed"),
+    "to_handle": ("à traiter", "te behandelen", "to handle"),
+    "by": ("par", "door", "by"),
+    "new_hits": ("nouvelle(s) alerte(s)", "nieuwe alert(s)", "new hit(s)"),
+    "state": ("État", "Status", "State"),
+    # convoy, common plates, stakeout
+    "convoy": ("Convoi", "Konvooi", "Convoy"),
+    "common_plates": ("Plaques communes", "Gemeenschappelijke platen", "Common plates"),
+    "stakeout": ("Planque", "Observatiepost", "Stakeout"),
+    "window_s": ("Fenêtre (s)", "Venster (s)", "Window (s)"),
+    "place": ("Lieu", "Plaats", "Place"),
+    "places": ("lieux", "plaatsen", "places"),
+    "passages": ("passages", "doorgangen", "passages"),
+    "first_seen": ("Premier passage", "Eerste doorgang", "First seen"),
+    "mean_gap_s": ("Écart moyen (s)", "Gemiddeld verschil (s)", "Mean gap (s)"),
+    "no_result": ("Aucun résultat.", "Geen resultaat.", "No result."),
+    "which": ("Lieux n°", "Plaatsen nr.", "Places no."),
+    "choose_cameras": ("Choisissez au moins une caméra.", "Kies minstens één camera.", "Choose at least one camera."),
 }
 
 # the sentence shown for each kind of error, most specific first; the error's own words follow as detail
@@ -126,6 +182,11 @@ _ERRORS: list[tuple[type[BaseException], tuple[str, str, str]]] = [
     (errors.ConfigurationError, ("Configuration incorrecte.", "Onjuiste configuratie.", "Wrong configuration.")),
     (errors.WorkbenchError, ("Impossible.", "Onmogelijk.", "Not possible.")),
 ]
+
+
+def has_text(key: str) -> bool:
+    """Whether ``key`` is a label (e.g. a column name the apps translate)."""
+    return key in _TEXT
 
 
 def text(key: str, lang: str = "fr") -> str:

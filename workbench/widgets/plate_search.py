@@ -38,8 +38,9 @@ class PlateSearch(widgets.VBox):
     """Type a plate (or a pattern with ? and *), press search; ``on_plate(plate)`` gets the chosen plate."""
 
     def __init__(self, case: Any, on_plate: Callable[[str], None], *, lang: str = "fr",
-                 max_distance: float = 1.5) -> None:
+                 max_distance: float = 1.5, on_start: Callable[[], None] | None = None) -> None:
         self.case, self.on_plate, self.lang, self.max_distance = case, on_plate, lang, max_distance
+        self.on_start = on_start   # called as each search starts: the page clears the previous plate's results
         # the value arrives when the user presses Enter or leaves the box, not at each key
         self.query = widgets.Text(placeholder="1-ABC-234", description=text("plate", lang),
                                   layout={"width": "280px"}, continuous_update=False)
@@ -56,6 +57,8 @@ class PlateSearch(widgets.VBox):
         """Search ``query``; picks the exact plate if it was read, else offers the closest plates."""
         self.choices.layout.display = "none"
         self.choices.options = []
+        if self.on_start is not None:
+            self.on_start()
         query = query.strip()
         if not query:
             self.status.value = message_html(f"{text('plate', self.lang)} ?", "warning")
@@ -87,4 +90,6 @@ class PlateSearch(widgets.VBox):
 
     def _chosen(self, change: dict) -> None:
         if change["new"]:
+            if self.on_start is not None:
+                self.on_start()
             self.on_plate(str(change["new"]))
