@@ -718,7 +718,7 @@ class CaseScope(OpenCase):
             if not include_ignored:
                 frame = frame[frame["decision"] == "act"].reset_index(drop=True)
             frame = frame.join(self._triage(), on="hit_id")
-            frame["triage"] = frame["triage"].fillna("")
+            frame["triage"] = frame["triage"].fillna("").astype("str")
             grant.count = len(frame)
         return frame
 
@@ -735,8 +735,11 @@ class CaseScope(OpenCase):
             "triage": next(k for k, a in TRIAGE_ACTIONS.items() if a == e.action),
             "triage_reason": e.resource["query"]["reason"], "triage_by": e.user_name, "triage_at": e.time}
             for e in events.itertuples()}     # oldest first: the latest decision wins
-        return pd.DataFrame.from_dict(rows, orient="index",
-                                      columns=["triage", "triage_reason", "triage_by", "triage_at"])
+        frame = pd.DataFrame.from_dict(rows, orient="index",
+                                       columns=["triage", "triage_reason", "triage_by", "triage_at"])
+        # typed even when empty, so the columns read the same embedded and served
+        return frame.astype({"triage": "str", "triage_reason": "str", "triage_by": "str",
+                             "triage_at": events["time"].dtype})
 
     def triage_hit(self, hit_id: int, decision: str, reason: str) -> None:
         """Acknowledge or dismiss (``decision``) a hit this case may see, with the reason, for the case's members.
