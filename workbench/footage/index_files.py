@@ -11,7 +11,8 @@ events), so a query for some cameras and days opens only those folders
 :func:`write_segment`, which replaces whatever that segment had in each day
 it spans (a task run twice leaves its rows once), under a lock on the folder,
 into a temporary file fsynced and renamed over the old one: a reader sees the
-old file or the new one, never half of one. The footage layer owns these
+old file or the new one, never half of one (a temporary file left by a
+writer killed mid-write is removed by the next write of that folder). The footage layer owns these
 files because retention (access layer) drops the rows of purged segments
 with :func:`drop_segments`; the search core reads them.
 
@@ -115,6 +116,8 @@ def write_partition(folder: Path, tables: dict[str, pa.Table]) -> None:
 def _replace_rows(folder: Path, segment_ids: list[int], new: dict[str, pa.Table]) -> None:
     """In one partition, the rows of ``segment_ids`` replaced by ``new`` (under the folder's lock)."""
     with _locked(folder):
+        for stale in folder.glob(".*.partial"):   # left by a writer killed mid-write: writers hold this lock
+            stale.unlink(missing_ok=True)
         tables = {}
         for name, (schema, _) in TABLES.items():
             path = folder / f"{name}.parquet"
