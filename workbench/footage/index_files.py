@@ -92,6 +92,24 @@ def _locked(folder: Path) -> Iterator[None]:
             fcntl.flock(lock, fcntl.LOCK_UN)
 
 
+def _remove_partials(folder: Path) -> None:
+    """Temporary files a writer killed mid-write left in ``folder`` (call with its lock held: writers hold it)."""
+    for stale in folder.glob(".*.partial"):
+        stale.unlink(missing_ok=True)
+
+
+def remove_stale_partials(index_dir: Path) -> int:
+    """Every temporary file left under ``index_dir`` by a writer killed mid-write, each folder under its lock;
+    returns how many were removed (a build starts with it)."""
+    folders = {p.parent for p in Path(index_dir).glob("*/*/.*.partial")}
+    removed = 0
+    for folder in folders:
+        with _locked(folder):
+            removed += len(list(folder.glob(".*.partial")))
+            _remove_partials(folder)
+    return removed
+
+
 def _write_atomically(table: pa.Table, path: Path) -> None:
     tmp = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}.partial")
     with open(tmp, "wb") as out:
@@ -116,8 +134,7 @@ def write_partition(folder: Path, tables: dict[str, pa.Table]) -> None:
 def _replace_rows(folder: Path, segment_ids: list[int], new: dict[str, pa.Table]) -> None:
     """In one partition, the rows of ``segment_ids`` replaced by ``new`` (under the folder's lock)."""
     with _locked(folder):
-        for stale in folder.glob(".*.partial"):   # left by a writer killed mid-write: writers hold this lock
-            stale.unlink(missing_ok=True)
+        _remove_partials(folder)
         tables = {}
         for name, (schema, _) in TABLES.items():
             path = folder / f"{name}.parquet"

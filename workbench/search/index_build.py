@@ -34,7 +34,15 @@ from workbench import faults
 from workbench.errors import FootageError, WorkbenchError
 from workbench.footage.decoding import VideoFile
 from workbench.footage.footage_source import ArchiveFootage, FootageSource
-from workbench.footage.index_files import EVENTS, INDEX_VERSION, MOTION, SEGMENTS, binary_column, write_segment
+from workbench.footage.index_files import (
+    EVENTS,
+    INDEX_VERSION,
+    MOTION,
+    SEGMENTS,
+    binary_column,
+    remove_stale_partials,
+    write_segment,
+)
 from workbench.search.footage_plates import store_plate_reads
 from workbench.search.frame_analysis import DESCRIPTOR_BINS, DIRECTIONS, KINDS, PALETTE, FrameAnalyser
 from workbench.search.object_tracks import ObjectEvent, ObjectTracker
@@ -283,6 +291,7 @@ def build_index(store: Store, *, segment_ids: Iterable[int] | None = None, rebui
         rows = session.execute(query.order_by(FootageSegment.id)).all()
     settings = store.settings
     convert_npz_index(store)   # an index of the previous layout, once
+    remove_stale_partials(settings.index_dir)   # left by a build killed mid-write
     reader: FootageSource = source or ArchiveFootage(settings.footage_dir)
     cameras = {r.id: r.camera_id for r in rows}
     jobs = [(reader, r.id, r.path, r.sha256, r.start.timestamp(), r.end.timestamp(), read_plates)
