@@ -12,7 +12,7 @@ events), so a query for some cameras and days opens only those folders
 it spans (a task run twice leaves its rows once), under a lock on the folder,
 into a temporary file fsynced and renamed over the old one: a reader sees the
 old file or the new one, never half of one (a temporary file left by a
-writer killed mid-write is removed by the next write of that folder). The footage layer owns these
+writer killed mid-write is removed when the next build starts). The footage layer owns these
 files because retention (access layer) drops the rows of purged segments
 with :func:`drop_segments`; the search core reads them.
 
@@ -92,21 +92,16 @@ def _locked(folder: Path) -> Iterator[None]:
             fcntl.flock(lock, fcntl.LOCK_UN)
 
 
-def _remove_partials(folder: Path) -> None:
-    """Temporary files a writer killed mid-write left in ``folder`` (call with its lock held: writers hold it)."""
-    for stale in folder.glob(".*.partial"):
-        stale.unlink(missing_ok=True)
-
-
 def remove_stale_partials(index_dir: Path) -> int:
     """Every temporary file left under ``index_dir`` by a writer killed mid-write, each folder under its lock;
     returns how many were removed (a build starts with it)."""
     folders = {p.parent for p in Path(index_dir).glob("*/*/.*.partial")}
     removed = 0
     for folder in folders:
-        with _locked(folder):
-            removed += len(list(folder.glob(".*.partial")))
-            _remove_partials(folder)
+        with _locked(folder):   # writers hold it while they write: what is left now is stale
+            for stale in folder.glob(".*.partial"):
+                stale.unlink(missing_ok=True)
+                removed += 1
     return removed
 
 
@@ -134,7 +129,6 @@ def write_partition(folder: Path, tables: dict[str, pa.Table]) -> None:
 def _replace_rows(folder: Path, segment_ids: list[int], new: dict[str, pa.Table]) -> None:
     """In one partition, the rows of ``segment_ids`` replaced by ``new`` (under the folder's lock)."""
     with _locked(folder):
-        _remove_partials(folder)
         tables = {}
         for name, (schema, _) in TABLES.items():
             path = folder / f"{name}.parquet"
