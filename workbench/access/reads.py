@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 import geopandas as gpd
 import pandas as pd
-from sqlalchemy import ColumnElement, and_, false, func, or_, select
+from sqlalchemy import ColumnElement, Connection, and_, false, func, or_, select, text
 
 from workbench.access.policy import Window
 from workbench.store import Store
@@ -20,6 +20,8 @@ if TYPE_CHECKING:  # the session module imports this one
 SIGHTING_COLUMNS = ["sighting_id", "camera_id", "time", "last_time", "plate", "country", "confidence",
                     "direction", "n_reads", "source_ids", "lon", "lat"]
 _CHUNK = 900  # stays under SQLite's bound-parameter limit
+_UNION_BRANCHES = 200
+"""Day groups per statement when reading source ids on PostgreSQL (a year: two statements)."""
 
 
 def window_filter(grant: Grant, camera_col: Any, time_col: Any) -> ColumnElement[bool]:
@@ -37,8 +39,7 @@ def load_sightings(store: Store, grant: Grant, plates: list[str] | None,
     """Sightings inside the grant (optionally of the given plates), with the source ids of their reads."""
     query = (select(Sighting.id.label("sighting_id"), Sighting.camera_id, Sighting.first_time.label("time"),
                     Sighting.last_time, Sighting.plate, Sighting.country, Sighting.confidence, Sighting.direction,
-                    Sighting.n_reads, Camera.lon, Camera.lat)
-             .join(Camera, Camera.id == Sighting.camera_id)
+                    Sighting.n_reads)
              .where(window_filter(grant, Sighting.camera_id, Sighting.first_time)))
     parts = []
     with store.connect() as conn:
@@ -49,21 +50,53 @@ def load_sightings(store: Store, grant: Grant, plates: list[str] | None,
             result = conn.execute(q)
             parts.append(pd.DataFrame(result.all(), columns=list(result.keys())))
         frame = pd.concat(parts, ignore_index=True)
-        ids = frame["sighting_id"].tolist() if with_sources else []
-        sources: dict[int | None, list[str]] = defaultdict(list)
-        for i in range(0, len(ids), _CHUNK):
-            part = frame.iloc[i:i + _CHUNK]   # a sighting's reads lie between its first and last time: the days
-            for sid, source, read_id in conn.execute(   # to read (partitions, on PostgreSQL) follow
-                    select(PlateRead.sighting_id, PlateRead.source, PlateRead.source_read_id)
-                    .where(PlateRead.sighting_id.in_(ids[i:i + _CHUNK]),
-                           PlateRead.time >= part["time"].min(), PlateRead.time <= part["last_time"].max())):
-                sources[sid].append(f"{source}:{read_id}")
-    frame["time"] = pd.to_datetime(frame["time"], utc=True)
-    frame["last_time"] = pd.to_datetime(frame["last_time"], utc=True)
-    frame = frame[grant.mask(frame["camera_id"], frame["time"])] if len(frame) else frame
+        places = conn.execute(select(Camera.id, Camera.lon, Camera.lat))   # a few thousand rows at most
+        frame = frame.merge(pd.DataFrame(places.all(), columns=["camera_id", "lon", "lat"]), on="camera_id")
+        frame["time"] = pd.to_datetime(frame["time"], utc=True)
+        frame["last_time"] = pd.to_datetime(frame["last_time"], utc=True)
+        frame = frame[grant.mask(frame["camera_id"], frame["time"])] if len(frame) else frame
+        sources = _source_ids(conn, frame) if with_sources and len(frame) else {}
     frame["source_ids"] = [sorted(sources.get(s, [])) for s in frame["sighting_id"]] if with_sources else None
     frame = frame.sort_values(["time", "camera_id"], ignore_index=True)[SIGHTING_COLUMNS]
     return gpd.GeoDataFrame(frame, geometry=gpd.points_from_xy(frame["lon"], frame["lat"]), crs="EPSG:4326")
+
+
+def _source_ids(conn: Connection, sightings: pd.DataFrame) -> dict[int, list[str]]:
+    """``source:read_id`` of the reads of each sighting (columns sighting_id, time, last_time).
+
+    A sighting's reads lie between its first and last time. On PostgreSQL the
+    sightings are grouped by the days their reads span and each group reads
+    only those days' partitions (a query naming ids across every day would
+    make the planner weigh the whole id list against each of the year's
+    partitions: seconds); elsewhere the ids go by chunks.
+    """
+    sources: dict[int, list[str]] = defaultdict(list)
+    if conn.dialect.name == "postgresql":
+        days = sightings.assign(first_day=sightings["time"].dt.floor("D"),
+                                last_day=sightings["last_time"].dt.floor("D"))
+        groups = days.groupby(["first_day", "last_day"]).agg(ids=("sighting_id", list), lo=("time", "min"),
+                                                             hi=("last_time", "max")).reset_index(drop=True)
+        branches = [f"SELECT sighting_id, source, source_read_id FROM plate_read WHERE sighting_id = ANY(:ids{i}) "
+                    f"AND time >= :lo{i} AND time <= :hi{i}" for i in range(len(groups))]
+        params = {f"{key}{i}": value for i, row in enumerate(groups.itertuples(index=False))
+                  for key, value in (("ids", [int(x) for x in row.ids]), ("lo", row.lo.to_pydatetime()),
+                                     ("hi", row.hi.to_pydatetime()))}
+        for i in range(0, len(branches), _UNION_BRANCHES):
+            part = range(i, min(i + _UNION_BRANCHES, len(branches)))
+            statement = text(" UNION ALL ".join(branches[j] for j in part))
+            used = {f"{key}{j}": params[f"{key}{j}"] for j in part for key in ("ids", "lo", "hi")}
+            for sid, source, read_id in conn.execute(statement, used):
+                sources[sid].append(f"{source}:{read_id}")
+        return sources
+    ids = sightings["sighting_id"].tolist()
+    for i in range(0, len(ids), _CHUNK):
+        part = sightings.iloc[i:i + _CHUNK]
+        for sid, source, read_id in conn.execute(
+                select(PlateRead.sighting_id, PlateRead.source, PlateRead.source_read_id)
+                .where(PlateRead.sighting_id.in_(ids[i:i + _CHUNK]),
+                       PlateRead.time >= part["time"].min(), PlateRead.time <= part["last_time"].max())):
+            sources[sid].append(f"{source}:{read_id}")
+    return sources
 
 
 HIT_COLUMNS = ["hit_id", "priority", "plate", "camera_id", "time", "reason", "hotlist", "hotlist_owner",
