@@ -13,6 +13,9 @@ PostgreSQL database on the server ``--db-url`` names, growing step by step (1M, 
 
 * ``ingest_reads_per_s`` -- a day's feed loaded into the catalogue of that size, parse + validate +
   merge + COPY (``bulk_reads_per_s``: the year's feed that grew it, each batch spread over many days);
+  ``ingest_client_cpu_us_per_read`` and ``ingest_server_cpu_us_per_read`` -- the CPU time of that day's
+  load per read, in this process and in the PostgreSQL server's processes (when it runs on this machine):
+  on a shared machine they say more than the wall time;
 * ``one_plate_year_s`` -- one plate's sightings over 365 days (exact lookup);
 * ``fuzzy_p95_ms`` -- OCR-aware fuzzy lookups in the plate index (p95);
 * ``convoy_week_s`` -- the planted convoy over the last 7 days (found or not);
@@ -28,6 +31,7 @@ With ``--sqlite`` the same runs on an SQLite file (to 10M reads: its ceiling).
 from __future__ import annotations
 
 import json
+import os
 import tempfile
 import time
 from collections.abc import Callable
@@ -125,12 +129,19 @@ def plate_scale(quick: bool, options: ScaleOptions) -> ScaleGroup:
             for n, (feed, reads, days, until) in enumerate(feeds):
                 truth = write_feed(feed, reads=reads, days=days, end=until, cameras=cameras, seed=2 * step + n,
                                    first_id=sum(t.reads for t in steps))
+                cpu = time.process_time(), server_cpu_s(ws.store)
                 ingest_s, report = _timed(partial(_ingest, ws.store, feed, now, ops))
+                server = server_cpu_s(ws.store)
+                cpu_us = ((time.process_time() - cpu[0]) / report.loaded * 1e6,
+                          None if server is None or cpu[1] is None else (server - cpu[1]) / report.loaded * 1e6)
                 feed.unlink()
                 loaded += report.loaded
                 steps.append(truth)
                 rates.append(round(report.loaded / ingest_s))
-            point: dict[str, Any] = {"reads": loaded, "ingest_reads_per_s": rates[1], "bulk_reads_per_s": rates[0]}
+            point: dict[str, Any] = {"reads": loaded, "ingest_reads_per_s": rates[1], "bulk_reads_per_s": rates[0],
+                                     "ingest_client_cpu_us_per_read": round(cpu_us[0], 1),
+                                     "ingest_server_cpu_us_per_read": None if cpu_us[1] is None
+                                     else round(cpu_us[1], 1)}
             if step == 0:   # wanted plates of both feeds; the sightings already there become hits
                 hot = sorted({p for t in steps for p in t.hot_plates})
                 load_hotlist(ws.store, pd.DataFrame({"plate": hot, "priority": 1, "reason": "bench"}), name="bench",
@@ -161,6 +172,41 @@ def plate_scale(quick: bool, options: ScaleOptions) -> ScaleGroup:
             group.keys[f"{backend}_ingest_reads_per_s"] = point["ingest_reads_per_s"]
         ws.store.dispose()
     return group
+
+
+def server_cpu_s(store: Any) -> float | None:
+    """CPU seconds used so far by the PostgreSQL server's processes (the postmaster, its live children and those
+    it reaped), read from ``/proc`` when the server runs on this machine; None elsewhere (or on SQLite).
+
+    Approximate: a child that exits between two readings counts its earlier seconds twice.
+    """
+    if store.dialect != "postgresql":
+        return None
+    from sqlalchemy import text
+
+    with store.connect() as conn:
+        backend = int(conn.execute(text("SELECT pg_backend_pid()")).scalar_one())
+
+    def stat(pid: int) -> list[str] | None:
+        try:
+            comm = Path(f"/proc/{pid}/comm").read_text().strip()
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            return None
+        return fields if comm.startswith("postgres") else None
+
+    mine = stat(backend)
+    master = stat(int(mine[1])) if mine else None
+    if mine is None or master is None:
+        return None
+    postmaster = int(mine[1])
+    ticks = sum(int(v) for v in master[11:15])
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            child = stat(int(entry.name))
+            if child is not None and int(child[1]) == postmaster:
+                ticks += int(child[11]) + int(child[12])
+    return ticks / os.sysconf("SC_CLK_TCK")
 
 
 def _ingest(store: Any, feed: Path, now: datetime, ops: Any) -> Any:

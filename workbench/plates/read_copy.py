@@ -1,23 +1,28 @@
-"""PostgreSQL: a batch of reads COPYed into a staging table and merged with set-based SQL.
+"""PostgreSQL: a batch of reads COPYed and merged with set-based SQL.
 
 The steps of :func:`workbench.plates.read_ingest` that touch many rows, done
 the PostgreSQL way (psycopg 3 ``cursor.copy``; a few statements per batch,
 whatever its size), inside the caller's transaction:
 
-* :func:`stage` COPYs the parsed reads into a temporary table dropped at commit;
+* :func:`stage` COPYs the batch's keys (source id, camera, plate, time) into a
+  temporary table dropped at commit;
 * :func:`drop_known` deletes from it, in one statement, the reads already
-  loaded (same source and read id among the reads of the days around them);
+  loaded (same source and read id among the reads of the day either side);
+* :func:`nearby_sightings` joins the staged (camera, plate) pairs with the
+  sightings they may join (by plate and time: only those pairs' passages come
+  back, not the days' sightings);
 * :func:`insert_sightings` takes ids from the sequence and COPYs new sightings;
 * :func:`extend_sightings` updates the sightings late reads joined, in one
-  ``UPDATE ... FROM`` (a sighting whose start moves earlier moves partition);
-* :func:`insert_reads` merges the staged reads with their sighting ids into
-  ``plate_read`` in one ``INSERT ... SELECT``.
+  ``UPDATE ... FROM`` bounded to their days (a sighting whose start moves
+  earlier moves partition);
+* :func:`insert_reads` COPYs the reads, with their sighting ids, straight
+  into ``plate_read``.
 
 The clustering itself (which reads make one passage) is the pandas code of
 ``read_ingest``, the same on both backends.
 
     >>> with store.session() as session:                      # doctest: +SKIP
-    ...     stage(session, reads); fresh = drop_known(session, reads, lo, hi)
+    ...     stage(session, reads); fresh = drop_known(session, reads)
 """
 
 from __future__ import annotations
@@ -31,6 +36,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 from sqlalchemy import text
 from sqlalchemy.orm import Session
@@ -39,12 +45,11 @@ from workbench.store.partitions import missing_partition_error
 
 DEDUPE_REACH = timedelta(days=1)
 """A re-delivered read is looked up among the reads of its time +- a day (its partitions and their neighbours)."""
-_STAGE_COLUMNS = ["idx", "source", "source_read_id", "camera_id", "time", "plate_raw", "plate", "country",
-                  "confidence", "direction", "lane", "image_ref"]
-_STAGE = """CREATE TEMPORARY TABLE wb_stage_read (
-    idx integer PRIMARY KEY, source varchar(64), source_read_id varchar(128), camera_id varchar(64),
-    time timestamptz, plate_raw varchar(64), plate varchar(32), country varchar(8), confidence float8,
-    direction varchar(16), lane integer, image_ref text, sighting_id integer) ON COMMIT DROP"""
+READ_COLUMNS = ["source", "source_read_id", "camera_id", "time", "plate_raw", "plate", "country", "confidence",
+                "direction", "lane", "image_ref"]
+_STAGE = """CREATE TEMPORARY TABLE wb_stage_read (idx integer, source varchar(64), source_read_id varchar(128),
+    camera_id varchar(64), plate varchar(32), time timestamptz) ON COMMIT DROP"""
+_STAGE_COLUMNS = ["idx", "source", "source_read_id", "camera_id", "plate", "time"]
 
 
 def _cursor(session: Session) -> Any:
@@ -53,10 +58,17 @@ def _cursor(session: Session) -> Any:
 
 
 def _copy(session: Session, table: str, frame: pd.DataFrame) -> None:
-    """COPY a DataFrame into ``table`` (columns by name), written as CSV by Arrow in one go."""
+    """COPY a DataFrame into ``table`` (columns by name), written as CSV by Arrow in one go.
+
+    Times go as ISO 8601 text in UTC made by Arrow's cast (Arrow's CSV writer
+    formats times about 5 µs a value: more than the rest of a read's row).
+    """
     data = pa.Table.from_pandas(frame, preserve_index=False)
-    data = data.cast(pa.schema([pa.field(f.name, pa.timestamp("us", "UTC")) if pa.types.is_timestamp(f.type)
-                                else f for f in data.schema]))
+    for i, column in enumerate(data.columns):
+        if pa.types.is_timestamp(column.type):
+            utc = pc.cast(pc.cast(column, pa.timestamp("us", "UTC")), pa.timestamp("us"))
+            data = data.set_column(i, data.field(i).name,
+                                   pc.binary_join_element_wise(pc.cast(utc, pa.string()), "+00", ""))
     buffer = io.BytesIO()
     pacsv.write_csv(data, buffer, pacsv.WriteOptions(include_header=False))
     columns = ", ".join(frame.columns)
@@ -65,9 +77,10 @@ def _copy(session: Session, table: str, frame: pd.DataFrame) -> None:
 
 
 def stage(session: Session, reads: pd.DataFrame) -> None:
-    """COPY the batch's reads (``idx`` = their row number) into the temporary table ``wb_stage_read``."""
+    """COPY the batch's keys (``idx`` = the read's row number) into the temporary table ``wb_stage_read``."""
     session.execute(text(_STAGE))
     _copy(session, "wb_stage_read", reads.assign(idx=np.arange(len(reads)))[_STAGE_COLUMNS])
+    session.execute(text("ANALYZE wb_stage_read"))   # a temporary table has no statistics: the joins need them
 
 
 def drop_known(session: Session, reads: pd.DataFrame) -> pd.DataFrame:
@@ -75,9 +88,29 @@ def drop_known(session: Session, reads: pd.DataFrame) -> pd.DataFrame:
     lo, hi = reads["time"].min() - DEDUPE_REACH, reads["time"].max() + DEDUPE_REACH
     known = session.execute(text(
         "DELETE FROM wb_stage_read s USING plate_read p WHERE p.source = s.source "
-        "AND p.source_read_id = s.source_read_id AND p.time >= :lo AND p.time <= :hi RETURNING s.idx"),
-        {"lo": lo.to_pydatetime(), "hi": hi.to_pydatetime()}).scalars().all()
+        "AND p.source_read_id = s.source_read_id AND p.time >= s.time - :reach AND p.time <= s.time + :reach "
+        "AND p.time >= :lo AND p.time <= :hi RETURNING s.idx"),
+        {"reach": DEDUPE_REACH, "lo": lo.to_pydatetime(), "hi": hi.to_pydatetime()}).scalars().all()
     return reads.drop(index=reads.index[np.asarray(known, dtype=np.int64)]) if known else reads
+
+
+def nearby_sightings(session: Session, reads: pd.DataFrame, window: timedelta, span: timedelta) -> pd.DataFrame:
+    """Existing sightings the staged reads could join: same camera and plate, ending at most ``window`` before
+    the pair's first read, starting at most ``window`` after its last one and ``span`` before its first."""
+    columns = ["id", "camera_id", "plate", "first_time", "last_time", "n_reads", "confidence"]
+    lo, hi = reads["time"].min() - window - span, reads["time"].max() + window
+    rows = session.execute(text(
+        "SELECT s.id, s.camera_id, s.plate, s.first_time, s.last_time, s.n_reads, s.confidence "
+        "FROM (SELECT camera_id, plate, min(time) AS lo, max(time) AS hi FROM wb_stage_read "
+        "      GROUP BY camera_id, plate) k "
+        "JOIN sighting s ON s.plate = k.plate AND s.camera_id = k.camera_id "
+        "AND s.first_time >= k.lo - :reach AND s.first_time <= k.hi + :window AND s.last_time >= k.lo - :window "
+        "WHERE s.first_time >= :lo AND s.first_time <= :hi"),
+        {"reach": window + span, "window": window, "lo": lo.to_pydatetime(), "hi": hi.to_pydatetime()}).all()
+    frame = pd.DataFrame(rows, columns=columns)
+    for col in ("first_time", "last_time"):
+        frame[col] = pd.to_datetime(frame[col], utc=True).astype("datetime64[ns, UTC]")
+    return frame
 
 
 def insert_sightings(session: Session, new: pd.DataFrame) -> np.ndarray:
@@ -99,23 +132,18 @@ def extend_sightings(session: Session, joined: pd.DataFrame) -> None:
                          "first_time timestamptz, last_time timestamptz, n integer, confidence float8) "
                          "ON COMMIT DROP"))
     _copy(session, "wb_stage_join", joined)
-    session.execute(text(
+    session.execute(text(   # bounded by the sightings' current starts: only their days' partitions are read
         "UPDATE sighting s SET first_time = LEAST(s.first_time, j.first_time), "
         "last_time = GREATEST(s.last_time, j.last_time), n_reads = s.n_reads + j.n, "
         "confidence = GREATEST(s.confidence, j.confidence) FROM wb_stage_join j "
-        "WHERE s.id = j.id AND s.first_time = j.was_first"))
+        "WHERE s.id = j.id AND s.first_time = j.was_first AND s.first_time >= :lo AND s.first_time <= :hi"),
+        {"lo": pd.Timestamp(joined["was_first"].min()).to_pydatetime(),
+         "hi": pd.Timestamp(joined["was_first"].max()).to_pydatetime()})
 
 
 def insert_reads(session: Session, reads: pd.DataFrame, now: datetime) -> None:
-    """Give each staged read its sighting (``reads``: idx, sighting_id) and merge them into ``plate_read``."""
-    session.execute(text("CREATE TEMPORARY TABLE wb_stage_assign (idx integer PRIMARY KEY, sighting_id integer) "
-                         "ON COMMIT DROP"))
-    _copy(session, "wb_stage_assign", reads)
-    columns = [c for c in _STAGE_COLUMNS if c != "idx"]
-    session.execute(text(
-        f"INSERT INTO plate_read ({', '.join(columns)}, sighting_id, ingested_at) "
-        f"SELECT {', '.join('s.' + c for c in columns)}, a.sighting_id, :now "
-        "FROM wb_stage_read s JOIN wb_stage_assign a ON a.idx = s.idx"), {"now": now})
+    """COPY the reads (:data:`READ_COLUMNS` and ``sighting_id``) into ``plate_read``, stamped ``now``."""
+    _copy(session, "plate_read", reads[[*READ_COLUMNS, "sighting_id"]].assign(ingested_at=pd.Timestamp(now)))
 
 
 @contextmanager

@@ -179,7 +179,8 @@ def _write_reads(session: Session, reads: pd.DataFrame, report: FileReport, *, n
     report.duplicates += len(reads) - len(fresh)
     if fresh.empty:
         return
-    existing = _nearby_sightings(session, fresh)
+    existing = read_copy.nearby_sightings(session, fresh, MERGE_WINDOW, SIGHTING_SPAN) if postgres \
+        else _nearby_sightings(session, fresh)
     clustered = _cluster(fresh, existing)
     per_cluster = clustered.groupby("cluster").agg(
         camera_id=("camera_id", "first"), plate=("plate", "first"), first_time=("time", "min"),
@@ -202,7 +203,7 @@ def _write_reads(session: Session, reads: pd.DataFrame, report: FileReport, *, n
     sighting_of = pd.concat([pd.Series(ids, index=new.index, dtype="int64"), joined["existing_id"].astype("int64")])
     assigned = clustered["cluster"].map(sighting_of).astype("int64")
     if postgres:
-        read_copy.insert_reads(session, pd.DataFrame({"idx": clustered.index, "sighting_id": assigned}), now)
+        read_copy.insert_reads(session, clustered.assign(sighting_id=assigned), now)
     else:
         _insert_reads(session, clustered.assign(sighting_id=assigned), now)
     report.loaded += len(fresh)

@@ -218,7 +218,7 @@ class Sighting(Base):
     direction: Mapped[str | None] = mapped_column(String(16))
     __table_args__ = (Index("ix_sighting_plate_time", "plate", "first_time"),
                       Index("ix_sighting_camera_time", "camera_id", "first_time"),
-                      Index("ix_sighting_last_time", "last_time"))   # the passages late reads may join
+                      Index("ix_sighting_last_time", "last_time"))   # late reads find their passage (SQLite; 0004)
 
 
 class PlateRead(Base):

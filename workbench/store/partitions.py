@@ -18,7 +18,9 @@ What partitioning changes (PostgreSQL only; SQLite keeps the plain tables):
   and sightings together; nor from them to ``camera`` (a query per row
   loaded; ingest refuses unknown cameras first);
 * the reads keep only the indexes ingest and the reads of sightings use
-  (source id, sighting): every query reads sightings.
+  (source id, sighting; no primary key: no query reads a read by its id) and
+  the sightings no ``last_time`` index (migration 0004): every index is a
+  b-tree written per row loaded.
 
 A partition missing where a table of its name exists but is not attached
 (detached to archive it, say) is refused in words naming the day
@@ -181,6 +183,6 @@ def include_object(obj: Any, name: str | None, type_: str, reflected: bool, comp
     if type_ == "foreign_key_constraint" and obj.parent.name in {*PARTITIONED, "hit"} \
             and obj.referred_table.name in {"sighting", "camera"}:
         return False
-    if type_ == "index" and name in {"ix_plate_read_plate_time", "ix_plate_read_camera_time"}:
+    if type_ == "index" and name in {"ix_plate_read_plate_time", "ix_plate_read_camera_time", "ix_sighting_last_time"}:
         return False
     return not (type_ == "unique_constraint" and name == "uq_plate_read_source")
