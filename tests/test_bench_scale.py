@@ -27,6 +27,9 @@ def test_quick_scale_bench_measures_every_curve_and_finds_the_planted_answers(tm
         assert out[f"postgresql_one_plate_year_exact_{size}"] is True
         assert out[f"postgresql_convoy_found_{size}"] is True
         assert out[f"postgresql_hits_day_{size}"] > 0
+        assert out[f"postgresql_ingest_client_cpu_us_per_read_{size}"] > 0
+        server_cpu = out[f"postgresql_ingest_server_cpu_us_per_read_{size}"]   # None when the server is remote
+        assert server_cpu is None or server_cpu > 0
     for curve in scale.CURVES:
         points = out["curves"][f"plates:postgresql:{curve}"]
         assert [x for x, _ in points] == sorted(x for x, _ in points) and all(y > 0 for _, y in points)

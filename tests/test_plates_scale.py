@@ -60,6 +60,11 @@ def test_late_and_double_reads_merge_across_midnight_into_one_sighting(sample_ws
         if store.dialect == "postgresql":   # the late read moved the passage into the day before's partition
             where = s.execute(text("SELECT tableoid::regclass::text FROM sighting")).scalar_one()
             assert where == "sighting_p20261120"
+            # the b-trees ingest writes per read and per sighting: only those a query or the merge reads
+            indexes = set(s.execute(text("SELECT indexrelid::regclass::text FROM pg_index WHERE indrelid IN "
+                                         "('plate_read'::regclass, 'sighting'::regclass)")).scalars())
+            assert indexes == {"uq_plate_read_source", "ix_plate_read_sighting", "sighting_pkey",
+                               "ix_sighting_plate_time", "ix_sighting_camera_time"}
     reads = sample_ws.login("inspector.dupont").open_case(SAMPLE_CASE, purpose=PURPOSE).plate_reads("1ABC234")
     assert reads["source_ids"].tolist() == [["BM-ANPR:r1", "BM-ANPR:r2", "BM-ANPR:r3", "BM-ANPR:r4"]]
 
