@@ -7,8 +7,8 @@ query asks:
   a read is found by its source id (``uq_plate_read_source``, which stays:
   it makes re-deliveries idempotent) or by its sighting;
 * ``ix_sighting_last_time``: ingest now finds the passages late reads may
-  join by plate and time (``ix_sighting_plate_time``), joining the batch's
-  (camera, plate) pairs in SQL.
+  join in SQL, joining the batch's (camera, plate) pairs with the sightings
+  of its days (one scan of those partitions).
 
 ``plate_read.id`` keeps its sequence (a row's number, as on SQLite).
 
