@@ -26,6 +26,7 @@ def test_quick_scale_bench_measures_every_curve_and_finds_the_planted_answers(tm
     for size in ("10k", "30k"):
         assert out[f"postgresql_one_plate_year_exact_{size}"] is True
         assert out[f"postgresql_convoy_found_{size}"] is True
+        assert out[f"postgresql_stakeout_found_{size}"] is True and out[f"postgresql_common_plates_found_{size}"]
         assert out[f"postgresql_hits_day_{size}"] > 0
         assert out[f"postgresql_ingest_client_cpu_us_per_read_{size}"] > 0
         server_cpu = out[f"postgresql_ingest_server_cpu_us_per_read_{size}"]   # None when the server is remote

@@ -61,7 +61,7 @@ def load_sightings(store: Store, grant: Grant, plates: list[str] | None,
     return gpd.GeoDataFrame(frame, geometry=gpd.points_from_xy(frame["lon"], frame["lat"]), crs="EPSG:4326")
 
 
-def _source_ids(conn: Connection, sightings: pd.DataFrame) -> dict[int, list[str]]:
+def _source_ids(conn: Connection, sightings: pd.DataFrame) -> dict[int | None, list[str]]:
     """``source:read_id`` of the reads of each sighting (columns sighting_id, time, last_time).
 
     A sighting's reads lie between its first and last time. On PostgreSQL the
@@ -70,7 +70,7 @@ def _source_ids(conn: Connection, sightings: pd.DataFrame) -> dict[int, list[str
     make the planner weigh the whole id list against each of the year's
     partitions: seconds); elsewhere the ids go by chunks.
     """
-    sources: dict[int, list[str]] = defaultdict(list)
+    sources: dict[int | None, list[str]] = defaultdict(list)
     if conn.dialect.name == "postgresql":
         days = sightings.assign(first_day=sightings["time"].dt.floor("D"),
                                 last_day=sightings["last_time"].dt.floor("D"))

@@ -19,6 +19,8 @@ PostgreSQL database on the server ``--db-url`` names, growing step by step (1M, 
 * ``one_plate_year_s`` -- one plate's sightings over 365 days (exact lookup);
 * ``fuzzy_p95_ms`` -- OCR-aware fuzzy lookups in the plate index (p95);
 * ``convoy_week_s`` -- the planted convoy over the last 7 days (found or not);
+* ``stakeout_week_s`` -- every plate seen at one camera over 7 days (the convoy's leader among them);
+* ``common_plates_s`` -- plates seen around two of the leader's passages, days apart (its follower found);
 * ``hits_day_s`` -- the day's hotlist hits;
 * ``plate_index_mb`` -- memory of the plate index (distinct plates).
 
@@ -51,8 +53,8 @@ DAY_READS = 500_000
 """At each step the data grows by a year's feed, then a day's feed (a fifth of the step, at most this) is
 loaded and timed: ``ingest_reads_per_s`` is the daily load into a catalogue of that size."""
 FULL_SIZES = (1_000_000, 10_000_000)
-CURVES = ("ingest_reads_per_s", "one_plate_year_s", "fuzzy_p95_ms", "convoy_week_s", "hits_day_s",
-          "plate_index_mb")
+CURVES = ("ingest_reads_per_s", "one_plate_year_s", "fuzzy_p95_ms", "convoy_week_s", "stakeout_week_s",
+          "common_plates_s", "hits_day_s", "plate_index_mb")
 
 
 @dataclass
@@ -159,6 +161,16 @@ def plate_scale(quick: bool, options: ScaleOptions) -> ScaleGroup:
             convoy_s, convoy = _timed(lambda: case.convoy(LEADER, since=now - timedelta(days=7)))
             point["convoy_week_s"] = round(convoy_s, 3)
             point["convoy_found"] = FOLLOWER in set(convoy.get("plate", []))
+            leader = case.plate_reads(LEADER, since=now - timedelta(days=7)).sort_values("time")
+            spot = str(leader["camera_id"].iloc[0])
+            stakeout_s, seen = _timed(partial(case.stakeout, [spot], since=now - timedelta(days=7), until=now))
+            point["stakeout_week_s"] = round(stakeout_s, 3)
+            point["stakeout_found"] = LEADER in set(seen["plate"])
+            places = [([str(r.camera_id)], r.time - timedelta(minutes=2), r.time + timedelta(minutes=2))
+                      for r in leader.iloc[[0, -1]].itertuples()]
+            common_s, common = _timed(partial(case.common_plates, places))
+            point["common_plates_s"] = round(common_s, 3)
+            point["common_plates_found"] = FOLLOWER in set(common["plate"])
             hits_s, hits = _timed(lambda: case.hits(since=now - timedelta(days=1), include_ignored=True))
             point["hits_day_s"] = round(hits_s, 3)
             point["hits_day"] = len(hits)
