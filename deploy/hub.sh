@@ -95,9 +95,8 @@ up() {
   if [ ! -s "$state/pg/data/PG_VERSION" ]; then
     (umask 077; secret > "$state/pg/superuser_password")
     chown postgres "$state/pg/superuser_password"
-    # byte-order collation: plates, camera and read ids compare as bytes in the b-trees ingest writes
     runuser -u postgres -- "$pgbin/initdb" -D "$state/pg/data" -U postgres -E UTF8 -A scram-sha-256 \
-      --lc-collate=C --pwfile="$state/pg/superuser_password" >/dev/null
+      --pwfile="$state/pg/superuser_password" >/dev/null
   fi
   install -m 0644 -o postgres "$repo/deploy/postgresql.workbench.conf" "$state/pg/data/postgresql.workbench.conf"
   grep -qx "include 'postgresql.workbench.conf'" "$state/pg/data/postgresql.conf" ||
