@@ -1,11 +1,17 @@
-"""How much of the real faces labelled by hand the redaction blurs.
+"""How much of the real faces and plates labelled by hand the redaction blurs, and how well plates read.
 
-``tests/data/images/labelled_faces.csv`` gives, for public-domain and CC0
-photographs (see the NOTICE beside it), each face's box in pixels. The
+``tests/data/images/labelled_faces.csv`` and ``labelled_plates.csv`` give, for
+photographs nobody here made (see the NOTICE beside them), each face's and
+each plate's box in pixels, and a plate's text where a person can read it. The
 redaction's detectors (:class:`workbench.evidence.redaction.Redactor`) run on
-each image at full size and reduced to a quarter (a face of a few dozen pixels,
-as a street camera sees one); a face counts as redacted when the regions the
-redactor blurs cover at least ``COVERED`` of its box.
+each face image at full size and reduced to a quarter (a face of a few dozen
+pixels, as a street camera sees one), and on each plate image at full size; a
+face or plate counts as redacted when the regions the redactor blurs cover at
+least ``COVERED`` of its box. Precision: the share of the regions blurred as
+faces (or plates) that touch a labelled one (unlabelled faces in a crowd count
+against it, so it is a lower bound). ``plate_read_exact_rate``: the share of
+the legible plates the plate reader (:mod:`workbench.search.plate_reading`,
+run on the whole picture) reads exactly, from a line inside the plate's box.
 
     >>> evaluate_labelled_images()["face_redaction_recall"]      # doctest: +SKIP
 """
@@ -20,12 +26,13 @@ import pandas as pd
 
 IMAGES = Path(__file__).resolve().parents[2] / "tests" / "data" / "images"
 FACES = IMAGES / "labelled_faces.csv"
+PLATES = IMAGES / "labelled_plates.csv"
 SCALES = (1.0, 0.25)
 COVERED = 0.8
+Region = tuple[int, int, int, int]   # x0, y0, x1, y1 in pixels
 
 
-def covered_share(regions: list[tuple[int, int, int, int]], box: tuple[int, int, int, int],
-                  shape: tuple[int, ...]) -> float:
+def covered_share(regions: list[Region], box: Region, shape: tuple[int, ...]) -> float:
     """The share of ``box`` (x0, y0, x1, y1 pixels) inside the union of ``regions``.
 
     >>> covered_share([(0, 0, 5, 10)], (0, 0, 10, 10), (10, 10))
@@ -39,23 +46,60 @@ def covered_share(regions: list[tuple[int, int, int, int]], box: tuple[int, int,
     return float(inside.mean()) if inside.size else 0.0
 
 
-def evaluate_labelled_images(labels: Path = FACES) -> dict[str, float | int | None]:
-    """``face_redaction_recall`` over the labelled faces at every scale, and how many faces that is."""
+def _touches(region: Region, boxes: list[Region]) -> bool:
+    return any(region[0] < b[2] and b[0] < region[2] and region[1] < b[3] and b[1] < region[3] for b in boxes)
+
+
+def _pictures(table: pd.DataFrame, folder: Path, scales: tuple[float, ...]):  # type: ignore[no-untyped-def]
+    """(rows of one image, scale, RGB picture at that scale, labelled boxes at that scale) for every image."""
+    for image, group in table.groupby("image"):
+        bgr = cv2.imread(str(folder / str(image)), cv2.IMREAD_COLOR)
+        if bgr is None:
+            raise FileNotFoundError(f"labelled image {image} is missing from {folder}")
+        for scale in scales:
+            picture = bgr if scale == 1.0 else cv2.resize(bgr, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
+            boxes = [tuple(int(round(v * scale)) for v in (row.x0, row.y0, row.x1, row.y1))
+                     for row in group.itertuples()]
+            yield group, scale, np.ascontiguousarray(picture[..., ::-1]), boxes
+
+
+def _redaction(redactor, table: pd.DataFrame, folder: Path, kind: str,  # type: ignore[no-untyped-def]
+               scales: tuple[float, ...]) -> tuple[int, int, int, int]:
+    """(labelled boxes redacted, labelled boxes, regions blurred that touch a label, regions blurred)."""
+    redacted = total = true = blurred = 0
+    for _, _, rgb, boxes in _pictures(table, folder, scales):
+        regions = [r for k, r in redactor.regions(redactor.detect(rgb), rgb.shape) if k == kind]
+        total += len(boxes)
+        redacted += sum(covered_share(regions, box, rgb.shape) >= COVERED for box in boxes)
+        blurred += len(regions)
+        true += sum(_touches(r, boxes) for r in regions)
+    return redacted, total, true, blurred
+
+
+def _share(part: int, whole: int) -> float | None:
+    return round(part / whole, 3) if whole else None
+
+
+def evaluate_labelled_images(faces: Path = FACES, plates: Path | None = PLATES) -> dict[str, float | int | None]:
+    """Face and plate redaction recall and precision, plate reading, and the sizes of the labelled sets."""
     from workbench.evidence.redaction import Redactor
 
     redactor = Redactor()
-    table = pd.read_csv(labels)
-    redacted = total = 0
-    for image, group in table.groupby("image"):
-        bgr = cv2.imread(str(labels.parent / str(image)), cv2.IMREAD_COLOR)
-        if bgr is None:
-            raise FileNotFoundError(f"labelled image {image} is missing from {labels.parent}")
-        for scale in SCALES:
-            picture = bgr if scale == 1.0 else cv2.resize(bgr, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
-            rgb = np.ascontiguousarray(picture[..., ::-1])
-            regions = [r for kind, r in redactor.regions(redactor.detect(rgb), rgb.shape) if kind == "face"]
-            for row in group.itertuples():
-                box = tuple(int(round(v * scale)) for v in (row.x0, row.y0, row.x1, row.y1))
-                total += 1
-                redacted += covered_share(regions, box, rgb.shape) >= COVERED   # type: ignore[arg-type]
-    return {"face_redaction_recall": round(redacted / total, 3) if total else None, "labelled_faces": total}
+    found, total, true, blurred = _redaction(redactor, pd.read_csv(faces), faces.parent, "face", SCALES)
+    scores: dict[str, float | int | None] = {
+        "face_redaction_recall": _share(found, total), "labelled_faces": total,
+        "face_redaction_precision": _share(true, blurred)}
+    if plates is None:
+        return scores
+    table = pd.read_csv(plates, dtype={"text": str}, keep_default_na=False)
+    found, total, true, blurred = _redaction(redactor, table, plates.parent, "plate", (1.0,))
+    legible = table[table["text"] != ""]
+    exact = 0
+    for group, _, rgb, boxes in _pictures(legible, plates.parent, (1.0,)):
+        reads = redactor.plate_reader.read(np.ascontiguousarray(rgb[..., ::-1]))
+        for text, (x0, y0, x1, y1) in zip(group["text"], boxes):
+            exact += any(p.plate == text and x0 <= p.box[0] + p.box[2] / 2 <= x1 and y0 <= p.box[1] + p.box[3] / 2 <= y1
+                         for p in reads)
+    return {**scores, "plate_redaction_recall": _share(found, total), "labelled_plates": total,
+            "plate_redaction_precision": _share(true, blurred),
+            "plate_read_exact_rate": _share(exact, len(legible)), "labelled_plate_texts": len(legible)}
