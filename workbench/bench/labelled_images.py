@@ -3,7 +3,8 @@
 ``tests/data/images/labelled_faces.csv`` and ``labelled_plates.csv`` give, for
 photographs nobody here made (see the NOTICE beside them), each face's and
 each plate's box in pixels, and a plate's text where a person can read it. The
-redaction's detectors (:class:`workbench.evidence.redaction.Redactor`) run on
+redaction's detectors (:class:`workbench.evidence.redaction.Redactor`, as for a still picture; and, for
+``plate_redaction_recall_frames``, as for a clip's frames) run on
 each face image at full size and reduced to a quarter (a face of a few dozen
 pixels, as a street camera sees one), and on each plate image at full size; a
 face or plate counts as redacted when the regions the redactor blurs cover at
@@ -84,7 +85,7 @@ def evaluate_labelled_images(faces: Path = FACES, plates: Path | None = PLATES) 
     """Face and plate redaction recall and precision, plate reading, and the sizes of the labelled sets."""
     from workbench.evidence.redaction import Redactor
 
-    redactor = Redactor()
+    redactor = Redactor(still=True)
     found, total, true, blurred = _redaction(redactor, pd.read_csv(faces), faces.parent, "face", SCALES)
     scores: dict[str, float | int | None] = {
         "face_redaction_recall": _share(found, total), "labelled_faces": total,
@@ -93,6 +94,7 @@ def evaluate_labelled_images(faces: Path = FACES, plates: Path | None = PLATES) 
         return scores
     table = pd.read_csv(plates, dtype={"text": str}, keep_default_na=False)
     found, total, true, blurred = _redaction(redactor, table, plates.parent, "plate", (1.0,))
+    in_clips = _redaction(Redactor(), table, plates.parent, "plate", (1.0,))[0]   # as on a clip's frames
     legible = table[table["text"] != ""]
     exact = 0
     for group, _, rgb, boxes in _pictures(legible, plates.parent, (1.0,)):
@@ -102,4 +104,5 @@ def evaluate_labelled_images(faces: Path = FACES, plates: Path | None = PLATES) 
                          for p in reads)
     return {**scores, "plate_redaction_recall": _share(found, total), "labelled_plates": total,
             "plate_redaction_precision": _share(true, blurred),
+            "plate_redaction_recall_frames": _share(in_clips, total),
             "plate_read_exact_rate": _share(exact, len(legible)), "labelled_plate_texts": len(legible)}

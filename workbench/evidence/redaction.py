@@ -5,8 +5,9 @@ Faces: an MTCNN face detector (three small ONNX networks shipped inside the
 turned faces the Haar cascade misses), united with OpenCV's frontal and
 profile Haar cascades: a face any of them finds is blurred. A small picture
 (a long side of at most ``SMALL_SIDE`` pixels, as old recorders write) is also
-searched at twice its size, where faces of 12 to 32 pixels and plates a few
-pixels high are found more surely.
+searched at twice its size, where faces of 12 to 32 pixels are found more
+surely, and, for a still picture (``still=True``: ``workbench redact
+photo.jpg``), plates a few pixels high too.
 Plates: OpenCV's plate cascade with fine steps, united with the text lines the
 plate reader's detector finds (PaddleOCR's text detector inside the
 ``rapidocr`` wheel, :mod:`workbench.search.plate_reading`): every line is
@@ -94,7 +95,7 @@ def _face_model(min_face: int):  # type: ignore[no-untyped-def]
 class Redactor:
     """Finds faces and plates and blurs them, frame after frame (or blurs all but ``only``)."""
 
-    def __init__(self, *, every: int = 3, only: Box | None = None) -> None:
+    def __init__(self, *, every: int = 3, only: Box | None = None, still: bool = False) -> None:
         from workbench.search.plate_reading import shared_reader
 
         self._faces, self._profiles, self._plates = _cascade("face"), _cascade("profile"), _cascade("plate")
@@ -103,7 +104,7 @@ class Redactor:
         if reader is None:
             raise ConfigurationError(f"{why}; redaction refuses to run without the plate reader's text detector")
         self.plate_reader = reader
-        self.every, self.only = every, only
+        self.every, self.only, self.still = every, only, still
         self._count = 0
         self._boxes: list[tuple[str, Pixels]] = []
         self.blurred = {"face": 0, "plate": 0}
@@ -120,12 +121,14 @@ class Redactor:
                   self._plates.detectMultiScale(grey, 1.05, 2, minSize=(max(20, h // 30), max(8, h // 90)))]
         plates += self._text_lines(np.ascontiguousarray(rgb[..., ::-1]))
         if max(rgb.shape[:2]) <= SMALL_SIDE:
-            # twice the size: faces of 12 to 32 pixels for the cascades, short plates for the text detector
+            # twice the size: faces of 12 to 32 pixels for the cascades; for a still picture, short plates for the
+            # text detector too (four overlapping quarters: too slow for every detection in a clip)
             double = cv2.resize(rgb, None, fx=2, fy=2, interpolation=cv2.INTER_CUBIC)
             big = cv2.equalizeHist(cv2.cvtColor(double, cv2.COLOR_RGB2GRAY))
             faces += [_halved(b) for b in self._cascade_faces(big, (24, 24), (64, 64))]
             height, width = double.shape[:2]
-            for y0, x0 in ((0, 0), (0, width // 3), (height // 3, 0), (height // 3, width // 3)):
+            corners = ((0, 0), (0, width // 3), (height // 3, 0), (height // 3, width // 3)) if self.still else ()
+            for y0, x0 in corners:
                 tile = np.ascontiguousarray(double[y0:y0 + height * 2 // 3, x0:x0 + width * 2 // 3, ::-1])
                 plates += [_halved((x + x0, y + y0, w, h_)) for x, y, w, h_ in self._text_lines(tile)]
         return [("face", b) for b in _merged(faces)] + [("plate", b) for b in _merged(plates)]
