@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Any, TypeGuard, TypeVar
 
 import pandas as pd
-from sqlalchemy import func, select
+from sqlalchemy import func, insert, select, update
 from sqlalchemy.orm import Session
 
 from workbench.access import audit_actions
@@ -89,22 +89,27 @@ def _append(session: Session, actor: Actor, action: str, *, time: datetime, outc
             reason: str | None = None, resource: dict[str, Any] | None = None,
             result_count: int | None = None) -> int:
     audit_actions.check(action, outcome)
-    head = session.execute(select(AuditHead).where(AuditHead.id == 1).with_for_update()).scalar_one_or_none()
-    if head is None:
-        head = AuditHead(id=1, seq=0, hash=GENESIS)
-        session.add(head)
+    session.flush()   # the caller's pending rows go first: the event is the transaction's last statement
+    head = session.execute(select(AuditHead.seq, AuditHead.hash).where(AuditHead.id == 1).with_for_update()).first()
+    seq, prev_hash = (head.seq, head.hash) if head is not None else (0, GENESIS)
     fields: dict[str, Any] = {
-        "seq": head.seq + 1, "time": time.astimezone(timezone.utc), "user_name": actor.user_name,
+        "seq": seq + 1, "time": time.astimezone(timezone.utc), "user_name": actor.user_name,
         "partner_code": actor.partner_code,
         "case_reference": actor.case_reference, "purpose": actor.purpose, "action": action,
         "outcome": outcome, "reason": reason, "resource": _jsonable(resource or {}),
-        "result_count": result_count, "prev_hash": head.hash,
+        "result_count": result_count, "prev_hash": prev_hash,
     }
     fields["hash"] = event_hash(fields)
-    session.add(AuditEvent(**fields))
-    head.seq, head.hash = fields["seq"], fields["hash"]
-    session.flush()
+    # plain statements on the tables, not the ORM's unit of work: the head stays locked from the SELECT to the commit
+    connection = session.connection()
+    connection.execute(_INSERT_EVENT, fields)
+    connection.execute(_INSERT_HEAD if head is None else _UPDATE_HEAD, {"seq": fields["seq"], "hash": fields["hash"]})
     return int(fields["seq"])
+
+
+_INSERT_EVENT = insert(AuditEvent.__table__)
+_INSERT_HEAD = insert(AuditHead.__table__).values(id=1)
+_UPDATE_HEAD = update(AuditHead.__table__).where(AuditHead.__table__.c.id == 1)
 
 
 def append(session: Session, actor: Actor, action: str, *, time: datetime, outcome: str = "ok",
