@@ -145,7 +145,12 @@ class Store:
         except (SQLAlchemyError, ImportError) as exc:
             raise StoreError(f"cannot open the catalogue at {self.safe_url}: {exc}") from exc
         self._sessions = sessionmaker(self.engine.execution_options(**{_WRITE: True}), expire_on_commit=False)
-        self._snapshots = sessionmaker(self.engine, expire_on_commit=False)
+        # PostgreSQL reads at READ COMMITTED: each statement sees what was committed when it began, inside a
+        # transaction or not, so reads run without one (no BEGIN and ROLLBACK round trips, no lock kept past a
+        # statement, so nothing waits behind a reader: an ingest creating a day's partition, say)
+        self._reader = self.engine if self.dialect == "sqlite" else \
+            self.engine.execution_options(isolation_level="AUTOCOMMIT")
+        self._snapshots = sessionmaker(self._reader, expire_on_commit=False)
 
     @property
     def safe_url(self) -> str:
@@ -208,7 +213,7 @@ class Store:
 
     @contextmanager
     def snapshot(self) -> Iterator[Session]:
-        """A read-only transaction that never takes SQLite's write lock (it reads a snapshot).
+        """Reads that never take SQLite's write lock (one snapshot on SQLite; each statement its own on PostgreSQL).
 
         >>> with store.snapshot() as session:                # doctest: +SKIP
         ...     cameras = session.execute(select(Camera.id)).scalars().all()
@@ -221,9 +226,9 @@ class Store:
 
     @contextmanager
     def connect(self) -> Iterator[Connection]:
-        """A Core connection for reads (a snapshot, like :meth:`snapshot`); driver errors become StoreError."""
+        """A Core connection for reads (like :meth:`snapshot`); driver errors become StoreError."""
         try:
-            with self.engine.connect() as connection:
+            with self._reader.connect() as connection:
                 yield connection
         except (OperationalError, InterfaceError) as exc:
             raise _store_error(self, exc) from exc
