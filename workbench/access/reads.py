@@ -55,7 +55,7 @@ def load_sightings(store: Store, grant: Grant, plates: list[str] | None,
     with store.connect() as conn:
         parts = [conn.execute(query if chunk is None else query.where(Sighting.plate.in_(chunk))).all()
                  for chunk in chunks]
-        rows = parts[0] if len(parts) == 1 else list(heapq.merge(*parts, key=_sighting_order))
+        rows: list[Any] = list(parts[0]) if len(parts) == 1 else list(heapq.merge(*parts, key=_sighting_order))
         sources = _source_ids(conn, rows) if with_sources else {}
     frame = pd.DataFrame(rows, columns=_QUERIED)
     frame["time"] = pd.to_datetime(frame["time"], utc=True)
@@ -77,9 +77,9 @@ def _sighting_order(row: Any) -> tuple[Any, ...]:
     return row.time, row.camera_id, row.sighting_id
 
 
-def _source_ids(conn: Connection, rows: list[Any]) -> dict[int, list[str]]:
+def _source_ids(conn: Connection, rows: list[Any]) -> dict[int | None, list[str]]:
     """The source ids (``source:read id``) of the reads of each sighting in ``rows``."""
-    sources: dict[int, list[str]] = defaultdict(list)
+    sources: dict[int | None, list[str]] = defaultdict(list)
     for i in range(0, len(rows), _CHUNK):
         part = rows[i:i + _CHUNK]   # a sighting's reads lie between its first and last time: the days to read
         ids = [r.sighting_id for r in part]   # (partitions, on PostgreSQL) follow

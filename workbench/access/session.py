@@ -611,11 +611,14 @@ class CaseScope(OpenCase):
             grant = self._authorise(kind, cameras, since, until, action, resource, export)
             yield grant
             resource["granted_cameras"] = len(grant.windows)
-            with self.workspace.store.session() as session:
+            if not (export and grant.custody is not None):
+                audit.record(self.workspace.store, self.actor, action, time=self.now(), resource=resource,
+                             result_count=grant.count)
+                return
+            with self.workspace.store.session() as session:   # the access and its custody record, together
                 audit.append(session, self.actor, action, time=self.now(), resource=resource,
                              result_count=grant.count)
-                if export and grant.custody is not None:
-                    audit.append_custody(session, self.actor, time=self.now(), **grant.custody)
+                audit.append_custody(session, self.actor, time=self.now(), **grant.custody)
 
     def _authorise(self, kind: str, cameras: Iterable[str] | None, since: datetime | str | None,
                    until: datetime | str | None, action: str, resource: dict[str, Any], export: bool) -> Grant:

@@ -85,6 +85,8 @@ def _sqlite_pragmas(engine: Engine) -> None:
         conn.exec_driver_sql("BEGIN IMMEDIATE" if conn.get_execution_options().get(_WRITE) else "BEGIN")
 
 
+POOL_SIZE = 12
+"""PostgreSQL connections kept open per process (the service runs 8 worker threads)."""
 PING_AFTER_IDLE_S = 2.0
 """A pooled PostgreSQL connection idle longer than this is pinged before use (the server may have gone)."""
 
@@ -140,7 +142,10 @@ class Store:
                 self.engine = create_engine(url, future=True)
                 _sqlite_pragmas(self.engine)
             else:
-                self.engine = create_engine(url, future=True, connect_args=_pg_timeouts())
+                # the service's threads each keep a connection (and a moment more for an audit append): a pool
+                # smaller than that opens and closes a server process for many calls
+                self.engine = create_engine(url, future=True, connect_args=_pg_timeouts(), pool_size=POOL_SIZE,
+                                            max_overflow=POOL_SIZE)
                 _ping_when_idle(self.engine)
         except (SQLAlchemyError, ImportError) as exc:
             raise StoreError(f"cannot open the catalogue at {self.safe_url}: {exc}") from exc
@@ -223,6 +228,25 @@ class Store:
                 yield session
         except (OperationalError, InterfaceError) as exc:
             raise _store_error(self, exc) from exc
+
+    @contextmanager
+    def statements(self) -> Iterator[Connection]:
+        """PostgreSQL: a connection whose every statement commits on its own (a write that is one statement).
+
+        >>> with store.statements() as conn:                  # doctest: +SKIP
+        ...     conn.execute(one_statement_that_writes)
+        """
+        if self.dialect != "postgresql":
+            raise StoreError("statements committed one by one are for PostgreSQL; use session() on SQLite")
+        try:
+            with self.engine.execution_options(isolation_level="AUTOCOMMIT").connect() as connection:
+                yield connection
+        except (OperationalError, InterfaceError) as exc:
+            raise _store_error(self, exc) from exc
+        except self.engine.dialect.loaded_dbapi.Error as exc:
+            if _is_full(exc):
+                raise _store_error(self, exc) from exc
+            raise
 
     @contextmanager
     def connect(self) -> Iterator[Connection]:
