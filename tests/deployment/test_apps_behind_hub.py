@@ -18,20 +18,6 @@ SAMPLE_CASE = "PV-BR-2026-001234"
 
 
 @pytest.fixture(scope="module")
-def dupont(deployment):
-    user = deployment.login("inspector.dupont")
-    user.start_server()
-    return user
-
-
-@pytest.fixture(scope="module")
-def auditor(deployment):
-    import workbench
-
-    return workbench.open(service=deployment.service_url, token=deployment.login("auditor.maes").token).login()
-
-
-@pytest.fixture(scope="module")
 def triage_page(dupont, auditor):
     """The hit triage app opened by its owner through the hub; the audit trail's last event before it."""
     before = int(auditor.audit_events()["seq"].max())
