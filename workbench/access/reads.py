@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import heapq
 import os
 from collections import defaultdict
 from typing import TYPE_CHECKING, Any
 
 import geopandas as gpd
 import pandas as pd
+from pyproj import CRS
 from sqlalchemy import ColumnElement, and_, false, func, or_, select
+from sqlalchemy.engine import Connection
 
 from workbench.access.policy import Window
 from workbench.store import Store
@@ -20,6 +23,7 @@ if TYPE_CHECKING:  # the session module imports this one
 SIGHTING_COLUMNS = ["sighting_id", "camera_id", "time", "last_time", "plate", "country", "confidence",
                     "direction", "n_reads", "source_ids", "lon", "lat"]
 _CHUNK = 900  # stays under SQLite's bound-parameter limit
+WGS84 = CRS.from_epsg(4326)   # parsed once: the CRS of every frame of sightings
 
 
 def window_filter(grant: Grant, camera_col: Any, time_col: Any) -> ColumnElement[bool]:
@@ -34,36 +38,57 @@ def window_filter(grant: Grant, camera_col: Any, time_col: Any) -> ColumnElement
 
 def load_sightings(store: Store, grant: Grant, plates: list[str] | None,
                    with_sources: bool = True) -> gpd.GeoDataFrame:
-    """Sightings inside the grant (optionally of the given plates), with the source ids of their reads."""
+    """Sightings inside the grant (optionally of the given plates), with the source ids of their reads.
+
+    Time-ordered (then camera, then id): each chunk of plates comes sorted from
+    the database and the chunks are merged, so one plate's few sightings cost
+    no sort of a table.
+    """
     query = (select(Sighting.id.label("sighting_id"), Sighting.camera_id, Sighting.first_time.label("time"),
                     Sighting.last_time, Sighting.plate, Sighting.country, Sighting.confidence, Sighting.direction,
                     Sighting.n_reads, Camera.lon, Camera.lat)
              .join(Camera, Camera.id == Sighting.camera_id)
-             .where(window_filter(grant, Sighting.camera_id, Sighting.first_time)))
-    parts = []
+             .where(window_filter(grant, Sighting.camera_id, Sighting.first_time))
+             .order_by(Sighting.first_time, Sighting.camera_id, Sighting.id))
+    chunks: list[list[str] | None] = [None] if plates is None else \
+        [plates[i:i + _CHUNK] for i in range(0, len(plates), _CHUNK)] or [[]]
     with store.connect() as conn:
-        chunks: list[list[str] | None] = [None] if plates is None else \
-            [plates[i:i + _CHUNK] for i in range(0, len(plates), _CHUNK)] or [[]]
-        for chunk in chunks:
-            q = query if chunk is None else query.where(Sighting.plate.in_(chunk))
-            result = conn.execute(q)
-            parts.append(pd.DataFrame(result.all(), columns=list(result.keys())))
-        frame = pd.concat(parts, ignore_index=True)
-        ids = frame["sighting_id"].tolist() if with_sources else []
-        sources: dict[int | None, list[str]] = defaultdict(list)
-        for i in range(0, len(ids), _CHUNK):
-            part = frame.iloc[i:i + _CHUNK]   # a sighting's reads lie between its first and last time: the days
-            for sid, source, read_id in conn.execute(   # to read (partitions, on PostgreSQL) follow
-                    select(PlateRead.sighting_id, PlateRead.source, PlateRead.source_read_id)
-                    .where(PlateRead.sighting_id.in_(ids[i:i + _CHUNK]),
-                           PlateRead.time >= part["time"].min(), PlateRead.time <= part["last_time"].max())):
-                sources[sid].append(f"{source}:{read_id}")
+        parts = [conn.execute(query if chunk is None else query.where(Sighting.plate.in_(chunk))).all()
+                 for chunk in chunks]
+        rows: list[Any] = list(parts[0]) if len(parts) == 1 else list(heapq.merge(*parts, key=_sighting_order))
+        sources = _source_ids(conn, rows) if with_sources else {}
+    frame = pd.DataFrame(rows, columns=_QUERIED)
     frame["time"] = pd.to_datetime(frame["time"], utc=True)
     frame["last_time"] = pd.to_datetime(frame["last_time"], utc=True)
-    frame = frame[grant.mask(frame["camera_id"], frame["time"])] if len(frame) else frame
-    frame["source_ids"] = [sorted(sources.get(s, [])) for s in frame["sighting_id"]] if with_sources else None
-    frame = frame.sort_values(["time", "camera_id"], ignore_index=True)[SIGHTING_COLUMNS]
-    return gpd.GeoDataFrame(frame, geometry=gpd.points_from_xy(frame["lon"], frame["lat"]), crs="EPSG:4326")
+    frame.insert(_QUERIED.index("lon"), "source_ids",
+                 [sorted(sources.get(s, [])) for s in frame["sighting_id"]] if with_sources else None)
+    if len(frame):
+        keep = grant.mask(frame["camera_id"], frame["time"])
+        if not keep.all():
+            frame = frame[keep].reset_index(drop=True)
+    frame["geometry"] = gpd.GeoSeries(gpd.points_from_xy(frame["lon"], frame["lat"], crs=WGS84), index=frame.index)
+    return gpd.GeoDataFrame(frame, geometry="geometry")
+
+
+_QUERIED = [c for c in SIGHTING_COLUMNS if c != "source_ids"]
+
+
+def _sighting_order(row: Any) -> tuple[Any, ...]:
+    return row.time, row.camera_id, row.sighting_id
+
+
+def _source_ids(conn: Connection, rows: list[Any]) -> dict[int | None, list[str]]:
+    """The source ids (``source:read id``) of the reads of each sighting in ``rows``."""
+    sources: dict[int | None, list[str]] = defaultdict(list)
+    for i in range(0, len(rows), _CHUNK):
+        part = rows[i:i + _CHUNK]   # a sighting's reads lie between its first and last time: the days to read
+        ids = [r.sighting_id for r in part]   # (partitions, on PostgreSQL) follow
+        for sid, source, read_id in conn.execute(
+                select(PlateRead.sighting_id, PlateRead.source, PlateRead.source_read_id)
+                .where(PlateRead.sighting_id.in_(ids), PlateRead.time >= min(r.time for r in part),
+                       PlateRead.time <= max(r.last_time for r in part))):
+            sources[sid].append(f"{source}:{read_id}")
+    return sources
 
 
 HIT_COLUMNS = ["hit_id", "priority", "plate", "camera_id", "time", "reason", "hotlist", "hotlist_owner",
