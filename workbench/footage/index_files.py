@@ -30,6 +30,7 @@ from collections import OrderedDict
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from datetime import date, timedelta
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -68,7 +69,13 @@ def days_spanned(start_s: float, end_s: float) -> range:
 
 def partition_dir(index_dir: Path, camera_id: str, day: int) -> Path:
     """The folder of one camera's index for one UTC day."""
-    return Path(index_dir) / quote(camera_id, safe="-_.") / (_EPOCH + timedelta(days=day)).isoformat()
+    return Path(index_dir) / _partition_name(camera_id, day)
+
+
+@lru_cache(maxsize=65_536)
+def _partition_name(camera_id: str, day: int) -> str:
+    """``<camera, quoted>/<YYYY-MM-DD>`` (kept: a query names the same few thousand partitions again and again)."""
+    return f"{quote(camera_id, safe='-_.')}/{(_EPOCH + timedelta(days=day)).isoformat()}"
 
 
 def _read(path: Path, columns: list[str] | None = None) -> pa.Table:
