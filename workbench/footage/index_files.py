@@ -118,20 +118,22 @@ def remove_stale_partials(index_dir: Path) -> int:
     return removed
 
 
-def _encodings(schema: pa.Schema) -> dict[str, Any]:
-    """How each column is written: floats split by byte (times, boxes: they compress, and decode twice as
-    fast as dictionaries of unique values), codes and segment ids as dictionaries, the rest plain; zstd."""
+def _encodings(name: str, schema: pa.Schema) -> dict[str, Any]:
+    """How each column of table ``name`` is written: floats split by byte (times, boxes: they compress, and
+    decode twice as fast as dictionaries of unique values), codes and segment ids as dictionaries, the rest
+    plain; LZ4 for the motion grid (read whole by every motion search: a third less CPU than zstd for 60 %
+    more bytes), zstd for the rest."""
     floats = [f.name for f in schema if pa.types.is_floating(f.type)]
     coded = [f.name for f in schema
              if f.name == "segment_id" or (pa.types.is_integer(f.type) and f.type.bit_width < 32)]
-    return {"compression": "zstd", "use_dictionary": coded,
+    return {"compression": "lz4" if name == "motion" else "zstd", "use_dictionary": coded,
             "column_encoding": dict.fromkeys(floats, "BYTE_STREAM_SPLIT")}
 
 
-def _write_atomically(table: pa.Table, path: Path) -> None:
+def _write_atomically(table: pa.Table, path: Path, encodings: dict[str, Any]) -> None:
     tmp = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}.partial")
     with open(tmp, "wb") as out:
-        pq.write_table(table, out, **_encodings(table.schema))
+        pq.write_table(table, out, **encodings)
         out.flush()
         os.fsync(out.fileno())
     os.replace(tmp, path)
@@ -146,7 +148,7 @@ def write_partition(folder: Path, tables: dict[str, pa.Table]) -> None:
         if table.num_rows == 0:
             path.unlink(missing_ok=True)
         else:
-            _write_atomically(table.cast(schema).sort_by(order), path)
+            _write_atomically(table.cast(schema).sort_by(order), path, _encodings(name, schema))
 
 
 def _replace_rows(folder: Path, segment_ids: list[int], new: dict[str, pa.Table]) -> None:
