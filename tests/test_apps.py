@@ -11,7 +11,9 @@ reference set is kept in tests/artifacts/reference/).
 
 from __future__ import annotations
 
+import sys
 import time
+import urllib.request
 from pathlib import Path
 from urllib.parse import urlparse
 
@@ -123,6 +125,9 @@ def test_sightings_map_names_misreads_and_blind_spots_in_french(servers, page, c
     assert the_map.locator("path.wb-merged-misread").count() == int(trip.sightings["merged_misread"].sum())
     assert the_map.locator(".wb-legend-findings").inner_text().startswith("Constats")
     assert the_map.locator("path.wb-slider-point").count() == len(trip.sightings.dropna(subset=["lon"]))
+    srcdoc = page.locator("iframe").first.get_attribute("srcdoc") or ""
+    assert "streets.js?v=" in srcdoc and "data:text/javascript" not in srcdoc and len(srcdoc) < 500_000
+    the_map.locator(".leaflet-wb-streets-pane canvas").first.wait_for(timeout=30_000)   # streets from the linked file
     _shot(page, "sightings_map")
     assert page.errors == []
     assert "Using pre-heated kernel" in servers["log"].read_text()
@@ -285,6 +290,19 @@ def test_idle_kernels_are_culled_and_a_later_view_takes_a_preheated_kernel(serve
     assert "Culling kernels with idle durations > 600 seconds" in text
     assert text.count("for convoy.ipynb") == served + 1     # "Using pre-heated kernel: ... for convoy.ipynb"
     assert page.get_by_role("button", name="Zoeken").count() == 1
+
+
+def test_shared_files_are_served_for_a_returning_browser_to_keep(servers):
+    """The maps' files and the extensions' hashed files come with a long cache lifetime: fetched once."""
+    url = servers["inspector.dupont"]
+    manager = Path(sys.prefix) / "share" / "jupyter" / "labextensions" / "@jupyter-widgets" / "jupyterlab-manager"
+    entry = next((manager / "static").glob("remoteEntry.*.js")).name
+    for path in ("voila/templates/workbench-offline/static/streets.js?v=1",
+                 "voila/templates/workbench-offline/static/leaflet.js?v=1",
+                 f"voila/labextensions/@jupyter-widgets/jupyterlab-manager/static/{entry}"):
+        with urllib.request.urlopen(f"{url}/{path}", timeout=30) as reply:
+            assert reply.status == 200 and "max-age=" in reply.headers.get("Cache-Control", ""), path
+            assert "no-cache" not in reply.headers.get("Cache-Control", ""), path
 
 
 def test_frame_search_shows_its_pages(servers, page, home):

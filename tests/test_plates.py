@@ -13,7 +13,7 @@ from hypothesis import given, settings as hsettings, strategies as st
 from sqlalchemy import func, select
 
 from workbench.access import audit
-from workbench.errors import InvalidInput
+from workbench.errors import IngestError, InvalidInput
 from workbench.plates import PlateIndex, display, normalise, ocr_distance, recognise
 from workbench.plates.hotlist import load_hotlist
 from workbench.plates.plate_search import CONFUSIONS
@@ -212,3 +212,18 @@ def test_cli_ingest_reports_and_is_idempotent(tmp_path):
     hot.write_text("plate,priority,reason\n1-ABC-234,1,stolen\n")
     loaded = run("hotlist", "load", str(hot), "--owner", "FEDPOL", "--scope", "national")
     assert loaded.returncode == 0 and "1 entries loaded" in loaded.stdout
+
+
+def test_hotlist_entries_start_at_their_own_valid_from(sample_ws, tmp_path):
+    """A CSV entry wanted since last week hits last week's sightings, without a valid_from argument."""
+    rows = [_read(i, plate="1EEE555", seconds=i * 10) for i in range(2)]
+    ingest_files(sample_ws.store, [_feed(tmp_path, rows)], now=NOW, audit=OPS)
+    listed = tmp_path / "wanted.csv"
+    week_ago = (NOW - timedelta(days=7)).isoformat()
+    listed.write_text(f"plate,priority,reason,valid_from\n1-EEE-555,1,stolen,{week_ago}\n", encoding="utf-8")
+    assert load_hotlist(sample_ws.store, listed, name="since last week", owner="FEDPOL", scope="national",
+                        now=NOW, audit=OPS) == (1, 1)
+    bad = tmp_path / "bad.csv"
+    bad.write_text("plate,priority,reason,valid_from\n1EEE555,1,stolen,yesterday-ish\n", encoding="utf-8")
+    with pytest.raises(IngestError, match="line 2"):
+        load_hotlist(sample_ws.store, bad, name="bad", owner="FEDPOL", scope="national", now=NOW, audit=OPS)

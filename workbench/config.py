@@ -27,6 +27,10 @@ Variables:
 ``WORKBENCH_LANG``
     language of the widgets and apps (``fr``, ``nl``, ``en``); an app's
     address (``?lang=nl``, which Voila hands over as ``QUERY_STRING``) wins.
+``WORKBENCH_MAP_ASSETS``
+    set by ``workbench apps`` for its kernels: the address (relative to an app's
+    page) of the Leaflet and street layer files it publishes, which maps then
+    link instead of carrying them inline (``workbench.maps.map_assets``).
 ``WORKBENCH_ANCHOR_DIR``
     directory of the signed anchors of the audit chain (``anchors.jsonl`` and
     its Ed25519 key), kept apart from the database; unset: no anchoring.
@@ -102,6 +106,7 @@ class Settings:
     worker_token: str | None = field(default=None, repr=False)
     worker_tokens: Path | None = None
     bookmark: str | None = None   # an app's address may name a bookmark to reopen (``?bookmark=...``)
+    map_assets: str | None = None   # maps link Leaflet and the street layer here instead of inlining them
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None, *, home: Path | str | None = None,
@@ -138,6 +143,7 @@ class Settings:
             worker_token=env.get("WORKBENCH_WORKER_TOKEN") or None,
             worker_tokens=Path(env["WORKBENCH_WORKER_TOKENS"]) if env.get("WORKBENCH_WORKER_TOKENS") else None,
             bookmark=parse_qs(env.get("QUERY_STRING", "")).get("bookmark", [None])[0],
+            map_assets=env.get("WORKBENCH_MAP_ASSETS") or None,
         )
 
     @property

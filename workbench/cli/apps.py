@@ -11,6 +11,7 @@ see :func:`server_proxy`): one persistent app process per user, as that user.
 
 from __future__ import annotations
 
+import json
 import os
 import sys
 from pathlib import Path
@@ -20,6 +21,7 @@ import click
 from workbench.config import Settings
 from workbench.errors import NotFound
 from workbench.kernelspec import KERNEL_NAME, install as install_spec
+from workbench.maps.map_assets import publish
 from workbench.maps.street_layer import street_layer_json
 
 
@@ -34,10 +36,13 @@ def apps_folder(folder: Path | None = None) -> Path:
 
 
 OFFLINE_TEMPLATE = "workbench-offline"
+MAP_ASSETS = f"../templates/{OFFLINE_TEMPLATE}/static"
+"""Where an app's maps find Leaflet and the street layer, relative to its page (``/voila/render/APP.ipynb``)."""
 
 
 def offline_template(cache_dir: Path) -> Path:
-    """Voila's ``lab`` page template without its links to a CDN (Font Awesome, already in Voila's bundle).
+    """Voila's ``lab`` page template without its links to a CDN (Font Awesome, already in Voila's bundle),
+    with the maps' shared files in its static folder (:data:`MAP_ASSETS`).
 
     Written under ``cache_dir/jupyter`` (a Jupyter data folder) from the
     installed Voila's own template, so it follows Voila's version; returns
@@ -56,6 +61,7 @@ def offline_template(cache_dir: Path) -> Path:
                    if not ("<link" in line and "://" in line))
     (target / "index.html.j2").write_text(page, encoding="utf-8")
     (target / "conf.json").write_text('{"base_template": "lab"}\n', encoding="utf-8")
+    publish(target / "static", street_layer_json(cache_dir))
     return data
 
 
@@ -83,14 +89,17 @@ def apps(port: int, ip: str, folder: Path | None, pool: int | None, cull_idle_mi
     where = apps_folder(folder)
     _ensure_kernel()
     settings = Settings.from_env()
-    street_layer_json(settings.cache_dir)   # the offline street map, built once here rather than in a page view
     user = settings.user or "nobody: set WORKBENCH_USER"
     click.echo(f"apps of {where} on http://{ip}:{port}/ (user {user})")
     os.chdir(where)   # Voila reads voila.json from the folder it starts in: the apps' safe defaults
     sys.stdout.flush()
     data = offline_template(settings.cache_dir)
     os.environ["JUPYTER_PATH"] = os.pathsep.join(filter(None, [str(data), os.environ.get("JUPYTER_PATH")]))
-    options = [f"--Voila.base_url={base_url}", f"--VoilaConfiguration.template={OFFLINE_TEMPLATE}"]
+    os.environ["WORKBENCH_MAP_ASSETS"] = MAP_ASSETS   # the kernels' maps link the files offline_template wrote
+    # the extensions' files carry their content's hash in their names: a returning browser keeps them
+    immutable = {"static_immutable_cache": [base_url.rstrip("/") + "/voila/labextensions/"]}
+    options = [f"--Voila.base_url={base_url}", f"--VoilaConfiguration.template={OFFLINE_TEMPLATE}",
+               f"--Voila.tornado_settings={json.dumps(immutable)}"]
     if pool is not None:
         options += [f"--VoilaConfiguration.default_pool_size={pool}"] + \
             (["--VoilaConfiguration.preheat_kernel=False"] if pool == 0 else [])

@@ -19,7 +19,6 @@ municipalities, police zones, cameras, sightings, routes), a legend
 
 from __future__ import annotations
 
-import base64
 import html
 import json
 import math
@@ -35,13 +34,13 @@ from jinja2 import Template
 from workbench.config import Settings
 from workbench.maps.layer_control import control_last as _control_last
 from workbench.maps.legend import Legend
+from workbench.maps.map_assets import asset_urls, data_uri, inline_assets
 from workbench.maps.street_layer import ATTRIBUTION as STREETS_ATTRIBUTION, StreetBaseLayer, street_layer_json
 from workbench.timeutil import format_local
 
 URBIS_ATTRIBUTION = "Realized by means of Brussels UrbIS®© - Distribution & Copyright Paradigm (formerly CIRB)"
 OSM_ATTRIBUTION = "© OpenStreetMap contributors, ODbL"
 BRUSSELS = (50.8466, 4.3528)
-_STATIC = files("workbench") / "maps" / "static"
 _BOUNDARIES = files("workbench") / "data" / "boundaries" / "brussels_municipalities_policezones_region_osm2013.geojson"
 _LAYER_STYLE = {
     "region": {"color": "#0d47a1", "weight": 3, "fill": False},
@@ -50,26 +49,6 @@ _LAYER_STYLE = {
 }
 _LAYER_NAMES = {"region": "Région / Gewest", "police_zone": "Zones de police / Politiezones",
                 "municipality": "Communes / Gemeenten"}
-
-
-# the layer-control button, drawn here so that it shows with no image file to fetch
-_LAYERS_ICON = ("<svg xmlns='http://www.w3.org/2000/svg' width='26' height='26' viewBox='0 0 26 26'>"
-                "<path d='M13 4 23 9 13 14 3 9Z' fill='#5c8fd6' stroke='#1d4f80'/>"
-                "<path d='M3 13 13 18 23 13M3 17 13 22 23 17' fill='none' stroke='#1d4f80' stroke-width='2'/></svg>")
-
-
-def _data_uri(data: bytes, mime: str) -> str:
-    return f"data:{mime};base64," + base64.b64encode(data).decode()
-
-
-@lru_cache(maxsize=1)
-def _inline_assets() -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
-    icon = f"url({_data_uri(_LAYERS_ICON.encode(), 'image/svg+xml')})"
-    css = (_STATIC / "leaflet.css").read_text(encoding="utf-8")
-    css = css.replace("url(images/layers.png)", icon).replace("url(images/layers-2x.png)", icon)
-    return [("leaflet", _data_uri((_STATIC / "leaflet.js").read_bytes(), "text/javascript")),
-            ("jquery", _data_uri((_STATIC / "jquery.min.js").read_bytes(), "text/javascript"))], \
-        [("leaflet_css", _data_uri(css.encode(), "text/css"))]
 
 
 @lru_cache(maxsize=1)
@@ -83,9 +62,10 @@ def base_map(settings: Settings | None = None, *, location: tuple[float, float] 
     boundaries, a legend and a scale."""
     settings = settings or Settings.from_env()
     m = folium.Map(location=location, zoom_start=zoom, tiles=None, control_scale=True)
-    js, css = _inline_assets()
-    m.default_js, m.default_css = js, css
-    m.add_child(StreetBaseLayer(street_layer_json(settings.cache_dir), STREETS_ATTRIBUTION))
+    streets = street_layer_json(settings.cache_dir)
+    assets = asset_urls(settings.map_assets, streets) if settings.map_assets else inline_assets()
+    m.default_js, m.default_css = assets.js, assets.css
+    m.add_child(StreetBaseLayer(streets, STREETS_ATTRIBUTION, src=assets.streets))
     if settings.tiles == "urbis":
         for layer, name in (("UrbISFrenchLabeledColor", "UrbIS (FR)"), ("UrbISDutchLabeledColor", "UrbIS (NL)")):
             folium.WmsTileLayer(settings.urbis_wms, layers=layer, name=name, fmt="image/png", transparent=False,
@@ -146,7 +126,7 @@ def add_trajectory(m: folium.Map, trip, crops: Mapping[int, bytes] | None = None
             crop = (crops or {}).get(getattr(row, "sighting_id", -1))
             popup = html.escape(label) + ("" if crop is None else
                                           f"<br><img alt='{html.escape(row.plate_as_read)}' style='max-width:300px' "
-                                          f"src='{_data_uri(crop, 'image/jpeg')}'>")
+                                          f"src='{data_uri(crop, 'image/jpeg')}'>")
             folium.CircleMarker([row.lat, row.lon], radius=7, color=colour, fill=True, fill_opacity=0.9,
                                 tooltip=label, popup=folium.Popup(popup, max_width=320)).add_to(routes)
         bounds = [[s["lat"].min(), s["lon"].min()], [s["lat"].max(), s["lon"].max()]]

@@ -30,6 +30,7 @@ from branca.element import MacroElement
 from jinja2 import Template
 from shapely.geometry import LineString, Polygon
 
+from workbench.maps.map_assets import STREETS_GLOBAL
 from workbench.trajectories.road_graph import PBF
 
 ATTRIBUTION = "© OpenStreetMap contributors"
@@ -160,10 +161,15 @@ LABEL_ZOOM = 15
 
 
 class StreetBaseLayer(MacroElement):
-    """The street layer drawn on a canvas in panes below the tile pane (tiles, when they load, cover it)."""
+    """The street layer drawn on a canvas in panes below the tile pane (tiles, when they load, cover it).
+
+    ``src``: the address of the layer's file (see :mod:`workbench.maps.map_assets`) instead of its JSON in
+    the page.
+    """
 
     _template = Template("""
 {% macro header(this, kwargs) %}
+{% if this.src %}<script src="{{ this.src }}"></script>{% endif %}
 <style>.leaflet-container{background:#efebe3}
 .wb-street-label{font:11px sans-serif;color:#333;white-space:nowrap;text-shadow:0 0 2px #fff,0 0 2px #fff;
 pointer-events:none}</style>
@@ -171,6 +177,7 @@ pointer-events:none}</style>
 {% macro script(this, kwargs) %}
 (function () {
   var map = {{ this._parent.get_name() }}, data = {{ this.data }};
+  if (!data) return;   // the linked street layer did not load: the other layers still draw
   function decode(flat) {
     var out = [], lat = 0, lon = 0;
     for (var i = 0; i < flat.length; i += 2) { lat += flat[i]; lon += flat[i + 1]; out.push([lat / 1e5, lon / 1e5]); }
@@ -212,8 +219,10 @@ pointer-events:none}</style>
 {% endmacro %}
 """)
 
-    def __init__(self, data_json: str, attribution: str) -> None:
+    def __init__(self, data_json: str, attribution: str, *, src: str | None = None) -> None:
         super().__init__()
         self._name = "StreetBaseLayer"
-        self.data, self.attribution = data_json.replace("</", "<\\/"), attribution
+        self.src = src
+        self.data = f"window.{STREETS_GLOBAL}" if src else data_json.replace("</", "<\\/")
+        self.attribution = attribution
         self.line_styles, self.area_styles, self.label_zoom = LINE_STYLES, AREA_STYLES, LABEL_ZOOM

@@ -94,9 +94,11 @@ def load_hotlist(store: Store, entries: pd.DataFrame | Path, *, name: str, owner
                  now: datetime, audit: AuditWriter, valid_from: datetime | None = None) -> tuple[int, int]:
     """Create a hotlist from a table (plate, priority, reason[, valid_from, valid_until]).
 
-    Existing sightings since each entry's start become hits too. Returns
-    (entries, hits). The whole list loads with its audit event in one
-    transaction, or not at all.
+    Existing sightings since each entry's start become hits too: an entry
+    starts at its own ``valid_from`` (a column of the table), else at the
+    ``valid_from`` argument, else ``now``; the list starts at the argument or,
+    without it, at its earliest entry. Returns (entries, hits). The whole list
+    loads with its audit event in one transaction, or not at all.
     """
     if scope not in {"national", "zone"}:
         raise InvalidInput("a hotlist's scope is 'national' or 'zone'")
@@ -106,7 +108,7 @@ def load_hotlist(store: Store, entries: pd.DataFrame | Path, *, name: str, owner
     missing = {"plate", "priority", "reason"} - set(entries.columns)
     if missing:
         raise IngestError(f"hotlist {name!r}: missing column(s) {', '.join(sorted(missing))}")
-    start = valid_from or now
+    entry_start = valid_from or now
     rows: list[dict[str, Any]] = []
     for n, r in enumerate(entries.to_dict("records"), 2):
         try:
@@ -117,13 +119,15 @@ def load_hotlist(store: Store, entries: pd.DataFrame | Path, *, name: str, owner
             raise IngestError(f"hotlist {name!r} line {n}: priority {priority} is not 0-4")
         try:
             plate = normalise(r["plate"])
+            entry_from = as_utc(r["valid_from"]) if r.get("valid_from") else entry_start
+            entry_until = as_utc(r["valid_until"]) if r.get("valid_until") else None
         except InvalidInput as exc:
             raise IngestError(f"hotlist {name!r} line {n}: {exc}") from None
         if len(str(r["reason"])) > MAX_REASON:
             raise IngestError(f"hotlist {name!r} line {n}: the reason is longer than {MAX_REASON} characters")
         rows.append({"plate": plate, "priority": priority, "reason": str(r["reason"]),
-                     "valid_from": as_utc(r["valid_from"]) if r.get("valid_from") else start,
-                     "valid_until": as_utc(r["valid_until"]) if r.get("valid_until") else None})
+                     "valid_from": entry_from, "valid_until": entry_until})
+    start = valid_from or min((r["valid_from"] for r in rows), default=now)
     with store.session() as session:
         partner = session.execute(select(Partner).where(Partner.code == owner)).scalar_one_or_none()
         if partner is None:

@@ -114,9 +114,9 @@ class CameraNetwork:
         g = self.graph
         on_first = set(zip(first, first[1:]))
         weight = g.edge_time.copy()
-        mask = np.fromiter(((s, d) in on_first for s, d in zip(g.edge_src, g.edge_dst)), bool, len(weight))
-        weight[mask] *= penalty
         n = g.n_nodes
+        keys = np.asarray(g.edge_src, dtype=np.int64) * n + np.asarray(g.edge_dst, dtype=np.int64)
+        weight[np.isin(keys, np.array([s * n + d for s, d in on_first], dtype=np.int64))] *= penalty
         times, pred = dijkstra(csr_matrix((weight, (g.edge_src, g.edge_dst)), shape=(n, n)), directed=True,
                                indices=int(first[0]), return_predecessors=True)
         second = g.path(pred, int(first[-1]))

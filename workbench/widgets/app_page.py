@@ -21,6 +21,7 @@ from __future__ import annotations
 import dataclasses
 import html
 import os
+import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -37,14 +38,19 @@ _BAR_CSS = ("<style>@keyframes wb-slide{from{background-position:0 0}to{backgrou
 
 
 def warm_up(workspace: Any) -> None:
-    """Do the slow, impersonal work of a first page view now: the road graph and the street map.
+    """Do the slow, impersonal work of a first page view now: the road graph, the street map, the catalogue's
+    object mapping (SQLAlchemy configures it on a first query).
 
     Called before :func:`request_language` in the apps, it runs while the
     kernel waits in Voila's pool; it reads no case data and writes no audit
     event.
     """
+    from sqlalchemy.orm import configure_mappers
+
     from workbench import maps
     from workbench.trajectories.road_graph import RoadGraph
+
+    configure_mappers()
 
     settings = workspace.settings
     maps.base_map(settings).get_root().render()     # street layer, inlined Leaflet, boundaries, legend
@@ -58,6 +64,10 @@ def request_language() -> str:
     In a preheated Voila kernel this waits for the visitor's request, whose
     query string Voila then puts in the environment.
     """
+    # Voila's helper comes with Jupyter Server, whose event schemas load jsonschema's format checkers. The IRI
+    # checker (rfc3987_syntax) builds about forty parsers when imported: 2-3 s of CPU in every preheated kernel,
+    # taken from the visitor's browser, for a format nothing in a kernel checks. jsonschema goes without it.
+    sys.modules.setdefault("rfc3987_syntax", None)  # type: ignore[arg-type]
     try:
         from voila.utils import wait_for_request
     except ImportError:   # the workbench without its apps extra
