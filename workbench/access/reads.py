@@ -134,11 +134,20 @@ _SEGMENT_CACHE: dict[tuple[Any, ...], pd.DataFrame] = {}
 _SEGMENT_CACHE_SIZE = 32
 
 
-def segments_version(store: Store) -> tuple[Any, ...]:
-    """Number, newest id and newest indexing time of the segments: it changes with any ingest, indexing, purge."""
-    with store.connect() as conn:
-        return tuple(conn.execute(select(func.count(FootageSegment.id), func.max(FootageSegment.id),
-                                         func.max(FootageSegment.indexed_at))).one())
+def segments_version(store: Store, grant: Grant) -> tuple[Any, ...]:
+    """Number, newest id and newest indexing time of the segments of the grant's cameras and time: it changes
+    with any ingest, indexing or purge there, and costs what the grant asks for, not the whole catalogue."""
+    with store.connect() as conn:   # one (number, newest id, newest indexing) per chunk of cameras
+        return tuple(tuple(conn.execute(select(func.count(FootageSegment.id), func.max(FootageSegment.id),
+                                               func.max(FootageSegment.indexed_at)).where(*where)).one())
+                     for where in _segment_conditions(grant))
+
+
+def _segment_conditions(grant: Grant) -> list[tuple[ColumnElement[bool], ...]]:
+    """SQL conditions, one per chunk of the grant's cameras, for segments overlapping its time."""
+    cameras = sorted(grant.windows)
+    return [(FootageSegment.camera_id.in_(cameras[i:i + _CHUNK]), FootageSegment.start < grant.until,
+             FootageSegment.end > grant.since) for i in range(0, len(cameras), _CHUNK)]
 
 
 def load_segments(store: Store, grant: Grant, *, keyframes: bool = True) -> pd.DataFrame:
@@ -150,7 +159,7 @@ def load_segments(store: Store, grant: Grant, *, keyframes: bool = True) -> pd.D
     The same windows at the same catalogue version give the same table, kept
     for repeated searches.
     """
-    key = (store.safe_url, str(store.settings.footage_dir), segments_version(store), keyframes, grant.since,
+    key = (store.safe_url, str(store.settings.footage_dir), segments_version(store, grant), keyframes, grant.since,
            grant.until, tuple(sorted(grant.windows.items())))
     if key not in _SEGMENT_CACHE:
         if len(_SEGMENT_CACHE) >= _SEGMENT_CACHE_SIZE:
@@ -160,19 +169,17 @@ def load_segments(store: Store, grant: Grant, *, keyframes: bool = True) -> pd.D
 
 
 def _query_segments(store: Store, grant: Grant, keyframes: bool) -> pd.DataFrame:
-    cameras = sorted(grant.windows)
     columns = [c for c in SEGMENT_COLUMNS if keyframes or c != "keyframes"]
     fields = [FootageSegment.id if c == "segment_id" else getattr(FootageSegment, c) for c in columns]
     rows: list[Any] = []
     with store.connect() as conn:
-        for i in range(0, len(cameras), _CHUNK):
-            rows += conn.execute(
-                select(*fields).where(FootageSegment.camera_id.in_(cameras[i:i + _CHUNK]),
-                                      FootageSegment.start < grant.until, FootageSegment.end > grant.since)).all()
-    keep = [tuple(r) for r in rows if any(r.start < e and r.end > s for s, e in grant.windows[r.camera_id])]
+        for where in _segment_conditions(grant):
+            rows += conn.execute(select(*fields).where(*where)).all()
+    keep = sorted((tuple(r) for r in rows if any(r.start < e and r.end > s for s, e in grant.windows[r.camera_id])),
+                  key=lambda r: (r[1], r[2]))   # by camera and start (a sort in pandas costs more)
     frame = pd.DataFrame(keep, columns=columns)
     root = f"{store.settings.footage_dir}{os.sep}"
     frame["path"] = [root + p for p in frame["path"]]
     for column in ("start", "end", "indexed_at"):
         frame[column] = pd.to_datetime(frame[column], utc=True)
-    return frame.sort_values(["camera_id", "start"], ignore_index=True)
+    return frame
