@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from workbench.bench.labelled_events import LABELS, evaluate_labelled_events
+from workbench.bench._labelled_events import LABELS, evaluate_labelled_events
 from workbench.search.frame_analysis import KINDS, PALETTE
 
 
@@ -30,7 +30,7 @@ def test_moving_foliage_gives_no_motion_and_traffic_always_does():
 
 
 def test_real_faces_and_plates_labelled_by_hand_are_blurred_and_read(tmp_path):
-    from workbench.bench.labelled_images import FACES, PLATES, evaluate_labelled_images
+    from workbench.bench._labelled_images import FACES, PLATES, evaluate_labelled_images
 
     faces, plates = pd.read_csv(FACES), pd.read_csv(PLATES, dtype={"text": str}, keep_default_na=False)
     for table in (faces, plates):
@@ -47,7 +47,7 @@ def test_real_faces_and_plates_labelled_by_hand_are_blurred_and_read(tmp_path):
 
 
 def test_kind_holds_on_a_held_out_clip_of_pedestrians():
-    from workbench.bench.labelled_events import HELD_OUT
+    from workbench.bench._labelled_events import HELD_OUT
 
     scores = evaluate_labelled_events(HELD_OUT)
     assert scores["labelled_objects"] == 20 and scores["colour_accuracy"] is None

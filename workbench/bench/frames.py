@@ -12,13 +12,13 @@ Timed in one run, on this machine:
   and on a synthetic index of ``--synthetic-hours`` camera-hours;
 * the median latency of ``case.frame`` at random times;
 * ``corpus_exact_rate``: the share of exact answers over the footage conformance corpus
-  (``bench.footage_corpus``: probe, frames at random times, keyframe steps, exports against ground truth);
+  (``bench._footage_corpus``: probe, frames at random times, keyframe steps, exports against ground truth);
 * ``colour_accuracy``, ``kind_accuracy``, ``object_precision_real`` on the labelled real events
-  and ``motion_precision_vegetation`` over labelled foliage (``bench.labelled_events``; in sample: the rules
+  and ``motion_precision_vegetation`` over labelled foliage (``bench._labelled_events``; in sample: the rules
   were set on them), ``kind_accuracy_heldout`` on the events of a clip added afterwards;
 * ``face_redaction_recall`` and ``face_redaction_precision`` on the faces labelled in real photographs,
   ``plate_redaction_recall``, ``plate_redaction_precision`` and ``plate_read_exact_rate`` on the plates
-  labelled in real photographs (``bench.labelled_images``; the sets' sizes beside them).
+  labelled in real photographs (``bench._labelled_images``; the sets' sizes beside them).
 
 The archive is synthetic street footage (workbench.samples.street_render),
 1280x720, 25 fps, encoded at 4 Mb/s like a typical camera stream, kept in the
@@ -212,9 +212,9 @@ def command(minutes: int, synthetic_hours: int, workers: int | None, as_json: bo
         lambda i: case.frame(cams[i % len(cams)], start + timedelta(seconds=float(offsets[i]))), 50)
     say(f"random frame at 720p: p50 {frame_p50:.1f} ms, p95 {frame_p95:.1f} ms")
 
-    from workbench.bench.footage_corpus import corpus_exact_rate
-    from workbench.bench.labelled_events import HELD_OUT, evaluate_labelled_events
-    from workbench.bench.labelled_images import evaluate_labelled_images
+    from workbench.bench._footage_corpus import corpus_exact_rate
+    from workbench.bench._labelled_events import HELD_OUT, evaluate_labelled_events
+    from workbench.bench._labelled_images import evaluate_labelled_images
 
     exact_rate, corpus_checks, corpus_failures = corpus_exact_rate(home / "corpus")
     real = evaluate_labelled_events()
