@@ -147,3 +147,22 @@ def test_report_counts_per_partner_purpose_user_and_day(sample_ws, tmp_path):
     csv_path, html_path = audit.write_report(summary, tmp_path, check=audit.verify(sample_ws.store))
     assert csv_path.read_text().startswith("day,partner_code,purpose,user_name,action")
     assert "intact" in html_path.read_text()
+
+
+@pytest.mark.parametrize("reason,resource", [
+    ("accents é ü ß, 中文, \"quotes\" and \\ back", {"q": ["a", "é"], "n": None, "nested": {"b": 2, "a": [1.5]}}),
+    ("reads like a mark", {"k": "\x00prev_hash\x00", "s": "\x00seq\x00"}),   # the database path steps aside
+])
+def test_events_hashed_by_the_database_verify_like_the_others(sample_ws, reason, resource):
+    actor = audit.Actor("inspector.dupont", "FEDPOL", SAMPLE_CASE, "judicial-investigation")
+    first = audit.record(sample_ws.store, actor, "plate-reads", time=sample_ws.now(), reason=reason,
+                         resource=resource, result_count=2)
+    with sample_ws.store.session() as session:   # inside a larger transaction too
+        second = audit.append(session, actor, "plate-reads", time=sample_ws.now(), resource=resource)
+    assert second == first + 1
+    check = audit.verify(sample_ws.store)
+    assert check.ok, check
+    with sample_ws.store.snapshot() as session:
+        stored = session.execute(select(AuditEvent).where(AuditEvent.seq == first)).scalar_one()
+        assert (stored.reason, stored.resource) == (reason, resource)
+        assert stored.hash == audit.row_hash(stored)

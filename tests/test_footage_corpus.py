@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from workbench.bench.footage_corpus import (
+from workbench.bench._footage_corpus import (
     REAL_CLIPS,
     VARIANTS,
     build_corpus,
@@ -78,7 +78,7 @@ def test_an_avi_with_dropped_frames_keeps_the_recording_times_after_the_drop(tmp
 
     import av
 
-    from workbench.bench.footage_corpus import ffmpeg_program
+    from workbench.bench._footage_corpus import ffmpeg_program
 
     source, target = tmp_path / "gap.mkv", tmp_path / "gap.avi"
     recorded = list(range(10)) + list(range(13, 25))   # the recorder dropped pictures 10, 11 and 12

@@ -9,8 +9,9 @@ from datetime import datetime, timedelta, timezone
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.parquet as pq
 import pytest
-from sqlalchemy import select
+from sqlalchemy import delete, func, insert, select
 
 from workbench.bench.frame_scale import camera_day, query_scale
 from workbench.errors import StoreError
@@ -28,7 +29,7 @@ from workbench.samples import SAMPLE_CASE
 from workbench.search import build_index
 from workbench.service.identity import TokenTable, issue_token
 from workbench.service.process import free_port
-from workbench.store.models import AuditEvent
+from workbench.store.models import AuditEvent, FootageSegment
 
 from conftest import sample_workspace
 
@@ -65,6 +66,48 @@ def test_a_segment_written_twice_is_indexed_once_and_split_at_midnight(tmp_path)
     (partition_dir(tmp_path, "CAM-1", day + 1) / "events.parquet").write_bytes(b"PAR1 cut short")
     with pytest.raises(StoreError, match=r"frame index of camera CAM-1 on .* is damaged .*workbench index build"):
         PartitionReader(tmp_path).read("CAM-1", day + 1, "events")
+
+
+def test_a_partition_of_the_previous_encoding_is_read_and_rewritten_in_the_new_one(tmp_path):
+    start = MIDNIGHT + 3600
+    old = _segment(7, start)
+    folder = partition_dir(tmp_path, "CAM-1", day_number(start))
+    folder.mkdir(parents=True)
+    for name in ("segments", "motion", "events"):   # as the previous version wrote them: zstd, default encodings
+        pq.write_table(old[name], folder / f"{name}.parquet", compression="zstd")
+    reader = PartitionReader(tmp_path, cache_bytes=0)
+    assert reader.read("CAM-1", day_number(start), "motion").equals(old["motion"])
+    new = _segment(8, start + 3600)
+    write_segment(tmp_path, "CAM-1", new["segments"], new["motion"], new["events"])
+    motion, events = (pq.ParquetFile(folder / f"{name}.parquet").metadata.row_group(0) for name in ("motion", "events"))
+    time_chunk = motion.column(motion.num_columns - 3)   # segment_id, time, w0, w1
+    assert time_chunk.path_in_schema == "time" and "BYTE_STREAM_SPLIT" in time_chunk.encodings
+    assert time_chunk.compression == "LZ4"
+    assert events.column(2).path_in_schema == "start" and events.column(2).compression == "ZSTD"
+    both = reader.read("CAM-1", day_number(start), "events")
+    assert sorted(set(both["segment_id"].to_pylist())) == [7, 8]
+    assert both.num_rows == old["events"].num_rows + new["events"].num_rows
+
+
+def test_the_segment_list_follows_the_catalogue_of_the_cameras_and_time_it_asks_for(world):
+    case = world.login("inspector.dupont").open_case(SAMPLE_CASE, purpose="judicial-investigation")
+    first = case.footage().iloc[0]
+    camera, since, until = first["camera_id"], first["start"] - timedelta(hours=1), first["end"] + timedelta(hours=1)
+    before = case.footage(cameras=[camera], since=since, until=until)
+    with world.store.session() as session:
+        row = session.get(FootageSegment, int(first["segment_id"]))
+        copy = {c.name: getattr(row, c.name) for c in FootageSegment.__table__.columns}
+        new_id = int(session.execute(select(func.max(FootageSegment.id))).scalar_one()) + 1
+        session.execute(insert(FootageSegment), [{**copy, "id": new_id, "sha256": f"{new_id:064x}",
+                                                  "start": first["start"] + timedelta(minutes=1)}])
+    try:   # a segment ingested inside the window is listed by the next call (the kept table is not reused)
+        after = case.footage(cameras=[camera], since=since, until=until)
+        assert len(after) == len(before) + 1 and new_id in set(after["segment_id"])
+    finally:
+        with world.store.session() as session:
+            session.execute(delete(FootageSegment).where(FootageSegment.id == new_id))
+    again = case.footage(cameras=[camera], since=since, until=until)   # and a purged one is gone
+    assert list(again["segment_id"]) == list(before["segment_id"])
 
 
 def test_a_synthetic_index_answers_its_ground_truth():

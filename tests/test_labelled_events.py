@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from workbench.bench.labelled_events import LABELS, evaluate_labelled_events
+from workbench.bench._labelled_events import LABELS, evaluate_labelled_events
 from workbench.search.frame_analysis import KINDS, PALETTE
 
 
@@ -29,21 +29,25 @@ def test_moving_foliage_gives_no_motion_and_traffic_always_does():
     assert scores["motion_precision_vegetation"] == 1.0 and scores["motion_recall_road"] >= 0.95, scores
 
 
-def test_real_faces_labelled_by_hand_are_blurred_at_full_and_street_camera_size(tmp_path):
-    from workbench.bench.labelled_images import FACES, evaluate_labelled_images
+def test_real_faces_and_plates_labelled_by_hand_are_blurred_and_read(tmp_path):
+    from workbench.bench._labelled_images import FACES, PLATES, evaluate_labelled_images
 
-    labels = pd.read_csv(FACES)
-    assert len(labels) >= 3 and all((FACES.parent / name).is_file() for name in labels["image"])
-    one = tmp_path / "faces.csv"
-    labels[labels["image"] == "astronaut.png"].to_csv(one, index=False)
-    for name in labels["image"]:
+    faces, plates = pd.read_csv(FACES), pd.read_csv(PLATES, dtype={"text": str}, keep_default_na=False)
+    for table in (faces, plates):
+        assert len(table) >= 7 and all((FACES.parent / name).is_file() for name in table["image"])
+    assert (plates["text"] != "").sum() >= 4
+    for name in set(faces["image"]) | set(plates["image"]):
         (tmp_path / name).symlink_to(FACES.parent / name)
-    scores = evaluate_labelled_images(one)
-    assert scores == {"face_redaction_recall": 1.0, "labelled_faces": 2}, scores   # full size and a quarter
+    faces[faces["image"] == "astronaut.png"].to_csv(tmp_path / "faces.csv", index=False)
+    plates[plates["image"] == "fast_plate_ocr_test_plate_1.png"].to_csv(tmp_path / "plates.csv", index=False)
+    scores = evaluate_labelled_images(tmp_path / "faces.csv", tmp_path / "plates.csv")
+    assert scores["face_redaction_recall"] == 1.0 and scores["labelled_faces"] == 2, scores   # full size, quarter
+    assert scores["plate_redaction_recall"] == 1.0 and scores["labelled_plates"] == 1, scores
+    assert scores["plate_read_exact_rate"] == 1.0 and scores["labelled_plate_texts"] == 1, scores   # AD799KB
 
 
 def test_kind_holds_on_a_held_out_clip_of_pedestrians():
-    from workbench.bench.labelled_events import HELD_OUT
+    from workbench.bench._labelled_events import HELD_OUT
 
     scores = evaluate_labelled_events(HELD_OUT)
     assert scores["labelled_objects"] == 20 and scores["colour_accuracy"] is None

@@ -84,3 +84,22 @@ def test_as_utc_parses_times_with_a_zone(text, expected):
 def test_as_utc_refuses_times_without_a_zone_or_garbage(text):
     with pytest.raises(InvalidInput):
         as_utc(text)
+
+
+def test_a_pooled_connection_the_server_dropped_while_idle_is_replaced(tmp_path, monkeypatch):
+    from sqlalchemy import text
+
+    from workbench.store import database
+
+    from conftest import new_database
+
+    monkeypatch.setattr(database, "PING_AFTER_IDLE_S", 0.0)
+    with new_database("postgresql", tmp_path) as url:
+        store = Store(Settings.from_env({}, home=tmp_path, db_url=url))
+        with store.connect() as conn:
+            pid = conn.execute(text("SELECT pg_backend_pid()")).scalar()
+        with Store(Settings.from_env({}, home=tmp_path, db_url=url)).connect() as other:
+            other.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
+        with store.connect() as conn:   # the dead connection is pinged, dropped and replaced
+            assert conn.execute(text("SELECT pg_backend_pid()")).scalar() != pid
+        store.dispose()

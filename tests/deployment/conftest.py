@@ -98,3 +98,20 @@ def deployment() -> Deployment:
         subprocess.run([*script, "down"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=120)
         if not os.environ.get("WB_TEST_HUB_STATE"):
             shutil.rmtree(state, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def dupont(deployment) -> HubUser:
+    """inspector.dupont logged in to the hub, their server started."""
+    user = deployment.login("inspector.dupont")
+    user.start_server()
+    return user
+
+
+@pytest.fixture(scope="session")
+def auditor(deployment):
+    """The data protection officer, with the workbench client and their own hub token."""
+    import workbench
+
+    user = deployment.login("auditor.maes")
+    return workbench.open(service=deployment.service_url, token=user.token).login()

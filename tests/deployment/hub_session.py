@@ -129,6 +129,43 @@ class HubUser:
             time.sleep(0.5)
         raise TimeoutError(f"{self.name}'s server did not start in {timeout:.0f} s")
 
+    def app_page(self, owner: str, app: str, timeout: float = 300) -> requests.Response:
+        """GET an app of ``owner``'s ``workbench apps`` through the hub's proxy, with this user's token."""
+        return self.api("GET", f"/user/{owner}/workbench-apps/voila/render/{app}.ipynb", timeout=timeout,
+                        allow_redirects=False)
+
+    def widget_states(self, owner: str, kernel_id: str, timeout: float = 60) -> dict:
+        """The states of every widget of an app page's kernel, asked as the page's JavaScript asks them
+        (the ``jupyter.widget.control`` comm of ipywidgets 8), over the kernel's websocket."""
+        return asyncio.run(self._widget_states(f"/user/{owner}/workbench-apps/api/kernels/{kernel_id}/channels",
+                                               timeout))
+
+    async def _widget_states(self, path: str, timeout: float) -> dict:
+        conn = await websocket_connect(HTTPRequest(self.base.replace("http", "ws", 1) + path,
+                                                   headers={"Authorization": f"token {self.token}"}))
+        session, comm = uuid.uuid4().hex, uuid.uuid4().hex
+
+        def message(kind: str, content: dict) -> str:
+            return json.dumps({"header": {"msg_id": uuid.uuid4().hex, "username": self.name, "session": session,
+                                          "msg_type": kind, "version": "5.3"}, "parent_header": {},
+                               "metadata": {"version": "1.0.0"}, "channel": "shell", "content": content})
+
+        await conn.write_message(message("comm_open", {"comm_id": comm, "target_name": "jupyter.widget.control",
+                                                       "data": {}}))
+        await conn.write_message(message("comm_msg", {"comm_id": comm, "data": {"method": "request_states"}}))
+        deadline = time.monotonic() + timeout
+        try:
+            while True:
+                raw = await asyncio.wait_for(conn.read_message(), max(0.1, deadline - time.monotonic()))
+                if raw is None:
+                    raise ConnectionError("the app's kernel closed its websocket")
+                if isinstance(raw, str):
+                    data = json.loads(raw).get("content", {}).get("data", {})
+                    if data.get("method") == "update_states":
+                        return data["states"]
+        finally:
+            conn.close()
+
     def kernel(self, name: str = "workbench-audited") -> Kernel:
         """A new kernel on the user's server."""
         reply = self.api("POST", f"/user/{self.name}/api/kernels", json={"name": name})

@@ -16,13 +16,6 @@ from .hub_session import Kernel
 
 
 @pytest.fixture(scope="module")
-def dupont(deployment):
-    user = deployment.login("inspector.dupont")
-    user.start_server()
-    return user
-
-
-@pytest.fixture(scope="module")
 def kernel(dupont) -> Kernel:
     return dupont.kernel()
 
@@ -120,15 +113,6 @@ def test_another_users_server_cannot_be_reached_with_ones_own_token(dupont, depl
 SAMPLE_CASE = "PV-BR-2026-001234"
 OPEN = (f"me = wb.open().login(); case = me.open_case({SAMPLE_CASE!r}, purpose='judicial-investigation')\n"
         "plate = case.hits()['plate'].iloc[0]   # the stolen car of the sample world\n")
-
-
-@pytest.fixture(scope="module")
-def auditor(deployment):
-    """The data protection officer, with the workbench client and their own hub token."""
-    import workbench
-
-    user = deployment.login("auditor.maes")
-    return workbench.open(service=deployment.service_url, token=user.token).login()
 
 
 def events_of(auditor, user: str, since_seq: int = 0):

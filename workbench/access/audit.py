@@ -26,7 +26,8 @@ from pathlib import Path
 from typing import Any, TypeGuard, TypeVar
 
 import pandas as pd
-from sqlalchemy import func, select
+from sqlalchemy import Table, bindparam, func, insert, select, text, update
+from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
 from workbench.access import audit_actions
@@ -59,11 +60,14 @@ def _jsonable(value: Any) -> Any:
     return repr(value)[:200]   # anything else (bad input included) as its short text
 
 
+def _canonical(fields: dict[str, Any]) -> str:
+    return json.dumps({k: _jsonable(fields[k]) for k in _HASHED_FIELDS}, sort_keys=True, separators=(",", ":"),
+                      ensure_ascii=False)
+
+
 def event_hash(fields: dict[str, Any]) -> str:
     """SHA-256 of the canonical JSON of an event's hashed fields (prev_hash included)."""
-    canonical = json.dumps({k: _jsonable(fields[k]) for k in _HASHED_FIELDS}, sort_keys=True,
-                           separators=(",", ":"), ensure_ascii=False)
-    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+    return hashlib.sha256(_canonical(fields).encode("utf-8")).hexdigest()
 
 
 def row_hash(row: AuditEvent) -> str:
@@ -85,26 +89,72 @@ _RESERVED = frozenset({CUSTODY_ACTION, CELL_ACTION})   # written only by their d
 _SHA256 = frozenset("0123456789abcdef")
 
 
-def _append(session: Session, actor: Actor, action: str, *, time: datetime, outcome: str = "ok",
+def _append(session: Session | Connection, actor: Actor, action: str, *, time: datetime, outcome: str = "ok",
             reason: str | None = None, resource: dict[str, Any] | None = None,
             result_count: int | None = None) -> int:
     audit_actions.check(action, outcome)
-    head = session.execute(select(AuditHead).where(AuditHead.id == 1).with_for_update()).scalar_one_or_none()
-    if head is None:
-        head = AuditHead(id=1, seq=0, hash=GENESIS)
-        session.add(head)
+    if isinstance(session, Session):
+        session.flush()   # the caller's pending rows go first: the event is the transaction's last statement
+    connection = session.connection() if isinstance(session, Session) else session
     fields: dict[str, Any] = {
-        "seq": head.seq + 1, "time": time.astimezone(timezone.utc), "user_name": actor.user_name,
-        "partner_code": actor.partner_code,
+        "time": time.astimezone(timezone.utc), "user_name": actor.user_name, "partner_code": actor.partner_code,
         "case_reference": actor.case_reference, "purpose": actor.purpose, "action": action,
         "outcome": outcome, "reason": reason, "resource": _jsonable(resource or {}),
-        "result_count": result_count, "prev_hash": head.hash,
+        "result_count": result_count,
     }
+    if connection.dialect.name == "postgresql":
+        seq = _append_in_one_statement(connection, fields)
+        if seq is not None:
+            return seq
+    # plain statements on the tables, not the ORM's unit of work: the head stays locked from the SELECT to the commit
+    head = connection.execute(select(AuditHead.seq, AuditHead.hash).where(AuditHead.id == 1).with_for_update()).first()
+    fields["seq"], fields["prev_hash"] = (head.seq + 1, head.hash) if head is not None else (1, GENESIS)
     fields["hash"] = event_hash(fields)
-    session.add(AuditEvent(**fields))
-    head.seq, head.hash = fields["seq"], fields["hash"]
-    session.flush()
+    connection.execute(_INSERT_EVENT, fields)
+    connection.execute(_INSERT_HEAD if head is None else _UPDATE_HEAD, {"seq": fields["seq"], "hash": fields["hash"]})
     return int(fields["seq"])
+
+
+_EVENTS, _HEAD = Table("audit_event", AuditEvent.metadata), Table("audit_head", AuditHead.metadata)   # the tables
+_INSERT_EVENT = insert(_EVENTS)
+_INSERT_HEAD = insert(_HEAD).values(id=1)
+_UPDATE_HEAD = update(_HEAD).where(_HEAD.c.id == 1)
+_MARK = {"prev_hash": "\x00prev_hash\x00", "seq": "\x00seq\x00"}   # where the head's values go in the canonical text
+_EVENT_COLUMNS = ("time", "user_name", "partner_code", "case_reference", "purpose", "action", "outcome", "reason",
+                  "resource", "result_count")
+_APPEND_IN_POSTGRES = text(f"""
+WITH head AS (
+    SELECT seq + 1 AS seq, hash AS prev_hash,
+           encode(sha256(convert_to(:text_before_prev || hash || :text_before_seq || (seq + 1)::text
+                                    || :text_after_seq, 'UTF8')), 'hex') AS hash
+    FROM audit_head WHERE id = 1 FOR UPDATE),
+event AS (
+    INSERT INTO audit_event (seq, {", ".join(_EVENT_COLUMNS)}, prev_hash, hash)
+    SELECT seq, {", ".join(f":{c}" for c in _EVENT_COLUMNS)}, prev_hash, hash FROM head
+    RETURNING seq, hash)
+UPDATE audit_head SET seq = event.seq, hash = event.hash FROM event WHERE audit_head.id = 1
+RETURNING audit_head.seq""").bindparams(*(bindparam(c, type_=AuditEvent.__table__.c[c].type) for c in _EVENT_COLUMNS))
+
+
+def _append_in_one_statement(connection: Connection, fields: dict[str, Any]) -> int | None:
+    """PostgreSQL: lock the head, chain the event and move the head in one statement (None: no head yet).
+
+    The canonical text of the event is written here with marks where the
+    head's hash and the next sequence number go; the database puts them in
+    and hashes it (``sha256``), so the head is locked for the statement only,
+    not for round trips between it and this process. The hash is the one
+    :func:`event_hash` computes, which :func:`verify` checks.
+    """
+    canonical = _canonical({**fields, **_MARK})
+    marks = [json.dumps(_MARK[k], ensure_ascii=False) for k in ("prev_hash", "seq")]
+    before_prev, rest = canonical.split(marks[0]) if canonical.count(marks[0]) == 1 else (None, "")
+    if before_prev is None or rest.count(marks[1]) != 1:
+        return None   # a value of the event that reads like a mark: the head is read first instead
+    before_seq, after_seq = rest.split(marks[1])
+    seq = connection.execute(_APPEND_IN_POSTGRES, {
+        **{c: fields[c] for c in _EVENT_COLUMNS}, "text_before_prev": before_prev + '"',
+        "text_before_seq": '"' + before_seq, "text_after_seq": after_seq}).scalar()
+    return None if seq is None else int(seq)
 
 
 def append(session: Session, actor: Actor, action: str, *, time: datetime, outcome: str = "ok",
@@ -123,7 +173,16 @@ def append(session: Session, actor: Actor, action: str, *, time: datetime, outco
 
 
 def record(store: Store, actor: Actor, action: str, *, time: datetime, **details: Any) -> int:
-    """Append one event in a transaction of its own (used for refusals and errors)."""
+    """Append one event in a transaction of its own (reads, refusals, errors).
+
+    On PostgreSQL the event is one statement committed by itself, so the
+    chain's head is locked only while that statement runs.
+    """
+    if action in _RESERVED:
+        raise InvalidInput(f"{action!r} events are written only by the evidence export and the audited kernel")
+    if store.dialect == "postgresql":
+        with store.statements() as connection:
+            return _append(connection, actor, action, time=time, **details)
     with store.session() as session:
         return append(session, actor, action, time=time, **details)
 

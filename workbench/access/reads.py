@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import heapq
 import os
 from collections import defaultdict
+from datetime import timezone
 from typing import TYPE_CHECKING, Any
 
 import geopandas as gpd
 import pandas as pd
-from sqlalchemy import ColumnElement, Connection, and_, false, func, or_, select, text
+from pyproj import CRS
+from sqlalchemy import ColumnElement, and_, false, func, or_, select, text
+from sqlalchemy.engine import Connection
 
 from workbench.access.policy import Window
 from workbench.store import Store
@@ -22,6 +26,7 @@ SIGHTING_COLUMNS = ["sighting_id", "camera_id", "time", "last_time", "plate", "c
 _CHUNK = 900  # stays under SQLite's bound-parameter limit
 _UNION_BRANCHES = 200
 """Day groups per statement when reading source ids on PostgreSQL (a year: two statements)."""
+WGS84 = CRS.from_epsg(4326)   # parsed once: the CRS of every frame of sightings
 
 
 def window_filter(grant: Grant, camera_col: Any, time_col: Any) -> ColumnElement[bool]:
@@ -36,65 +41,78 @@ def window_filter(grant: Grant, camera_col: Any, time_col: Any) -> ColumnElement
 
 def load_sightings(store: Store, grant: Grant, plates: list[str] | None,
                    with_sources: bool = True) -> gpd.GeoDataFrame:
-    """Sightings inside the grant (optionally of the given plates), with the source ids of their reads."""
+    """Sightings inside the grant (optionally of the given plates), with the source ids of their reads.
+
+    Time-ordered (then camera, then id): each chunk of plates comes sorted from
+    the database and the chunks are merged, so one plate's few sightings cost
+    no sort of a table.
+    """
     query = (select(Sighting.id.label("sighting_id"), Sighting.camera_id, Sighting.first_time.label("time"),
                     Sighting.last_time, Sighting.plate, Sighting.country, Sighting.confidence, Sighting.direction,
-                    Sighting.n_reads)
-             .where(window_filter(grant, Sighting.camera_id, Sighting.first_time)))
-    parts = []
+                    Sighting.n_reads, Camera.lon, Camera.lat)
+             .join(Camera, Camera.id == Sighting.camera_id)
+             .where(window_filter(grant, Sighting.camera_id, Sighting.first_time))
+             .order_by(Sighting.first_time, Sighting.camera_id, Sighting.id))
+    chunks: list[list[str] | None] = [None] if plates is None else \
+        [plates[i:i + _CHUNK] for i in range(0, len(plates), _CHUNK)] or [[]]
     with store.connect() as conn:
-        chunks: list[list[str] | None] = [None] if plates is None else \
-            [plates[i:i + _CHUNK] for i in range(0, len(plates), _CHUNK)] or [[]]
-        for chunk in chunks:
-            q = query if chunk is None else query.where(Sighting.plate.in_(chunk))
-            result = conn.execute(q)
-            parts.append(pd.DataFrame(result.all(), columns=list(result.keys())))
-        frame = pd.concat(parts, ignore_index=True)
-        places = conn.execute(select(Camera.id, Camera.lon, Camera.lat))   # a few thousand rows at most
-        frame = frame.merge(pd.DataFrame(places.all(), columns=["camera_id", "lon", "lat"]), on="camera_id")
-        frame["time"] = pd.to_datetime(frame["time"], utc=True)
-        frame["last_time"] = pd.to_datetime(frame["last_time"], utc=True)
-        frame = frame[grant.mask(frame["camera_id"], frame["time"])] if len(frame) else frame
-        sources = _source_ids(conn, frame) if with_sources and len(frame) else {}
-    frame["source_ids"] = [sorted(sources.get(s, [])) for s in frame["sighting_id"]] if with_sources else None
-    frame = frame.sort_values(["time", "camera_id"], ignore_index=True)[SIGHTING_COLUMNS]
-    return gpd.GeoDataFrame(frame, geometry=gpd.points_from_xy(frame["lon"], frame["lat"]), crs="EPSG:4326")
+        parts = [conn.execute(query if chunk is None else query.where(Sighting.plate.in_(chunk))).all()
+                 for chunk in chunks]
+        rows: list[Any] = list(parts[0]) if len(parts) == 1 else list(heapq.merge(*parts, key=_sighting_order))
+        sources = _source_ids(conn, rows) if with_sources else {}
+    frame = pd.DataFrame(rows, columns=_QUERIED)
+    frame["time"] = pd.to_datetime(frame["time"], utc=True)
+    frame["last_time"] = pd.to_datetime(frame["last_time"], utc=True)
+    frame.insert(_QUERIED.index("lon"), "source_ids",
+                 [sorted(sources.get(s, [])) for s in frame["sighting_id"]] if with_sources else None)
+    if len(frame):
+        keep = grant.mask(frame["camera_id"], frame["time"])
+        if not keep.all():
+            frame = frame[keep].reset_index(drop=True)
+    frame["geometry"] = gpd.GeoSeries(gpd.points_from_xy(frame["lon"], frame["lat"], crs=WGS84), index=frame.index)
+    return gpd.GeoDataFrame(frame, geometry="geometry")
 
 
-def _source_ids(conn: Connection, sightings: pd.DataFrame) -> dict[int | None, list[str]]:
-    """``source:read_id`` of the reads of each sighting (columns sighting_id, time, last_time).
+_QUERIED = [c for c in SIGHTING_COLUMNS if c != "source_ids"]
+
+
+def _sighting_order(row: Any) -> tuple[Any, ...]:
+    return row.time, row.camera_id, row.sighting_id
+
+
+def _source_ids(conn: Connection, rows: list[Any]) -> dict[int | None, list[str]]:
+    """The source ids (``source:read id``) of the reads of each sighting in ``rows``.
 
     A sighting's reads lie between its first and last time. On PostgreSQL the
     sightings are grouped by the days their reads span and each group reads
-    only those days' partitions (a query naming ids across every day would
-    make the planner weigh the whole id list against each of the year's
-    partitions: seconds); elsewhere the ids go by chunks.
+    only those days' partitions (one id list against every day of a year made
+    the planner weigh the whole list against each of the 366 partitions: a
+    second of planning); elsewhere the ids go by chunks.
     """
     sources: dict[int | None, list[str]] = defaultdict(list)
     if conn.dialect.name == "postgresql":
-        days = sightings.assign(first_day=sightings["time"].dt.floor("D"),
-                                last_day=sightings["last_time"].dt.floor("D"))
-        groups = days.groupby(["first_day", "last_day"]).agg(ids=("sighting_id", list), lo=("time", "min"),
-                                                             hi=("last_time", "max")).reset_index(drop=True)
+        groups: dict[tuple[Any, Any], list[Any]] = defaultdict(list)
+        for r in rows:
+            groups[(r.time.astimezone(timezone.utc).date(), r.last_time.astimezone(timezone.utc).date())].append(r)
         branches = [f"SELECT sighting_id, source, source_read_id FROM plate_read WHERE sighting_id = ANY(:ids{i}) "
                     f"AND time >= :lo{i} AND time <= :hi{i}" for i in range(len(groups))]
-        params = {f"{key}{i}": value for i, row in enumerate(groups.itertuples(index=False))
-                  for key, value in (("ids", [int(x) for x in row.ids]), ("lo", row.lo.to_pydatetime()),
-                                     ("hi", row.hi.to_pydatetime()))}
+        params = {f"{key}{i}": value for i, part in enumerate(groups.values())
+                  for key, value in (("ids", [r.sighting_id for r in part]), ("lo", min(r.time for r in part)),
+                                     ("hi", max(r.last_time for r in part)))}
         for i in range(0, len(branches), _UNION_BRANCHES):
-            part = range(i, min(i + _UNION_BRANCHES, len(branches)))
-            statement = text(" UNION ALL ".join(branches[j] for j in part))
-            used = {f"{key}{j}": params[f"{key}{j}"] for j in part for key in ("ids", "lo", "hi")}
-            for sid, source, read_id in conn.execute(statement, used):
+            chosen = range(i, min(i + _UNION_BRANCHES, len(branches)))
+            statement = text(" UNION ALL ".join(branches[j] for j in chosen))
+            for sid, source, read_id in conn.execute(statement, {f"{key}{j}": params[f"{key}{j}"] for j in chosen
+                                                                 for key in ("ids", "lo", "hi")}):
                 sources[sid].append(f"{source}:{read_id}")
         return sources
-    ids = sightings["sighting_id"].tolist()
-    for i in range(0, len(ids), _CHUNK):
-        part = sightings.iloc[i:i + _CHUNK]
+    for i in range(0, len(rows), _CHUNK):
+        part = rows[i:i + _CHUNK]
+        ids = [r.sighting_id for r in part]
         for sid, source, read_id in conn.execute(
                 select(PlateRead.sighting_id, PlateRead.source, PlateRead.source_read_id)
-                .where(PlateRead.sighting_id.in_(ids[i:i + _CHUNK]),
-                       PlateRead.time >= part["time"].min(), PlateRead.time <= part["last_time"].max())):
+                .where(PlateRead.sighting_id.in_(ids), PlateRead.time >= min(r.time for r in part),
+                       PlateRead.time <= max(r.last_time for r in part))):
             sources[sid].append(f"{source}:{read_id}")
     return sources
 
@@ -142,11 +160,20 @@ _SEGMENT_CACHE: dict[tuple[Any, ...], pd.DataFrame] = {}
 _SEGMENT_CACHE_SIZE = 32
 
 
-def segments_version(store: Store) -> tuple[Any, ...]:
-    """Number, newest id and newest indexing time of the segments: it changes with any ingest, indexing, purge."""
-    with store.connect() as conn:
-        return tuple(conn.execute(select(func.count(FootageSegment.id), func.max(FootageSegment.id),
-                                         func.max(FootageSegment.indexed_at))).one())
+def segments_version(store: Store, grant: Grant) -> tuple[Any, ...]:
+    """Number, newest id and newest indexing time of the segments of the grant's cameras and time: it changes
+    with any ingest, indexing or purge there, and costs what the grant asks for, not the whole catalogue."""
+    with store.connect() as conn:   # one (number, newest id, newest indexing) per chunk of cameras
+        return tuple(tuple(conn.execute(select(func.count(FootageSegment.id), func.max(FootageSegment.id),
+                                               func.max(FootageSegment.indexed_at)).where(*where)).one())
+                     for where in _segment_conditions(grant))
+
+
+def _segment_conditions(grant: Grant) -> list[tuple[ColumnElement[bool], ...]]:
+    """SQL conditions, one per chunk of the grant's cameras, for segments overlapping its time."""
+    cameras = sorted(grant.windows)
+    return [(FootageSegment.camera_id.in_(cameras[i:i + _CHUNK]), FootageSegment.start < grant.until,
+             FootageSegment.end > grant.since) for i in range(0, len(cameras), _CHUNK)]
 
 
 def load_segments(store: Store, grant: Grant, *, keyframes: bool = True) -> pd.DataFrame:
@@ -158,7 +185,7 @@ def load_segments(store: Store, grant: Grant, *, keyframes: bool = True) -> pd.D
     The same windows at the same catalogue version give the same table, kept
     for repeated searches.
     """
-    key = (store.safe_url, str(store.settings.footage_dir), segments_version(store), keyframes, grant.since,
+    key = (store.safe_url, str(store.settings.footage_dir), segments_version(store, grant), keyframes, grant.since,
            grant.until, tuple(sorted(grant.windows.items())))
     if key not in _SEGMENT_CACHE:
         if len(_SEGMENT_CACHE) >= _SEGMENT_CACHE_SIZE:
@@ -168,19 +195,17 @@ def load_segments(store: Store, grant: Grant, *, keyframes: bool = True) -> pd.D
 
 
 def _query_segments(store: Store, grant: Grant, keyframes: bool) -> pd.DataFrame:
-    cameras = sorted(grant.windows)
     columns = [c for c in SEGMENT_COLUMNS if keyframes or c != "keyframes"]
     fields = [FootageSegment.id if c == "segment_id" else getattr(FootageSegment, c) for c in columns]
     rows: list[Any] = []
     with store.connect() as conn:
-        for i in range(0, len(cameras), _CHUNK):
-            rows += conn.execute(
-                select(*fields).where(FootageSegment.camera_id.in_(cameras[i:i + _CHUNK]),
-                                      FootageSegment.start < grant.until, FootageSegment.end > grant.since)).all()
-    keep = [tuple(r) for r in rows if any(r.start < e and r.end > s for s, e in grant.windows[r.camera_id])]
+        for where in _segment_conditions(grant):
+            rows += conn.execute(select(*fields).where(*where)).all()
+    keep = sorted((tuple(r) for r in rows if any(r.start < e and r.end > s for s, e in grant.windows[r.camera_id])),
+                  key=lambda r: (r[1], r[2]))   # by camera and start (a sort in pandas costs more)
     frame = pd.DataFrame(keep, columns=columns)
     root = f"{store.settings.footage_dir}{os.sep}"
     frame["path"] = [root + p for p in frame["path"]]
     for column in ("start", "end", "indexed_at"):
         frame[column] = pd.to_datetime(frame[column], utc=True)
-    return frame.sort_values(["camera_id", "start"], ignore_index=True)
+    return frame

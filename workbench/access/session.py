@@ -26,7 +26,8 @@ from typing import Any
 import geopandas as gpd
 import numpy as np
 import pandas as pd
-from sqlalchemy import select
+from sqlalchemy import bindparam, exists, select
+from sqlalchemy.orm import aliased
 
 from workbench.access import audit, audit_actions, bookmarks, indicators, policy
 from workbench.access.admin import AdminSession
@@ -45,6 +46,27 @@ Clock = Callable[[], datetime]
 TRAINING_CHECK_ACTION = audit_actions.TRAINING_CHECK_ACTION   # a training exercise's result, written by its check
 TRIAGE_ACTIONS = {"acknowledge": "hit-acknowledge", "dismiss": "hit-dismiss"}   # a hit's triage, audited
 _EARLIEST = timedelta(days=3650)
+# the facts of the rule, read at every access: statements built once
+_CAMERA_FIELDS = ("camera_id", "name", "partner", "kind", "lon", "lat", "heading", "fov_deg", "range_m")
+_CAMERAS = select(Camera.id, Camera.name, Partner.code, Camera.kind, Camera.lon, Camera.lat, Camera.heading,
+                  Camera.fov_deg, Camera.range_m).join(Partner, Camera.partner_id == Partner.id)
+_OWNER, _RECIPIENT = aliased(Partner), aliased(Partner)
+_AGREEMENTS_TO = (select(_OWNER.code.label("owner"), _RECIPIENT.code.label("recipient"), Agreement.data_kinds,
+                         Agreement.purposes, Agreement.camera_scope, Agreement.valid_from, Agreement.valid_until,
+                         Agreement.revoked_at, Agreement.authorisation_ref)
+                  .join(_OWNER, _OWNER.id == Agreement.owner_id)
+                  .join(_RECIPIENT, _RECIPIENT.id == Agreement.recipient_id)
+                  .where(_RECIPIENT.code == bindparam("partner")))
+_RETENTIONS = (select(Partner.code, Retention.data_kind, Retention.days)
+               .join(Partner, Partner.id == Retention.partner_id))
+_CASE_STATUS = select(Case.status).where(Case.reference == bindparam("reference"))
+_CASE_AND_MEMBERSHIP = (
+    select(Case.reference, Case.title, Case.purpose, Case.legal_basis, Case.status, Case.is_training, Case.opened_at,
+           exists().where(CaseMember.case_id == Case.id, CaseMember.user_id == User.id,
+                          User.name == bindparam("user")).label("member"))
+    .where(Case.reference == bindparam("reference")))
+_HOLDS_OF = (select(Hold.camera_id, Hold.start, Hold.end).join(Case, Case.id == Hold.case_id)
+             .where(Case.reference == bindparam("reference")))
 
 
 def _utcnow() -> datetime:
@@ -116,7 +138,8 @@ class Grant:
         keep = np.zeros(len(camera_ids), dtype=bool)
         cams = camera_ids.to_numpy()
         ts = pd.to_datetime(pd.Series(times), utc=True).dt.tz_localize(None).to_numpy("datetime64[ns]")
-        for camera_id, windows in self.windows.items():
+        for camera_id in pd.unique(cams):   # the cameras present, not every camera of the grant
+            windows = self.windows.get(camera_id, ())
             on_camera = cams == camera_id
             for s, e in windows:
                 keep |= on_camera & (ts >= np.datetime64(s.replace(tzinfo=None), "ns")) \
@@ -283,15 +306,11 @@ class UserSession:
         audited, and no second ``open-case`` event (the workbench service does this for every call it serves)."""
         resource = {"reference": reference, "purpose": purpose, "legal_basis": legal_basis}
         actor = audit.Actor(self.user.name, self.user.partner, reference, purpose)
-        with self.workspace.store.snapshot() as session:
-            case = session.execute(select(Case).where(Case.reference == reference)).scalar_one_or_none()
-            member = case is not None and session.execute(
-                select(CaseMember).join(User, User.id == CaseMember.user_id)
-                .where(CaseMember.case_id == case.id, User.name == self.user.name)).first() is not None
-            info = None if case is None else CaseInfo(case.reference, case.title, case.purpose, case.legal_basis,
-                                                      case.status, case.is_training, case.opened_at)
+        with self.workspace.store.connect() as conn:   # one statement: the service runs it for every call
+            row = conn.execute(_CASE_AND_MEMBERSHIP, {"reference": reference, "user": self.user.name}).first()
+        info = None if row is None else CaseInfo(*row[:-1])
         facts = None if info is None else CaseFacts(info.reference, info.status, info.purpose, info.is_training,
-                                                    member)
+                                                    row is not None and row.member)
         self._apply(policy.may_open_case(self.user.role, self.user.name, facts, reference, purpose), "open-case",
                     resource, actor)
         assert info is not None   # the rule refuses a case that does not exist
@@ -531,27 +550,17 @@ class CaseScope(OpenCase):
                         until: datetime) -> tuple[dict[str, Decision], dict[str, dict[str, Any]]]:
         """Gather the facts of every requested camera and decide each; returns decisions and camera rows."""
         now = self.now()
-        with self.workspace.store.snapshot() as session:
-            query = select(Camera, Partner.code).join(Partner, Camera.partner_id == Partner.id)
-            if cameras is not None:
-                query = query.where(Camera.id.in_(cameras))
-            cam_rows: dict[str, dict[str, Any]] = {c.id: {
-                               "camera_id": c.id, "name": c.name, "partner": code, "kind": c.kind, "lon": c.lon,
-                               "lat": c.lat, "heading": c.heading, "fov_deg": c.fov_deg, "range_m": c.range_m}
-                        for c, code in session.execute(query).all()}
-            owner = {p.id: p.code for p in session.execute(select(Partner)).scalars()}
-            agreements = [AgreementFacts(owner[a.owner_id], owner[a.recipient_id], frozenset(a.data_kinds),
-                                         frozenset(a.purposes),
-                                         None if a.camera_scope is None else frozenset(a.camera_scope),
-                                         a.valid_from, a.valid_until, a.revoked_at, a.authorisation_ref)
-                          for a in session.execute(select(Agreement)).scalars()
-                          if owner[a.recipient_id] == self.user.partner]
-            retention = {(owner[r.partner_id], r.data_kind): r.days
-                         for r in session.execute(select(Retention)).scalars()}
+        with self.workspace.store.connect() as conn:   # plain rows, prepared statements: read at every access
+            query = _CAMERAS if cameras is None else _CAMERAS.where(Camera.id.in_(cameras))
+            cam_rows: dict[str, dict[str, Any]] = {r[0]: dict(zip(_CAMERA_FIELDS, r)) for r in conn.execute(query)}
+            agreements = [AgreementFacts(r.owner, r.recipient, frozenset(r.data_kinds), frozenset(r.purposes),
+                                         None if r.camera_scope is None else frozenset(r.camera_scope),
+                                         r.valid_from, r.valid_until, r.revoked_at, r.authorisation_ref)
+                          for r in conn.execute(_AGREEMENTS_TO, {"partner": self.user.partner})]
+            retention = {(code, kind): days for code, kind, days in conn.execute(_RETENTIONS)}
             holds: dict[str, list[Window]] = {}
-            for h in session.execute(select(Hold).join(Case, Case.id == Hold.case_id)
-                                     .where(Case.reference == self.reference)).scalars():
-                holds.setdefault(h.camera_id, []).append((h.start, h.end))
+            for camera_id, start, end in conn.execute(_HOLDS_OF, {"reference": self.reference}):
+                holds.setdefault(camera_id, []).append((start, end))
         decisions = {}
         for cid, row in cam_rows.items():
             data_kind = kind or policy.data_kind(row["kind"])
@@ -564,8 +573,8 @@ class CaseScope(OpenCase):
 
     def _check_reading(self, action: str, resource: dict[str, Any], *, export: bool = False) -> None:
         """Apply the rule to the case as it is now (it may have been closed since it was opened)."""
-        with self.workspace.store.snapshot() as session:
-            status = session.execute(select(Case.status).where(Case.reference == self.reference)).scalar_one()
+        with self.workspace.store.connect() as conn:
+            status = conn.execute(_CASE_STATUS, {"reference": self.reference}).scalar_one()
         facts = CaseFacts(self.reference, status, self.purpose, self.info.is_training, member=True)
         self._apply(policy.may_read(self.user.role, facts, export=export), action, resource)
 
@@ -602,11 +611,14 @@ class CaseScope(OpenCase):
             grant = self._authorise(kind, cameras, since, until, action, resource, export)
             yield grant
             resource["granted_cameras"] = len(grant.windows)
-            with self.workspace.store.session() as session:
+            if not (export and grant.custody is not None):
+                audit.record(self.workspace.store, self.actor, action, time=self.now(), resource=resource,
+                             result_count=grant.count)
+                return
+            with self.workspace.store.session() as session:   # the access and its custody record, together
                 audit.append(session, self.actor, action, time=self.now(), resource=resource,
                              result_count=grant.count)
-                if export and grant.custody is not None:
-                    audit.append_custody(session, self.actor, time=self.now(), **grant.custody)
+                audit.append_custody(session, self.actor, time=self.now(), **grant.custody)
 
     def _authorise(self, kind: str, cameras: Iterable[str] | None, since: datetime | str | None,
                    until: datetime | str | None, action: str, resource: dict[str, Any], export: bool) -> Grant:

@@ -12,12 +12,13 @@ Timed in one run, on this machine:
   and on a synthetic index of ``--synthetic-hours`` camera-hours;
 * the median latency of ``case.frame`` at random times;
 * ``corpus_exact_rate``: the share of exact answers over the footage conformance corpus
-  (``bench.footage_corpus``: probe, frames at random times, keyframe steps, exports against ground truth);
+  (``bench._footage_corpus``: probe, frames at random times, keyframe steps, exports against ground truth);
 * ``colour_accuracy``, ``kind_accuracy``, ``object_precision_real`` on the labelled real events
-  and ``motion_precision_vegetation`` over labelled foliage (``bench.labelled_events``; in sample: the rules
+  and ``motion_precision_vegetation`` over labelled foliage (``bench._labelled_events``; in sample: the rules
   were set on them), ``kind_accuracy_heldout`` on the events of a clip added afterwards;
-* ``face_redaction_recall`` on the faces labelled in real photographs (``bench.labelled_images``); the plate
-  keys are null: no real image with a legible plate and a licence that lets the repository keep it was found.
+* ``face_redaction_recall`` and ``face_redaction_precision`` on the faces labelled in real photographs,
+  ``plate_redaction_recall``, ``plate_redaction_precision`` and ``plate_read_exact_rate`` on the plates
+  labelled in real photographs (``bench._labelled_images``; the sets' sizes beside them).
 
 The archive is synthetic street footage (workbench.samples.street_render),
 1280x720, 25 fps, encoded at 4 Mb/s like a typical camera stream, kept in the
@@ -211,9 +212,9 @@ def command(minutes: int, synthetic_hours: int, workers: int | None, as_json: bo
         lambda i: case.frame(cams[i % len(cams)], start + timedelta(seconds=float(offsets[i]))), 50)
     say(f"random frame at 720p: p50 {frame_p50:.1f} ms, p95 {frame_p95:.1f} ms")
 
-    from workbench.bench.footage_corpus import corpus_exact_rate
-    from workbench.bench.labelled_events import HELD_OUT, evaluate_labelled_events
-    from workbench.bench.labelled_images import evaluate_labelled_images
+    from workbench.bench._footage_corpus import corpus_exact_rate
+    from workbench.bench._labelled_events import HELD_OUT, evaluate_labelled_events
+    from workbench.bench._labelled_images import evaluate_labelled_images
 
     exact_rate, corpus_checks, corpus_failures = corpus_exact_rate(home / "corpus")
     real = evaluate_labelled_events()
@@ -222,7 +223,10 @@ def command(minutes: int, synthetic_hours: int, workers: int | None, as_json: bo
     say(f"labelled real events ({real['labelled_objects']}): colour {real['colour_accuracy']:.3f}, "
         f"kind {real['kind_accuracy']:.3f}, moving objects that are real {real['object_precision_real']:.3f}")
     say(f"held-out real events ({held_out['labelled_objects']}, pedestrians): kind {held_out['kind_accuracy']:.3f}")
-    say(f"labelled real faces ({faces['labelled_faces']}): redaction recall {faces['face_redaction_recall']}")
+    say(f"labelled real faces ({faces['labelled_faces']}): redaction recall {faces['face_redaction_recall']}, "
+        f"precision {faces['face_redaction_precision']}; plates ({faces['labelled_plates']}): redaction recall "
+        f"{faces['plate_redaction_recall']}, precision {faces['plate_redaction_precision']}, read exactly "
+        f"{faces['plate_read_exact_rate']} of {faces['labelled_plate_texts']} legible")
     say(f"conformance corpus: {exact_rate:.4f} exact over {corpus_checks:,} checks"
         + "".join(f"\n  {f}" for f in corpus_failures[:10]))
     result = {"decode_fps": round(decode_fps, 1), "index_fps": round(index_fps, 1),
@@ -234,9 +238,7 @@ def command(minutes: int, synthetic_hours: int, workers: int | None, as_json: bo
               "synthetic_camera_hours": synthetic_hours, "moving_objects": summary.events,
               "corpus_exact_rate": round(exact_rate, 4), "corpus_checks": corpus_checks, **real, **faces,
               "plate_reads": summary.plate_reads, "kind_accuracy_heldout": held_out["kind_accuracy"],
-              "labelled_objects_heldout": held_out["labelled_objects"],
-              # not measured: no real picture of a legible plate that the repository may keep (tests/data/images)
-              "plate_redaction_recall": None, "plate_read_exact_rate": None}
+              "labelled_objects_heldout": held_out["labelled_objects"]}
     ws.store.dispose()
     if as_json:
         click.echo(json.dumps(result))

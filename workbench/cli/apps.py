@@ -26,8 +26,10 @@ from workbench.maps.street_layer import street_layer_json
 
 
 def apps_folder(folder: Path | None = None) -> Path:
-    """The folder of apps: the one given, ``./voila_apps``, or the one of the source tree."""
-    candidates = [folder] if folder else [Path.cwd() / "voila_apps", Path(__file__).resolve().parents[2] / "voila_apps"]
+    """The folder of apps: the one given, ``./voila_apps``, the source tree's, or the installed one
+    (``<prefix>/share/workbench/voila_apps``, where ``pip install`` puts them: the hub's users)."""
+    candidates = [folder] if folder else [Path.cwd() / "voila_apps", Path(__file__).resolve().parents[2] / "voila_apps",
+                                          Path(sys.prefix) / "share" / "workbench" / "voila_apps"]
     for candidate in candidates:
         if candidate is not None and (candidate / "voila.json").is_file():
             return candidate.resolve()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from datetime import datetime, timezone
 from pathlib import Path
@@ -22,8 +23,15 @@ def plates() -> None:
 
 @plates.command("ingest")
 @click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path))
-def ingest(files: tuple[Path, ...]) -> None:
-    """Load ANPR feeds (CSV or JSON Lines; see docs/plates-feed.md). Re-running a file loads nothing twice."""
+@click.option("--nice", "niceness", default=10, show_default=True, type=click.IntRange(0, 19),
+              help="run as a batch job at this CPU priority (0: as the analysts' queries; 19: lowest)")
+def ingest(files: tuple[Path, ...], niceness: int) -> None:
+    """Load ANPR feeds (CSV or JSON Lines; see docs/plates-feed.md). Re-running a file loads nothing twice.
+
+    A batch job: by default it gives the processor to the workbench service's
+    queries first (``--nice 10``), so investigators are served while a feed loads.
+    """
+    os.nice(niceness)
     store, now = Store(settings_from()), datetime.now(timezone.utc)
     store.migrate()
     reports = ingest_files(store, files, now=now, progress=True, audit=audit.writer(system_actor(), time=now))

@@ -31,8 +31,9 @@ def redact_file(source: Path, target: Path, *, only: Box | None = None) -> dict[
     source, target = Path(source), Path(target)
     if target.resolve() == source.resolve():
         raise InvalidInput("the redacted copy must not overwrite the original: give another --out")
-    redactor = Redactor(only=only)
-    if source.suffix.lower() in IMAGE_SUFFIXES:
+    still = source.suffix.lower() in IMAGE_SUFFIXES
+    redactor = Redactor(only=only, still=still)
+    if still:
         if target.suffix.lower() not in IMAGE_SUFFIXES:
             raise InvalidInput(f"{target.name}: a redacted image is written as PNG or JPEG (.png, .jpg)")
         bgr = cv2.imread(str(source), cv2.IMREAD_COLOR)

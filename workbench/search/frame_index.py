@@ -25,7 +25,14 @@ import pandas as pd
 import pyarrow as pa
 
 from workbench.errors import InvalidInput
-from workbench.footage.index_files import EVENTS, MOTION, PartitionReader, binary_rows, day_number, days_spanned
+from workbench.footage.index_files import (
+    DAY_S,
+    EVENTS,
+    MOTION,
+    PartitionReader,
+    binary_rows,
+    days_spanned,
+)
 from workbench.search.frame_analysis import (
     DESCRIPTOR_BINS,
     DIRECTIONS,
@@ -92,6 +99,11 @@ def _load_camera(reader: PartitionReader, camera_id: str, days: Iterable[int], s
     return _CameraIndex(empty, empty, BIN_S, np.zeros((2, 0), np.uint64), ev, desc, track, offsets)
 
 
+def _epoch_s(column: pd.Series) -> np.ndarray:
+    """A column of UTC timestamps as whole epoch seconds (int64)."""
+    return column.to_numpy(dtype="datetime64[s]").astype(np.int64)
+
+
 def _window_days(windows: tuple[tuple, ...]) -> set[int]:
     return {d for s, e in windows for d in days_spanned(s.timestamp(), e.timestamp())}
 
@@ -136,14 +148,16 @@ class FrameIndex:
         ``parts`` says what to read (``_load_camera``'s ``motion``, ``tracks``, ``descriptors``).
         """
         indexed = segments[segments["indexed_at"].notna() & segments["camera_id"].isin(list(windows))]
-        for camera_id, segs in indexed.groupby("camera_id", sort=True):
+        cams = indexed["camera_id"].to_numpy(dtype=object)
+        ids = indexed["segment_id"].to_numpy(dtype=np.int64)
+        first, last = (_epoch_s(indexed[c]) // DAY_S for c in ("start", "end"))
+        order = np.argsort(cams, kind="stable")
+        names, starts = np.unique(cams[order], return_index=True)
+        for camera_id, mine in zip(names, np.split(order, starts[1:])):
             wins = windows[str(camera_id)]
-            have = {d for s, e in zip(segs["start"], segs["end"]) for d in
-                    range(day_number(s.timestamp()), day_number(e.timestamp()) + 1)}
-            days = _window_days(wins) & have
+            days = [d for d in sorted(_window_days(wins)) if np.any((first[mine] <= d) & (last[mine] >= d))]
             if days:
-                ids = segs["segment_id"].to_numpy(dtype=np.int64)
-                yield str(camera_id), _load_camera(self.reader, str(camera_id), days, ids, **parts), wins
+                yield str(camera_id), _load_camera(self.reader, str(camera_id), days, ids[mine], **parts), wins
 
     def motion(self, segments: pd.DataFrame, windows: Windows, *,
                roi: tuple[float, float, float, float] | None = None, gap_s: float = 1.0,

@@ -94,7 +94,10 @@ class PlateReader:
             return []
         scale = max(1.0, MIN_HEIGHT * 2 / bgr.shape[0])
         picture = bgr if scale == 1.0 else cv2.resize(bgr, None, fx=scale, fy=scale, interpolation=cv2.INTER_CUBIC)
-        result: Any = self._engine(np.ascontiguousarray(picture))   # RapidOCROutput: boxes, txts, scores
+        # every step named at each call (the engine keeps what a call set); every line kept, however badly read:
+        # redaction blurs lines that do not read as words, read() keeps those that read as plates
+        result: Any = self._engine(np.ascontiguousarray(picture), use_det=True, use_cls=False, use_rec=True,
+                                   text_score=0.0)   # RapidOCROutput: boxes, txts, scores
         if getattr(result, "boxes", None) is None or getattr(result, "txts", None) is None:
             return []
         found = []

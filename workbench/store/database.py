@@ -11,7 +11,7 @@ from typing import Any
 
 from sqlalchemy import create_engine, event, inspect
 from sqlalchemy.engine import Connection, Engine
-from sqlalchemy.exc import InterfaceError, OperationalError, SQLAlchemyError
+from sqlalchemy.exc import DisconnectionError, InterfaceError, OperationalError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from workbench.config import Settings
@@ -85,6 +85,41 @@ def _sqlite_pragmas(engine: Engine) -> None:
         conn.exec_driver_sql("BEGIN IMMEDIATE" if conn.get_execution_options().get(_WRITE) else "BEGIN")
 
 
+POOL_SIZE = 12
+"""PostgreSQL connections kept open per process (the service runs 8 worker threads)."""
+PING_AFTER_IDLE_S = 2.0
+"""A pooled PostgreSQL connection idle longer than this is pinged before use (the server may have gone)."""
+
+
+def _ping_when_idle(engine: Engine) -> None:
+    """Check a pooled connection with a round trip only when it sat idle in the pool for a while.
+
+    SQLAlchemy's ``pool_pre_ping`` pings at every checkout: one more round
+    trip for each of the few connections a served call borrows in a row. A
+    connection given back a moment ago (the previous statement of the same
+    call, a busy service) is known good; one idle for :data:`PING_AFTER_IDLE_S`
+    is pinged, and replaced if the server no longer answers it.
+    """
+
+    @event.listens_for(engine, "connect")
+    def _connected(_dbapi_connection, record) -> None:  # type: ignore[no-untyped-def]
+        record.info["idle_since"] = time.monotonic()
+
+    @event.listens_for(engine, "checkin")
+    def _checked_in(_dbapi_connection, record) -> None:  # type: ignore[no-untyped-def]
+        if record is not None:
+            record.info["idle_since"] = time.monotonic()
+
+    @event.listens_for(engine, "checkout")
+    def _checked_out(dbapi_connection, record, _proxy) -> None:  # type: ignore[no-untyped-def]
+        if time.monotonic() - record.info.get("idle_since", 0.0) <= PING_AFTER_IDLE_S:
+            return
+        try:
+            engine.dialect.do_ping(dbapi_connection)
+        except engine.dialect.loaded_dbapi.Error as exc:
+            raise DisconnectionError(f"a pooled connection no longer answers: {exc}") from exc
+
+
 def _pg_timeouts() -> dict[str, Any]:
     """PostgreSQL: a bounded wait for a lock and for the server, like SQLite's busy timeout."""
     return {"connect_timeout": 10, "options": f"-c lock_timeout={BUSY_TIMEOUT_S * 1000}"}
@@ -107,11 +142,20 @@ class Store:
                 self.engine = create_engine(url, future=True)
                 _sqlite_pragmas(self.engine)
             else:
-                self.engine = create_engine(url, future=True, pool_pre_ping=True, connect_args=_pg_timeouts())
+                # the service's threads each keep a connection (and a moment more for an audit append): a pool
+                # smaller than that opens and closes a server process for many calls
+                self.engine = create_engine(url, future=True, connect_args=_pg_timeouts(), pool_size=POOL_SIZE,
+                                            max_overflow=POOL_SIZE)
+                _ping_when_idle(self.engine)
         except (SQLAlchemyError, ImportError) as exc:
             raise StoreError(f"cannot open the catalogue at {self.safe_url}: {exc}") from exc
         self._sessions = sessionmaker(self.engine.execution_options(**{_WRITE: True}), expire_on_commit=False)
-        self._snapshots = sessionmaker(self.engine, expire_on_commit=False)
+        # PostgreSQL reads at READ COMMITTED: each statement sees what was committed when it began, inside a
+        # transaction or not, so reads run without one (no BEGIN and ROLLBACK round trips, no lock kept past a
+        # statement, so nothing waits behind a reader: an ingest creating a day's partition, say)
+        self._reader = self.engine if self.dialect == "sqlite" else \
+            self.engine.execution_options(isolation_level="AUTOCOMMIT")
+        self._snapshots = sessionmaker(self._reader, expire_on_commit=False)
 
     @property
     def safe_url(self) -> str:
@@ -174,7 +218,7 @@ class Store:
 
     @contextmanager
     def snapshot(self) -> Iterator[Session]:
-        """A read-only transaction that never takes SQLite's write lock (it reads a snapshot).
+        """Reads that never take SQLite's write lock (one snapshot on SQLite; each statement its own on PostgreSQL).
 
         >>> with store.snapshot() as session:                # doctest: +SKIP
         ...     cameras = session.execute(select(Camera.id)).scalars().all()
@@ -186,10 +230,29 @@ class Store:
             raise _store_error(self, exc) from exc
 
     @contextmanager
-    def connect(self) -> Iterator[Connection]:
-        """A Core connection for reads (a snapshot, like :meth:`snapshot`); driver errors become StoreError."""
+    def statements(self) -> Iterator[Connection]:
+        """PostgreSQL: a connection whose every statement commits on its own (a write that is one statement).
+
+        >>> with store.statements() as conn:                  # doctest: +SKIP
+        ...     conn.execute(one_statement_that_writes)
+        """
+        if self.dialect != "postgresql":
+            raise StoreError("statements committed one by one are for PostgreSQL; use session() on SQLite")
         try:
-            with self.engine.connect() as connection:
+            with self.engine.execution_options(isolation_level="AUTOCOMMIT").connect() as connection:
+                yield connection
+        except (OperationalError, InterfaceError) as exc:
+            raise _store_error(self, exc) from exc
+        except self.engine.dialect.loaded_dbapi.Error as exc:
+            if _is_full(exc):
+                raise _store_error(self, exc) from exc
+            raise
+
+    @contextmanager
+    def connect(self) -> Iterator[Connection]:
+        """A Core connection for reads (like :meth:`snapshot`); driver errors become StoreError."""
+        try:
+            with self._reader.connect() as connection:
                 yield connection
         except (OperationalError, InterfaceError) as exc:
             raise _store_error(self, exc) from exc

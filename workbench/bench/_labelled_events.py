@@ -29,7 +29,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from workbench.bench.footage_corpus import CLIPS
+from workbench.bench._footage_corpus import CLIPS
 from workbench.search.frame_analysis import roi_mask
 from workbench.search.index_build import SegmentIndex, index_video
 
