@@ -95,7 +95,8 @@ def test_a_database_that_goes_away_mid_transaction(db_url, tmp_path):
             time.sleep(0.05)
             killed = conn.execute(text(
                 "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE datname = current_database() "
-                "AND pid <> pg_backend_pid() AND xact_start IS NOT NULL AND query ILIKE 'INSERT%'")).scalar()
+                "AND pid <> pg_backend_pid() AND xact_start IS NOT NULL "
+                "AND query ILIKE ANY (ARRAY['INSERT%', 'COPY%', 'UPDATE%'])")).scalar()
     admin.dispose()
     process.join(300)
     outcome, message = queue.get(timeout=5)
