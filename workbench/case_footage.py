@@ -8,7 +8,7 @@ only inside the windows of the grant it yields.
     >>> [f.camera_id for f in case.frames_at("2026-11-20T08:29:26Z", near="CCTV-PZ5344-102", radius=200)]
     ['CCTV-PZ5344-102']
     >>> hits = case.frame_search(near=trip, colour="red", kind="vehicle")
-    >>> package = case.export_clip(hits[0], seconds=20, redact=True)
+    >>> package = case.export_clip(hits[0], seconds=10, redact=True)
 """
 
 from __future__ import annotations

