@@ -121,14 +121,14 @@ def test_street_map_shows_under_unreachable_urbis(cache, tmp_path):
 def test_a_linked_map_is_light_and_draws_the_same_streets_from_the_published_files(cache, tmp_path):
     """``workbench apps``' maps link Leaflet and the street layer (fetched once, cached) instead of inlining them."""
     settings = Settings.from_env({"WORKBENCH_TILES": "none", "WORKBENCH_HOME": str(cache),
-                                  "WORKBENCH_MAP_ASSETS": "shared"})
+                                  "WORKBENCH_MAP_ASSETS": "map-files"})
     inline = maps.base_map(dataclasses.replace(settings, map_assets=None)).get_root().render()
     linked = maps.base_map(settings).get_root().render()
     assert "data:text/javascript" not in linked and len(linked) < len(inline) - 500_000
-    published = publish(tmp_path / "shared", street_layer_json(settings.cache_dir))
+    published = publish(tmp_path / "map-files", street_layer_json(settings.cache_dir))
     for name in ("leaflet.js", "jquery.min.js", "leaflet.css", "streets.js"):
         digest = hashlib.sha256((published / name).read_bytes()).hexdigest()[:16]
-        assert f'"shared/{name}?v={digest}"' in linked, name   # a new file gets a new address
+        assert f'"map-files/{name}?v={digest}"' in linked, name   # a new file gets a new address
     page_file = tmp_path / "linked.html"
     page_file.write_text(linked, encoding="utf-8")
     drawn = _chromium_render(page_file, "street-map-linked.png")
