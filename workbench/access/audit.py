@@ -157,7 +157,7 @@ def _append_in_one_statement(connection: Connection, fields: dict[str, Any]) -> 
     return None if seq is None else int(seq)
 
 
-def append(session: Session, actor: Actor, action: str, *, time: datetime, outcome: str = "ok",
+def append(session: Session | Connection, actor: Actor, action: str, *, time: datetime, outcome: str = "ok",
            reason: str | None = None, resource: dict[str, Any] | None = None,
            result_count: int | None = None) -> int:
     """Append one event in ``session``'s transaction and return its sequence number.
@@ -178,11 +178,9 @@ def record(store: Store, actor: Actor, action: str, *, time: datetime, **details
     On PostgreSQL the event is one statement committed by itself, so the
     chain's head is locked only while that statement runs.
     """
-    if action in _RESERVED:
-        raise InvalidInput(f"{action!r} events are written only by the evidence export and the audited kernel")
     if store.dialect == "postgresql":
         with store.statements() as connection:
-            return _append(connection, actor, action, time=time, **details)
+            return append(connection, actor, action, time=time, **details)
     with store.session() as session:
         return append(session, actor, action, time=time, **details)
 

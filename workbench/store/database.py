@@ -153,8 +153,8 @@ class Store:
         # PostgreSQL reads at READ COMMITTED: each statement sees what was committed when it began, inside a
         # transaction or not, so reads run without one (no BEGIN and ROLLBACK round trips, no lock kept past a
         # statement, so nothing waits behind a reader: an ingest creating a day's partition, say)
-        self._reader = self.engine if self.dialect == "sqlite" else \
-            self.engine.execution_options(isolation_level="AUTOCOMMIT")
+        self._autocommit = self.engine.execution_options(isolation_level="AUTOCOMMIT")
+        self._reader = self.engine if self.dialect == "sqlite" else self._autocommit
         self._snapshots = sessionmaker(self._reader, expire_on_commit=False)
 
     @property
@@ -239,7 +239,7 @@ class Store:
         if self.dialect != "postgresql":
             raise StoreError("statements committed one by one are for PostgreSQL; use session() on SQLite")
         try:
-            with self.engine.execution_options(isolation_level="AUTOCOMMIT").connect() as connection:
+            with self._autocommit.connect() as connection:
                 yield connection
         except (OperationalError, InterfaceError) as exc:
             raise _store_error(self, exc) from exc
