@@ -2,7 +2,10 @@
 
 Voila keeps ``--pool`` preheated kernels per app (``voila_apps/voila.json``):
 each has run its app's imports and warm-up and waits for a visitor, so a page
-view after the first only logs in and draws. Kernels idle for
+view after the first only logs in and draws. The kernels are forked from one
+process that imported the apps' modules once (:mod:`workbench.kernel.fork_server`),
+so refilling a pool after a visit costs milliseconds, not the 3-4 s of CPU of a
+new Python taken from the visitor's page. Kernels idle for
 ``--cull-idle-minutes`` are shut down (open pages included), so kernels do not
 pile up. In the hub deployment every user's Jupyter server starts its own
 ``workbench apps`` behind ``/user/NAME/workbench-apps/`` (jupyter-server-proxy,
@@ -38,6 +41,9 @@ def apps_folder(folder: Path | None = None) -> Path:
 
 
 OFFLINE_TEMPLATE = "workbench-offline"
+APP_IMPORTS = ("ipykernel.kernelapp", "workbench.kernel.audited_kernel", "ipywidgets", "workbench.widgets", "workbench.maps",
+               "workbench.maps.findings_layer", "workbench.trajectories.findings", "workbench.search.frame_analysis")
+"""What the apps' kernels import, once, in the fork server their kernels are forked from."""
 MAP_ASSETS = f"../templates/{OFFLINE_TEMPLATE}/static"
 """Where an app's maps find Leaflet and the street layer, relative to its page (``/voila/render/APP.ipynb``)."""
 
@@ -98,6 +104,9 @@ def apps(port: int, ip: str, folder: Path | None, pool: int | None, cull_idle_mi
     data = offline_template(settings.cache_dir)
     os.environ["JUPYTER_PATH"] = os.pathsep.join(filter(None, [str(data), os.environ.get("JUPYTER_PATH")]))
     os.environ["WORKBENCH_MAP_ASSETS"] = MAP_ASSETS   # the kernels' maps link the files offline_template wrote
+    from workbench.kernel import fork_server
+
+    os.environ[fork_server.SOCKET_VARIABLE] = fork_server.start(APP_IMPORTS).path   # kernels forked, imports done
     # the extensions' files carry their content's hash in their names: a returning browser keeps them
     immutable = {"static_immutable_cache": [base_url.rstrip("/") + "/voila/labextensions/"]}
     options = [f"--Voila.base_url={base_url}", f"--VoilaConfiguration.template={OFFLINE_TEMPLATE}",
