@@ -41,8 +41,9 @@ def apps_folder(folder: Path | None = None) -> Path:
 
 
 OFFLINE_TEMPLATE = "workbench-offline"
-APP_IMPORTS = ("ipykernel.kernelapp", "workbench.kernel.audited_kernel", "ipywidgets", "workbench.widgets", "workbench.maps",
-               "workbench.maps.findings_layer", "workbench.trajectories.findings", "workbench.search.frame_analysis")
+APP_IMPORTS = ("ipykernel.kernelapp", "workbench.kernel.audited_kernel", "ipywidgets", "workbench.widgets",
+               "workbench.widgets.voila_request", "workbench.maps", "workbench.maps.findings_layer",
+               "workbench.trajectories.findings", "workbench.search.frame_analysis")
 """What the apps' kernels import, once, in the fork server their kernels are forked from."""
 MAP_ASSETS = f"../templates/{OFFLINE_TEMPLATE}/static"
 """Where an app's maps find Leaflet and the street layer, relative to its page (``/voila/render/APP.ipynb``)."""

@@ -21,7 +21,6 @@ from __future__ import annotations
 import dataclasses
 import html
 import os
-import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -64,16 +63,9 @@ def request_language() -> str:
     In a preheated Voila kernel this waits for the visitor's request, whose
     query string Voila then puts in the environment.
     """
-    # Voila's helper comes with Jupyter Server, whose event schemas load jsonschema's format checkers. The IRI
-    # checker (rfc3987_syntax) builds about forty parsers when imported: 2-3 s of CPU in every preheated kernel,
-    # taken from the visitor's browser, for a format nothing in a kernel checks. jsonschema goes without it.
-    sys.modules.setdefault("rfc3987_syntax", None)  # type: ignore[arg-type]
-    try:
-        from voila.utils import wait_for_request
-    except ImportError:   # the workbench without its apps extra
-        pass
-    else:
-        wait_for_request()
+    from workbench.widgets.voila_request import wait_for_request
+
+    wait_for_request()
     return Settings.from_env().lang
 
 
