@@ -2,8 +2,14 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+import time
+
 from click.testing import CliRunner
 
+from workbench.bench.apps import cpu_below
 from workbench.cli import cli
 
 BENCHMARKS = ["apps", "frame_scale", "frames", "reliability", "report_pdf", "scale", "service", "trajectories"]
@@ -17,3 +23,18 @@ def test_bench_lists_its_benchmarks_and_each_prints_json():
     for name in BENCHMARKS:
         shown = CliRunner().invoke(cli, ["bench", name.replace("_", "-"), "--help"])
         assert shown.exit_code == 0 and "--json" in shown.output, (name, shown.output)
+
+
+
+def test_the_apps_benchmark_counts_the_cpu_of_the_processes_below_it():
+    before = cpu_below(os.getpid())
+    busy = subprocess.Popen([sys.executable, "-c", "import time\nend = time.process_time() + 0.4\n"
+                             "while time.process_time() < end: pass\ninput()"], stdin=subprocess.PIPE)
+    try:
+        deadline = time.monotonic() + 30
+        while cpu_below(os.getpid()) - before < 0.35 and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert cpu_below(os.getpid()) - before >= 0.35   # the busy child's CPU, seen while it lives
+        assert cpu_below(busy.pid) == 0                   # nothing below the child
+    finally:
+        busy.communicate(b"\n")
