@@ -39,7 +39,8 @@ loopback port (``workbench serve``) and the sample world of the given day:
 
 Why two figures. By Little's law a closed loop of N clients with think time
 Z and response time R completes X = N / (R + Z) calls per second. A served
-call costs about D = 18 ms of CPU (client decode, service, PostgreSQL); on
+call costs about D = 18 ms of CPU on a quiet machine (client decode, service,
+PostgreSQL: the ``served_call_*_cpu_ms`` keys; more on a loaded one); on
 c = 2 cores the throughput cannot exceed c / D = 111 calls/s, so with Z = 0
 the mean response is at least N * D / c = 8 * 18 / 2 = 72 ms, four times an
 idle call (~18 ms) before any ingest or any other work, whatever the
