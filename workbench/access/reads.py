@@ -33,9 +33,9 @@ def among(column: Any, values: list[str], dialect: str) -> ColumnElement[bool]:
     """SQL condition ``column IN values``: on PostgreSQL one array parameter (``= ANY``), so the statement's
     text does not grow with the list (rendered, parsed and prepared once, however many cameras a region has);
     elsewhere an expanding list."""
-    if dialect == "postgresql":
-        return column == any_(bindparam(None, list(values), type_=ARRAY(String)))
-    return column.in_(values)
+    condition: ColumnElement[bool] = column == any_(bindparam(None, list(values), type_=ARRAY(String))) \
+        if dialect == "postgresql" else column.in_(values)
+    return condition
 
 
 def window_filter(grant: Grant, camera_col: Any, time_col: Any, dialect: str) -> ColumnElement[bool]:
