@@ -14,7 +14,9 @@ plate reader's detector finds (PaddleOCR's text detector inside the
 ``rapidocr`` wheel, :mod:`workbench.search.plate_reading`): every line is
 blurred but those read with confidence as plain words (no digit, as no plate
 format here has), so a plate whose format is not parsed, or that reads badly,
-is blurred all the same. Each box is enlarged by a margin (more for faces: a
+is blurred all the same. Plate-shaped regions (dark strokes in a bright
+rectangle of a plate's proportions, :mod:`workbench.evidence.plate_shapes`)
+are blurred too: a plate blurred by motion is no text line. Each box is enlarged by a margin (more for faces: a
 detector's box runs from brows to chin, the face from hairline to chin and ear
 to ear) and blurred; over-covering is the safe side. The detectors run on
 every ``every``-th frame and each box is kept until the next detection so that
@@ -40,6 +42,7 @@ import cv2
 import numpy as np
 
 from workbench.errors import ConfigurationError
+from workbench.evidence.plate_shapes import plate_shapes
 
 Box = tuple[float, float, float, float]   # x0, y0, x1, y1 as shares of the image
 Pixels = tuple[int, int, int, int]         # x, y, w, h
@@ -121,6 +124,7 @@ class Redactor:
         plates = [tuple(map(int, b)) for b in
                   self._plates.detectMultiScale(grey, 1.05, 2, minSize=(max(20, h // 30), max(8, h // 90)))]
         plates += self._text_lines(np.ascontiguousarray(rgb[..., ::-1]))
+        plates += plate_shapes(grey)   # plates the text detector does not see as text (motion blur)
         if self.still and max(rgb.shape[:2]) <= SMALL_SIDE:
             # twice the size: faces of 12 to 32 pixels for the cascades, short plates for the text detector (four
             # overlapping quarters); too slow for every detection in a clip
