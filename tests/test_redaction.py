@@ -79,9 +79,10 @@ def test_a_redacted_clip_blurs_faces_and_other_plates_but_keeps_the_hit_vehicle(
     kept = PLATES[1]
     keep_box = (kept[0] / 640 - 0.05, kept[1] / 360 - 0.05, (kept[0] + kept[2]) / 640 + 0.05,
                 (kept[1] + kept[3]) / 360 + 0.05)
-    redactor = Redactor(every=9)   # two detections: each box is kept until the next one
-    cut = reencode(source, tmp_path / "redacted.mp4", 0.0, 1.5, [0.0], lambda img, t: redactor(img, keep=[keep_box]))
-    assert cut.frames >= 17
+    redactor = Redactor(interval=0.75)   # detections at 0, 0.75 s and on the last picture
+    cut = reencode(source, tmp_path / "redacted.mp4", 0.0, 1.5, [0.0],
+                   lambda pictures: redactor.stream(pictures, keep=[keep_box]))
+    assert cut.frames >= 17 and redactor.detections == 3
     with av.open(str(tmp_path / "redacted.mp4")) as clip:
         frame = next(clip.decode(video=0)).to_ndarray(format="rgb24")
     assert _sharpness(frame, FACE) < 0.3 * _sharpness(scene, FACE)              # the bystander: blurred

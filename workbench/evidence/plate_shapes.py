@@ -32,11 +32,13 @@ def plate_shapes(grey: np.ndarray) -> list[Pixels]:
     stroke = max(5, height // 40)   # about a character's height in a street view
     dark = cv2.morphologyEx(grey, cv2.MORPH_BLACKHAT, cv2.getStructuringElement(cv2.MORPH_RECT, (stroke * 3, stroke)))
     edges = np.abs(cv2.Sobel(dark, cv2.CV_32F, 1, 0, ksize=3))
-    edges = cv2.GaussianBlur(cv2.normalize(edges, None, 0, 255, cv2.NORM_MINMAX).astype(np.uint8), (5, 5), 0)
+    edges -= edges.min()
+    edges = cv2.GaussianBlur((edges * (255 / max(float(edges.max()), 1e-6))).astype(np.uint8), (5, 5), 0)
     edges = cv2.morphologyEx(edges, cv2.MORPH_CLOSE,
                              cv2.getStructuringElement(cv2.MORPH_RECT, (stroke * 2, max(3, stroke // 2))))
     _, mask = cv2.threshold(edges, 0, 255, cv2.THRESH_BINARY | cv2.THRESH_OTSU)
-    mask = cv2.dilate(cv2.erode(mask, None, iterations=1), None, iterations=2)
+    square = np.ones((3, 3), np.uint8)
+    mask = cv2.dilate(cv2.erode(mask, square, iterations=1), square, iterations=2)
     found = []
     for contour in cv2.findContours(mask, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)[0]:
         x, y, w, h = cv2.boundingRect(contour)
