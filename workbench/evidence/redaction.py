@@ -60,6 +60,8 @@ INTERVAL = 0.5          # seconds between two detections in a clip
 GROWTH = 1.0            # share of a box's size added a side per second away from the detection that found it
 REACH = 4.0             # a box moves at most this many times its size between two detections
 WORDS_CONFIDENCE = 0.8  # a text line read at least this sure, without a digit, is words, not a plate
+TALLEST_LINE = 1 / 3    # share of the picture's height above which a text line must read as a plate to be one
+PLATE_CHARACTERS = 4    # letters and digits a plate has at least
 
 
 def _cascade(name: str) -> cv2.CascadeClassifier:
@@ -157,8 +159,12 @@ class Redactor:
         return faces
 
     def _text_lines(self, bgr: np.ndarray) -> list[tuple[int, ...]]:
-        """The boxes of the text lines in a BGR picture that may be plates (all but surely read plain words)."""
-        return [box for text, score, box in self.plate_reader.lines(bgr) if not _words(text, score)]
+        """The boxes of the text lines in a BGR picture that may be plates (all but surely read plain words, and
+        "lines" taller than a third of the picture that read as less than a plate: the text detector's artefacts
+        on regular patterns, e.g. rows of windows)."""
+        height = bgr.shape[0]
+        return [box for text, score, box in self.plate_reader.lines(bgr)
+                if not _words(text, score) and (box[3] <= height * TALLEST_LINE or _plate_like(text))]
 
     def __call__(self, rgb: np.ndarray, keep: Sequence[Box] = ()) -> np.ndarray:
         """A copy of the picture ``rgb`` with faces and plates blurred, except plates inside a ``keep`` box."""
@@ -270,6 +276,15 @@ def _halved(box: tuple[int, ...]) -> tuple[int, ...]:
     """A box found in the picture at twice its size, in the picture's own pixels (rounded outwards)."""
     x, y, w, h = box
     return x // 2, y // 2, -(-(x + w) // 2) - x // 2, -(-(y + h) // 2) - y // 2
+
+
+def _plate_like(text: str) -> bool:
+    """Whether a text line reads as long as a plate (a plate filling a close-up is a tall line).
+
+    >>> _plate_like("AD 799 KB"), _plate_like("1")
+    (True, False)
+    """
+    return sum(c.isalnum() for c in text) >= PLATE_CHARACTERS
 
 
 def _words(text: str, score: float) -> bool:
