@@ -23,7 +23,7 @@ the safe side. In a clip (:meth:`Redactor.stream`) the detectors run every
 ``INTERVAL`` seconds; the pictures between two detections are held back and
 blurred with what both found, grown with the time away from each and moved
 along between them, so a face on screen at either detection is not left clear
-between the two. The ``keep`` boxes name what must
+between the two; plate shapes are looked for on every picture. The ``keep`` boxes name what must
 stay readable (the vehicle the evidence is about): a plate inside one is not
 blurred. ``only`` blurs everything but the given box (release to the press).
 
@@ -181,6 +181,7 @@ class Redactor:
         by ``GROWTH`` of its size per second away from the detection that found it, and where a face or plate
         moving between the two would be (each box of the first joined to the nearest of the same kind in the
         second). A face or plate seen on screen at either detection is so blurred on every picture between them.
+        Plate-shaped regions, a few milliseconds' search, are looked for on every picture.
         """
         if self.only is not None:
             yield from (_all_but(image, self.only) for image, _ in pictures)
@@ -212,6 +213,9 @@ class Redactor:
         pairs = _pairs(before[1], after[1]) if before else []
         for image, t in pictures:
             regions = self.regions(after[1], image.shape, keep, GROWTH * (after[0] - t))
+            if t < after[0]:   # plate shapes cost a few milliseconds: looked for on each picture between too
+                shapes = plate_shapes(cv2.cvtColor(image, cv2.COLOR_RGB2GRAY))
+                regions += self.regions([("plate", b) for b in shapes], image.shape, keep)
             if before is not None:
                 regions += self.regions(before[1], image.shape, keep, GROWTH * (t - before[0]))
                 share = (t - before[0]) / max(after[0] - before[0], 1e-6)
