@@ -39,7 +39,7 @@ from workbench.errors import StoreError, WorkbenchError
 from workbench.plates import read_copy
 from workbench.plates.anpr_feed import FeedBatch, iter_feed
 from workbench.plates.hotlist import match_hits
-from workbench.store import AuditWriter, Store, partitions
+from workbench.store import AuditWriter, Store, counters, partitions
 from workbench.store.models import Camera, HotlistEntry, PlateRead, Sighting
 
 MERGE_WINDOW = timedelta(seconds=90)
@@ -200,6 +200,8 @@ def _write_reads(session: Session, reads: pd.DataFrame, report: FileReport, *, n
     else:
         ids = np.asarray(_insert_sightings(session, new), dtype=np.int64)
         _extend_sightings(session, joined)
+    if len(ids):
+        counters.raise_to(session, counters.SIGHTINGS, int(ids.max()))
     sighting_of = pd.concat([pd.Series(ids, index=new.index, dtype="int64"), joined["existing_id"].astype("int64")])
     assigned = clustered["cluster"].map(sighting_of).astype("int64")
     if postgres:
@@ -209,7 +211,7 @@ def _write_reads(session: Session, reads: pd.DataFrame, report: FileReport, *, n
     report.loaded += len(fresh)
     report.sightings += len(new)
     hot = set(session.execute(select(HotlistEntry.plate).distinct()).scalars())
-    report.hits += match_hits(session, [int(i) for i, plate in zip(ids, new["plate"]) if plate in hot], now=now)
+    report.hits += match_hits(session, [int(i) for i in ids[new["plate"].isin(list(hot)).to_numpy()]], now=now)
 
 
 def _insert_sightings(session: Session, new: pd.DataFrame) -> list[int]:
