@@ -1,9 +1,10 @@
 """Numbers the catalogue keeps so that nobody has to count rows (table ``catalogue_counter``, migration 0005).
 
-``sightings`` is the newest sighting id loaded: ingest raises it in each
-batch's transaction (committed with the sightings, or rolled back with
-them), and the plate index compares it with the number it was built at
-(one row read, where ``max(sighting.id)`` probed every day partition).
+``sightings`` is the newest sighting id loaded: ingest holds its row from
+taking sighting ids to its commit and raises it in that transaction
+(committed with the sightings, or rolled back with them), and the plate
+index compares it with the number it was built at (one row read, where
+``max(sighting.id)`` probed every day partition).
 
     >>> with store.session() as session:                 # doctest: +SKIP
     ...     raise_to(session, SIGHTINGS, 1234)
@@ -21,6 +22,17 @@ from sqlalchemy.orm import Session
 from workbench.store.models import CatalogueCounter
 
 SIGHTINGS = "sightings"
+
+
+def hold(session: Session | Connection, name: str) -> None:
+    """Lock counter ``name``'s row until the caller's transaction ends (PostgreSQL; SQLite's write lock already
+    covers the whole database).
+
+    Ingest holds ``sightings`` from taking its sighting ids to its commit, so
+    that concurrent loaders commit their ids in increasing order: a reader
+    that has seen ids up to N never sees a smaller one appear later.
+    """
+    session.execute(select(CatalogueCounter.value).where(CatalogueCounter.name == name).with_for_update())
 
 
 def raise_to(session: Session | Connection, name: str, at_least: int) -> None:
