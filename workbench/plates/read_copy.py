@@ -1,8 +1,8 @@
 """PostgreSQL: a batch of reads COPYed and merged with set-based SQL.
 
 The steps of :func:`workbench.plates.read_ingest` that touch many rows, done
-the PostgreSQL way (psycopg 3 ``cursor.copy`` in the binary format; a few statements per batch,
-whatever its size), inside the caller's transaction:
+the PostgreSQL way (psycopg 3 ``cursor.copy`` in the binary format; a few
+statements per batch, whatever its size), inside the caller's transaction:
 
 * :func:`stage` COPYs the batch's keys (source id, camera, plate, time) into a
   temporary table dropped at commit;
