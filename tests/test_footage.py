@@ -145,6 +145,15 @@ def test_the_suspect_is_found_in_the_footage_from_its_trajectory(world, case):
     assert around and around[0].camera_id == hits[0]["camera_id"]
 
 
+def _first_picture_sharpness(clip: Path) -> float:
+    import av
+    import cv2
+
+    with av.open(str(clip)) as video:
+        grey = next(video.decode(video=0)).to_ndarray(format="gray")
+    return float(cv2.Laplacian(grey, cv2.CV_64F).var())
+
+
 def test_evidence_package_verifies_and_tampering_is_detected(world, case):
     street = sorted(c for c in set(case.footage()["camera_id"]) if c.endswith(("-101", "-102", "-103", "-104")))
     hit = case.frame_search(cameras=street, kind="vehicle", colour="red")[0]
@@ -155,8 +164,10 @@ def test_evidence_package_verifies_and_tampering_is_detected(world, case):
     clip = package.clips[0]
     clip.write_bytes(clip.read_bytes() + b"\0")
     assert not verify_with_store(world.store, package.folder).ok
-    redacted = case.export_clip(hit, seconds=2, redact=True)   # every third picture runs the detectors: short
+    redacted = case.export_clip(hit, seconds=2, redact=True)   # the detectors run every half second: short
     assert verify_with_store(world.store, redacted.folder).ok and redacted.manifest["redaction"] is not None
+    press = case.export_clip(hit, seconds=2, redact="press")    # everything but the hit's region blurred
+    assert _first_picture_sharpness(press.clips[0]) < 0.75 * _first_picture_sharpness(redacted.clips[0])
     trail = case.audit_trail(limit=20)
     assert {"export-clip", "evidence-package"} <= set(trail["action"])
 

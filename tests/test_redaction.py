@@ -79,9 +79,10 @@ def test_a_redacted_clip_blurs_faces_and_other_plates_but_keeps_the_hit_vehicle(
     kept = PLATES[1]
     keep_box = (kept[0] / 640 - 0.05, kept[1] / 360 - 0.05, (kept[0] + kept[2]) / 640 + 0.05,
                 (kept[1] + kept[3]) / 360 + 0.05)
-    redactor = Redactor(every=9)   # two detections: each box is kept until the next one
-    cut = reencode(source, tmp_path / "redacted.mp4", 0.0, 1.5, [0.0], lambda img, t: redactor(img, keep=[keep_box]))
-    assert cut.frames >= 17
+    redactor = Redactor(interval=0.75)   # detections at 0, 0.75 s and on the last picture
+    cut = reencode(source, tmp_path / "redacted.mp4", 0.0, 1.5, [0.0],
+                   lambda pictures: redactor.stream(pictures, keep=[keep_box]))
+    assert cut.frames >= 17 and redactor.detections == 3
     with av.open(str(tmp_path / "redacted.mp4")) as clip:
         frame = next(clip.decode(video=0)).to_ndarray(format="rgb24")
     assert _sharpness(frame, FACE) < 0.3 * _sharpness(scene, FACE)              # the bystander: blurred
@@ -174,3 +175,35 @@ def test_the_data_notice_gives_the_hash_of_every_detector_model_as_installed():
         origin = importlib.util.find_spec(package).origin
         path = Path(origin).parent / inside
         assert hashlib.sha256(path.read_bytes()).hexdigest() == digest, f"{package}/{inside} changed: update NOTICE"
+
+
+def test_a_face_moving_between_two_detections_is_blurred_on_every_picture_between():
+    base = _scene()
+    x, y, w, h = FACE
+    face = base[y:y + h, x:x + w].copy()
+    background = base.copy()
+    background[y:y + h, x:x + w] = background[y:y + h, :w]   # the face's place filled with background
+    pictures = []
+    for i in range(10):   # 12 pictures a second, the face 8 pixels further each picture
+        image = background.copy()
+        image[y:y + h, x + 8 * i:x + 8 * i + w] = face
+        pictures.append((image, i / 12))
+    redactor = Redactor(interval=0.75)   # detections on the first and the last picture only
+    redacted = list(redactor.stream(iter(pictures)))
+    assert len(redacted) == 10 and redactor.detections == 2
+    for i, ((image, _), out) in enumerate(zip(pictures, redacted)):
+        at = (x + 8 * i, y, w, h)
+        assert _sharpness(out, at) < 0.3 * _sharpness(image, at), i
+
+
+def test_a_plate_blurred_by_motion_is_found_by_its_shape():
+    from workbench.evidence.plate_shapes import plate_shapes
+
+    grey = np.full((360, 640), 110, np.uint8)
+    cv2.rectangle(grey, (300, 200), (420, 228), 235, -1)
+    cv2.putText(grey, "1-ABC-234", (306, 222), cv2.FONT_HERSHEY_SIMPLEX, 0.6, 20, 2)
+    (tw, th), _ = cv2.getTextSize("1-ABC-234", cv2.FONT_HERSHEY_SIMPLEX, 0.6, 2)
+    smeared = cv2.filter2D(grey, -1, np.full((1, 9), 1 / 9))   # moving sideways during the exposure
+    found = plate_shapes(smeared)
+    assert any(x <= 306 and y <= 222 - th and x + w >= 306 + tw and y + h >= 222 for x, y, w, h in found), found
+    assert plate_shapes(np.full((360, 640), 110, np.uint8)) == []

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import base64
 import dataclasses
+import functools
 import html
 import json
 import shutil
@@ -577,7 +578,6 @@ class FootageCase(CaseScope):
         name = next(n for n in (stem if k == 1 else f"{stem}_{k}" for k in range(1, 1000))
                     if not (parent / n).exists())   # a new package, never one that exists
         target = staging_folder(parent, name)
-        redactor = Redactor() if redact else None
         items = []
         try:
             for n, seg in enumerate(parts, 1):
@@ -587,7 +587,7 @@ class FootageCase(CaseScope):
                 if redactor is not None:
                     clip = target / f"clip-{n}.mp4"
                     cut = reencode(Path(seg.path), clip, lo, hi, keyframes,
-                                   lambda img, t: redactor(img, keep=[keep_box] if keep_box else []))
+                                   functools.partial(redactor.stream, keep=[keep_box] if keep_box else []))
                 else:
                     clip = target / f"clip-{n}.{clip_suffix(seg.container)}"
                     cut = stream_copy(Path(seg.path), clip, lo, hi, keyframes)

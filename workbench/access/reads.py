@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 import geopandas as gpd
 import pandas as pd
 from pyproj import CRS
-from sqlalchemy import ColumnElement, and_, false, func, or_, select, text
+from sqlalchemy import ARRAY, ColumnElement, String, and_, any_, bindparam, false, func, or_, select, text
 from sqlalchemy.engine import Connection
 
 from workbench.access.policy import Window
@@ -29,12 +29,21 @@ _UNION_BRANCHES = 200
 WGS84 = CRS.from_epsg(4326)   # parsed once: the CRS of every frame of sightings
 
 
-def window_filter(grant: Grant, camera_col: Any, time_col: Any) -> ColumnElement[bool]:
+def among(column: Any, values: list[str], dialect: str) -> ColumnElement[bool]:
+    """SQL condition ``column IN values``: on PostgreSQL one array parameter (``= ANY``), so the statement's
+    text does not grow with the list (rendered, parsed and prepared once, however many cameras a region has);
+    elsewhere an expanding list."""
+    condition: ColumnElement[bool] = column == any_(bindparam(None, list(values), type_=ARRAY(String))) \
+        if dialect == "postgresql" else column.in_(values)
+    return condition
+
+
+def window_filter(grant: Grant, camera_col: Any, time_col: Any, dialect: str) -> ColumnElement[bool]:
     """SQL condition: (camera, time) inside the grant, cameras with the same windows grouped."""
     groups: dict[tuple[Window, ...], list[str]] = defaultdict(list)
     for camera_id, windows in grant.windows.items():
         groups[windows].append(camera_id)
-    terms = [and_(camera_col.in_(cams), or_(*[and_(time_col >= s, time_col < e) for s, e in windows]))
+    terms = [and_(among(camera_col, cams, dialect), or_(*[and_(time_col >= s, time_col < e) for s, e in windows]))
              for windows, cams in groups.items()]
     return or_(*terms) if terms else false()
 
@@ -51,12 +60,13 @@ def load_sightings(store: Store, grant: Grant, plates: list[str] | None,
                     Sighting.last_time, Sighting.plate, Sighting.country, Sighting.confidence, Sighting.direction,
                     Sighting.n_reads, Camera.lon, Camera.lat)
              .join(Camera, Camera.id == Sighting.camera_id)
-             .where(window_filter(grant, Sighting.camera_id, Sighting.first_time))
+             .where(window_filter(grant, Sighting.camera_id, Sighting.first_time, store.dialect))
              .order_by(Sighting.first_time, Sighting.camera_id, Sighting.id))
     chunks: list[list[str] | None] = [None] if plates is None else \
         [plates[i:i + _CHUNK] for i in range(0, len(plates), _CHUNK)] or [[]]
     with store.connect() as conn:
-        parts = [conn.execute(query if chunk is None else query.where(Sighting.plate.in_(chunk))).all()
+        parts = [conn.execute(query if chunk is None else query.where(among(Sighting.plate, chunk, store.dialect)))
+                 .all()
                  for chunk in chunks]
         rows: list[Any] = list(parts[0]) if len(parts) == 1 else list(heapq.merge(*parts, key=_sighting_order))
         sources = _source_ids(conn, rows) if with_sources else {}
@@ -130,7 +140,7 @@ def load_hits(store: Store, grant: Grant) -> pd.DataFrame:
              .join(Sighting, Sighting.id == Hit.sighting_id).join(HotlistEntry, HotlistEntry.id == Hit.entry_id)
              .join(Hotlist, Hotlist.id == HotlistEntry.hotlist_id).join(Partner, Partner.id == Hotlist.owner_id)
              .join(Camera, Camera.id == Sighting.camera_id)
-             .where(window_filter(grant, Sighting.camera_id, Sighting.first_time)))
+             .where(window_filter(grant, Sighting.camera_id, Sighting.first_time, store.dialect)))
     with store.connect() as conn:
         frame = pd.DataFrame(conn.execute(query).mappings().all(), columns=HIT_COLUMNS)
     frame["time"] = pd.to_datetime(frame["time"], utc=True)

@@ -18,7 +18,11 @@ Timed in one run, on this machine:
   were set on them), ``kind_accuracy_heldout`` on the events of a clip added afterwards;
 * ``face_redaction_recall`` and ``face_redaction_precision`` on the faces labelled in real photographs,
   ``plate_redaction_recall``, ``plate_redaction_precision`` and ``plate_read_exact_rate`` on the plates
-  labelled in real photographs (``bench._labelled_images``; the sets' sizes beside them).
+  labelled in real photographs (``bench._labelled_images``; the sets' sizes beside them);
+* ``redaction_cpu_s_per_clip_s`` of a redacted re-encode of real clips against the old cadence (detectors on
+  every third picture: ``..._every_3``, ratio ``redaction_cost_ratio``), and ``carry_coverage``: the share of
+  what the detectors find on every picture that the blurred regions cover between detections
+  (``bench._redaction_cost``).
 
 The archive is synthetic street footage (workbench.samples.street_render),
 1280x720, 25 fps, encoded at 4 Mb/s like a typical camera stream, kept in the
@@ -215,11 +219,13 @@ def command(minutes: int, synthetic_hours: int, workers: int | None, as_json: bo
     from workbench.bench._footage_corpus import corpus_exact_rate
     from workbench.bench._labelled_events import HELD_OUT, evaluate_labelled_events
     from workbench.bench._labelled_images import evaluate_labelled_images
+    from workbench.bench._redaction_cost import redaction_cost
 
     exact_rate, corpus_checks, corpus_failures = corpus_exact_rate(home / "corpus")
     real = evaluate_labelled_events()
     held_out = evaluate_labelled_events(HELD_OUT)
     faces = evaluate_labelled_images()
+    cost = redaction_cost()
     say(f"labelled real events ({real['labelled_objects']}): colour {real['colour_accuracy']:.3f}, "
         f"kind {real['kind_accuracy']:.3f}, moving objects that are real {real['object_precision_real']:.3f}")
     say(f"held-out real events ({held_out['labelled_objects']}, pedestrians): kind {held_out['kind_accuracy']:.3f}")
@@ -227,6 +233,10 @@ def command(minutes: int, synthetic_hours: int, workers: int | None, as_json: bo
         f"precision {faces['face_redaction_precision']}; plates ({faces['labelled_plates']}): redaction recall "
         f"{faces['plate_redaction_recall']}, precision {faces['plate_redaction_precision']}, read exactly "
         f"{faces['plate_read_exact_rate']} of {faces['labelled_plate_texts']} legible")
+    say(f"redacted clip: {cost['redaction_cpu_s_per_clip_s']} CPU s per clip second (detectors on every third "
+        f"picture: {cost['redaction_cpu_s_per_clip_s_every_3']}, x{cost['redaction_cost_ratio']}); what the "
+        f"detectors find on every picture covered {cost['carry_coverage']} (every third: "
+        f"{cost['carry_coverage_every_3']}, {cost['carry_boxes']} boxes)")
     say(f"conformance corpus: {exact_rate:.4f} exact over {corpus_checks:,} checks"
         + "".join(f"\n  {f}" for f in corpus_failures[:10]))
     result = {"decode_fps": round(decode_fps, 1), "index_fps": round(index_fps, 1),
@@ -236,7 +246,7 @@ def command(minutes: int, synthetic_hours: int, workers: int | None, as_json: bo
               "query_p50_ms_1000h": round(p50_1000, 2), "query_cold_s_1000h": round(cold_1000 / 1000, 2),
               "frame_p50_ms": round(frame_p50, 2), "archive_minutes": minutes, "archive_frames": frames,
               "synthetic_camera_hours": synthetic_hours, "moving_objects": summary.events,
-              "corpus_exact_rate": round(exact_rate, 4), "corpus_checks": corpus_checks, **real, **faces,
+              "corpus_exact_rate": round(exact_rate, 4), "corpus_checks": corpus_checks, **real, **faces, **cost,
               "plate_reads": summary.plate_reads, "kind_accuracy_heldout": held_out["kind_accuracy"],
               "labelled_objects_heldout": held_out["labelled_objects"]}
     ws.store.dispose()

@@ -20,7 +20,8 @@ own times kept), so it starts at the exact picture.
 from __future__ import annotations
 
 import bisect
-from collections.abc import Callable
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
@@ -31,6 +32,8 @@ import numpy as np
 
 from workbench.errors import FootageError
 from workbench.footage.decoding import EPS, Slot, VideoFile, reason
+
+Transform = Callable[[Iterator[tuple[np.ndarray, float]]], Iterable[np.ndarray]]   # pictures in, pictures out
 
 CLIP_TIME_BASE = Fraction(1, 90000)   # a re-encoded clip keeps each picture's time to 1/90,000 s
 
@@ -136,23 +139,22 @@ def _copy_counted(video: VideoFile, out: av.container.OutputContainer, clip: av.
 
 
 def reencode(source: Path, target: Path, start: float, end: float, keyframes: list[float],
-             transform: Callable[[np.ndarray, float], np.ndarray], *, crf: int = 18,
+             transform: Transform | None = None, *, crf: int = 18,
              container_options: dict[str, str] | None = None) -> Cut:
-    """Decode from the keyframe before ``start``, keep the pictures on screen in [start, end), pass each through
-    ``transform`` (RGB image, time) and encode them as H.264, each at its own time.
+    """Decode from the keyframe before ``start``, keep the pictures on screen in [start, end), pass them through
+    ``transform`` and encode them as H.264, each at its own time.
 
+    ``transform`` takes the (RGB image, time) pairs in order and gives back one image for each, in the same order
+    (it may hold a few back, e.g. to blur a picture with what the detector finds in the pictures after it).
     ``crf`` is x264's quality (18: visually lossless); ``container_options`` go to the muxer
     (``{"movflags": "+faststart"}`` puts an MP4's index first, so a browser plays it while it loads).
     """
+    times: deque[float] = deque()   # the times of the pictures handed to ``transform`` and not yet encoded
     frames, t0, t1 = 0, None, start
     with VideoFile(source) as video:
         key = keyframes[_keyframe_before(keyframes, start)]
-        with av.open(str(target), "w", options=container_options or {}) as out:
-            clip = out.add_stream("libx264", rate=Fraction(video.fps).limit_denominator(1001))
-            clip.width, clip.height = video.stream.codec_context.width, video.stream.codec_context.height
-            clip.pix_fmt = "yuv420p"
-            clip.codec_context.time_base = CLIP_TIME_BASE
-            clip.options = {"crf": str(crf), "preset": "veryfast"}
+
+        def shown() -> Iterator[tuple[np.ndarray, float]]:
             held: tuple[float, av.VideoFrame] | None = None   # the picture on screen at ``start``
             for t, frame in video.pictures(key, keyframes):
                 if t < start - EPS:
@@ -161,15 +163,26 @@ def reencode(source: Path, target: Path, start: float, end: float, keyframes: li
                 if t >= end - EPS:
                     break
                 for shown_at, picture in ([held] if held and t > start + EPS else []) + [(t, frame)]:
-                    image = transform(picture.to_ndarray(format="rgb24"), shown_at)
-                    new = av.VideoFrame.from_ndarray(np.ascontiguousarray(image), format="rgb24")
-                    t0 = shown_at if t0 is None else t0
-                    new.pts, new.time_base = round((shown_at - t0) / CLIP_TIME_BASE), CLIP_TIME_BASE
-                    for packet in clip.encode(new):
-                        out.mux(packet)
-                    frames += 1
-                    t1 = shown_at
+                    times.append(shown_at)
+                    yield picture.to_ndarray(format="rgb24"), shown_at
                 held = None
+
+        with av.open(str(target), "w", options=container_options or {}) as out:
+            clip = out.add_stream("libx264", rate=Fraction(video.fps).limit_denominator(1001))
+            clip.width, clip.height = video.stream.codec_context.width, video.stream.codec_context.height
+            clip.pix_fmt = "yuv420p"
+            clip.codec_context.time_base = CLIP_TIME_BASE
+            clip.options = {"crf": str(crf), "preset": "veryfast"}
+            pictures = shown()
+            for image in (transform(pictures) if transform else (image for image, _ in pictures)):
+                shown_at = times.popleft()
+                new = av.VideoFrame.from_ndarray(np.ascontiguousarray(image), format="rgb24")
+                t0 = shown_at if t0 is None else t0
+                new.pts, new.time_base = round((shown_at - t0) / CLIP_TIME_BASE), CLIP_TIME_BASE
+                for packet in clip.encode(new):
+                    out.mux(packet)
+                frames += 1
+                t1 = shown_at
             for packet in clip.encode():
                 out.mux(packet)
         fps = video.fps
@@ -185,5 +198,5 @@ def playable(source: Path, target: Path, start: float, end: float, keyframes: li
     Whatever the archive's codec and container, every browser plays it; the pictures keep their own times, so
     clips of several cameras cut at one moment play in step.
     """
-    return reencode(source, target, start, end, keyframes, lambda image, _t: image, crf=23,
+    return reencode(source, target, start, end, keyframes, crf=23,
                     container_options={"movflags": "+faststart"})

@@ -48,8 +48,7 @@ def redact_file(source: Path, target: Path, *, only: Box | None = None) -> dict[
             raise InvalidInput(f"{target.name}: a redacted clip is written as H.264 in .mp4, .mkv or .mov")
         facts = probe(source)
         try:
-            frames = reencode(source, target, 0.0, facts.duration, facts.keyframes,
-                              lambda image, t: redactor(image)).frames
+            frames = reencode(source, target, 0.0, facts.duration, facts.keyframes, redactor.stream).frames
         except FootageError:
             target.unlink(missing_ok=True)
             raise

@@ -14,11 +14,16 @@ plate reader's detector finds (PaddleOCR's text detector inside the
 ``rapidocr`` wheel, :mod:`workbench.search.plate_reading`): every line is
 blurred but those read with confidence as plain words (no digit, as no plate
 format here has), so a plate whose format is not parsed, or that reads badly,
-is blurred all the same. Each box is enlarged by a margin (more for faces: a
-detector's box runs from brows to chin, the face from hairline to chin and ear
-to ear) and blurred; over-covering is the safe side. The detectors run on
-every ``every``-th frame and each box is kept until the next detection so that
-a face is not left clear between two runs. The ``keep`` boxes name what must
+is blurred all the same. Plate-shaped regions (dark strokes in a bright
+rectangle of a plate's proportions, :mod:`workbench.evidence.plate_shapes`)
+are blurred too: a plate blurred by motion is no text line. Each box is
+enlarged by a margin (more for faces: a detector's box runs from brows to chin,
+the face from hairline to chin and ear to ear) and blurred; over-covering is
+the safe side. In a clip (:meth:`Redactor.stream`) the detectors run every
+``INTERVAL`` seconds; the pictures between two detections are held back and
+blurred with what both found, grown with the time away from each and moved
+along between them, so a face on screen at either detection is not left clear
+between the two; plate shapes are looked for on every picture. The ``keep`` boxes name what must
 stay readable (the vehicle the evidence is about): a plate inside one is not
 blurred. ``only`` blurs everything but the given box (release to the press).
 
@@ -29,17 +34,19 @@ made, so an export refuses rather than leave unredacted.
     >>> redactor = Redactor()
     >>> clean = redactor(rgb, keep=[(0.4, 0.5, 0.7, 0.9)])      # doctest: +SKIP
     >>> press = Redactor(only=(0.4, 0.5, 0.7, 0.9))(rgb)         # doctest: +SKIP
+    >>> clip = redactor.stream(pictures_and_times)               # doctest: +SKIP
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 
 import cv2
 import numpy as np
 
 from workbench.errors import ConfigurationError
+from workbench.evidence.plate_shapes import plate_shapes
 
 Box = tuple[float, float, float, float]   # x0, y0, x1, y1 as shares of the image
 Pixels = tuple[int, int, int, int]         # x, y, w, h
@@ -49,7 +56,12 @@ MTCNN_FILES = ("pnet.onnx", "rnet.onnx", "onet.onnx")
 FACE_CONFIDENCE = 0.8
 MARGINS = {"face": 0.3, "plate": 0.2}   # share of the box's width and height added on each side
 SMALL_SIDE = 640        # pixels: a picture whose long side is at most this is searched at twice its size too
+INTERVAL = 0.5          # seconds between two detections in a clip
+GROWTH = 1.0            # share of a box's size added a side per second away from the detection that found it
+REACH = 4.0             # a box moves at most this many times its size between two detections
 WORDS_CONFIDENCE = 0.8  # a text line read at least this sure, without a digit, is words, not a plate
+TALLEST_LINE = 1 / 3    # share of the picture's height above which a text line must read as a plate to be one
+PLATE_CHARACTERS = 4    # letters and digits a plate has at least
 
 
 def _cascade(name: str) -> cv2.CascadeClassifier:
@@ -96,7 +108,7 @@ def _face_model(min_face: int):  # type: ignore[no-untyped-def]
 class Redactor:
     """Finds faces and plates and blurs them, frame after frame (or blurs all but ``only``)."""
 
-    def __init__(self, *, every: int = 3, only: Box | None = None, still: bool = False) -> None:
+    def __init__(self, *, interval: float = INTERVAL, only: Box | None = None, still: bool = False) -> None:
         from workbench.search.plate_reading import shared_reader
 
         self._faces, self._profiles, self._plates = _cascade("face"), _cascade("profile"), _cascade("plate")
@@ -105,9 +117,8 @@ class Redactor:
         if reader is None:
             raise ConfigurationError(f"{why}; redaction refuses to run without the plate reader's text detector")
         self.plate_reader = reader
-        self.every, self.only, self.still = every, only, still
-        self._count = 0
-        self._boxes: list[tuple[str, Pixels]] = []
+        self.interval, self.only, self.still = interval, only, still
+        self.detections = 0
         self.blurred = {"face": 0, "plate": 0}
 
     def detect(self, rgb: np.ndarray) -> list[tuple[str, Pixels]]:
@@ -121,6 +132,7 @@ class Redactor:
         plates = [tuple(map(int, b)) for b in
                   self._plates.detectMultiScale(grey, 1.05, 2, minSize=(max(20, h // 30), max(8, h // 90)))]
         plates += self._text_lines(np.ascontiguousarray(rgb[..., ::-1]))
+        plates += plate_shapes(grey)   # plates the text detector does not see as text (motion blur)
         if self.still and max(rgb.shape[:2]) <= SMALL_SIDE:
             # twice the size: faces of 12 to 32 pixels for the cascades, short plates for the text detector (four
             # overlapping quarters); too slow for every detection in a clip
@@ -147,44 +159,136 @@ class Redactor:
         return faces
 
     def _text_lines(self, bgr: np.ndarray) -> list[tuple[int, ...]]:
-        """The boxes of the text lines in a BGR picture that may be plates (all but surely read plain words)."""
-        return [box for text, score, box in self.plate_reader.lines(bgr) if not _words(text, score)]
+        """The boxes of the text lines in a BGR picture that may be plates (all but surely read plain words, and
+        "lines" taller than a third of the picture that read as less than a plate: the text detector's artefacts
+        on regular patterns, e.g. rows of windows)."""
+        height = bgr.shape[0]
+        return [box for text, score, box in self.plate_reader.lines(bgr)
+                if not _words(text, score) and (box[3] <= height * TALLEST_LINE or _plate_like(text))]
 
     def __call__(self, rgb: np.ndarray, keep: Sequence[Box] = ()) -> np.ndarray:
-        """A copy of ``rgb`` with faces and plates blurred, except plates inside a ``keep`` box."""
+        """A copy of the picture ``rgb`` with faces and plates blurred, except plates inside a ``keep`` box."""
         if self.only is not None:
             return _all_but(rgb, self.only)
-        if self._count % self.every == 0:
-            self._boxes = self.detect(rgb)
-        self._count += 1
+        self.detections += 1
+        return self._blur(rgb, self.regions(self.detect(rgb), rgb.shape, keep))
+
+    def stream(self, pictures: Iterable[tuple[np.ndarray, float]], keep: Sequence[Box] = ()) -> Iterator[np.ndarray]:
+        """The pictures of a clip ((RGB image, time in seconds) in order), each blurred, in the same order.
+
+        The detectors run on a picture every ``interval`` seconds and on the last one; the pictures between two
+        detections are held back until the second, then blurred where either found something, each box grown
+        by ``GROWTH`` of its size per second away from the detection that found it, and where a face or plate
+        moving between the two would be (each box of the first joined to the nearest of the same kind in the
+        second). A face or plate seen on screen at either detection is so blurred on every picture between them.
+        Plate-shaped regions, a few milliseconds' search, are looked for on every picture.
+        """
+        if self.only is not None:
+            yield from (_all_but(image, self.only) for image, _ in pictures)
+            return
+        for image, regions in self.stream_regions(pictures, keep):
+            yield self._blur(image, regions)
+
+    def stream_regions(self, pictures: Iterable[tuple[np.ndarray, float]], keep: Sequence[Box] = ()
+                       ) -> Iterator[tuple[np.ndarray, list[tuple[str, tuple[int, int, int, int]]]]]:
+        """Each picture of a clip with the (kind, (x0, y0, x1, y1)) regions :meth:`stream` blurs in it."""
+        before: tuple[float, list[tuple[str, Pixels]]] | None = None   # the last detection: its time and boxes
+        waiting: list[tuple[np.ndarray, float]] = []
+        for image, t in pictures:
+            waiting.append((image, t))
+            if before is None or t - before[0] >= self.interval - 1e-6:
+                after = (t, self.detect(image))
+                self.detections += 1
+                yield from self._between(waiting, before, after, keep)
+                before, waiting = after, []
+        if waiting:
+            after = (waiting[-1][1], self.detect(waiting[-1][0]))
+            self.detections += 1
+            yield from self._between(waiting, before, after, keep)
+
+    def _between(self, pictures: list[tuple[np.ndarray, float]], before: tuple[float, list[tuple[str, Pixels]]] | None,
+                 after: tuple[float, list[tuple[str, Pixels]]], keep: Sequence[Box]
+                 ) -> Iterator[tuple[np.ndarray, list[tuple[str, tuple[int, int, int, int]]]]]:
+        """The pictures after the detection ``before`` up to the one of ``after``, with the regions to blur."""
+        pairs = _pairs(before[1], after[1]) if before else []
+        for image, t in pictures:
+            regions = self.regions(after[1], image.shape, keep, GROWTH * (after[0] - t))
+            if t < after[0]:   # plate shapes cost a few milliseconds: looked for on each picture between too
+                shapes = plate_shapes(cv2.cvtColor(image, cv2.COLOR_RGB2GRAY))
+                regions += self.regions([("plate", b) for b in shapes], image.shape, keep)
+            if before is not None:
+                regions += self.regions(before[1], image.shape, keep, GROWTH * (t - before[0]))
+                share = (t - before[0]) / max(after[0] - before[0], 1e-6)
+                moved = [(kind, _towards(a, b, share)) for kind, a, b in pairs]
+                regions += self.regions(moved, image.shape, keep, GROWTH * min(t - before[0], after[0] - t))
+            yield image, regions
+
+    def _blur(self, rgb: np.ndarray, regions: list[tuple[str, tuple[int, int, int, int]]]) -> np.ndarray:
+        """A copy of ``rgb`` with each (kind, (x0, y0, x1, y1)) region blurred beyond recognition."""
         out = rgb.copy()
-        for kind, (x0, y0, x1, y1) in self.regions(self._boxes, rgb.shape, keep):
+        for kind, (x0, y0, x1, y1) in regions:
             k = max(3, (max(x1 - x0, y1 - y0) // 3) | 1)
             out[y0:y1, x0:x1] = cv2.GaussianBlur(out[y0:y1, x0:x1], (k, k), 0)
             self.blurred[kind] += 1
         return out
 
-    def regions(self, boxes: Sequence[tuple[str, Pixels]], shape: tuple[int, ...],
-                keep: Sequence[Box] = ()) -> list[tuple[str, tuple[int, int, int, int]]]:
+    def regions(self, boxes: Sequence[tuple[str, Pixels]], shape: tuple[int, ...], keep: Sequence[Box] = (),
+                grow: float = 0.0) -> list[tuple[str, tuple[int, int, int, int]]]:
         """The (kind, (x0, y0, x1, y1)) pixel regions blurred for ``boxes`` found in an image of ``shape``:
-        each box enlarged by its kind's margin, plates inside a ``keep`` box left out."""
+        each box enlarged by its kind's margin and ``grow`` (shares of its size a side), plates inside a
+        ``keep`` box left out."""
         height, width = shape[:2]
         found = []
         for kind, (x, y, w, h) in boxes:
             cx, cy = (x + w / 2) / width, (y + h / 2) / height
             if kind == "plate" and any(k[0] <= cx <= k[2] and k[1] <= cy <= k[3] for k in keep):
                 continue
-            dx, dy = int(np.ceil(w * MARGINS[kind])), int(np.ceil(h * MARGINS[kind]))
+            dx, dy = int(np.ceil(w * (MARGINS[kind] + grow))), int(np.ceil(h * (MARGINS[kind] + grow)))
             x0, y0, x1, y1 = max(0, x - dx), max(0, y - dy), min(width, x + w + dx), min(height, y + h + dy)
             if x1 > x0 and y1 > y0:
                 found.append((kind, (x0, y0, x1, y1)))
         return found
 
 
+def _pairs(before: list[tuple[str, Pixels]], after: list[tuple[str, Pixels]]) -> list[tuple[str, Pixels, Pixels]]:
+    """Each box of ``before`` joined to the nearest box of the same kind in ``after`` whose centre is less than
+    ``REACH`` of its size away: (kind, box before, box after).
+
+    >>> _pairs([("face", (0, 0, 10, 10))], [("face", (12, 0, 10, 10)), ("plate", (1, 0, 10, 4))])
+    [('face', (0, 0, 10, 10), (12, 0, 10, 10))]
+    """
+    pairs = []
+    for kind, (x, y, w, h) in before:
+        near = [(abs(bx + bw / 2 - x - w / 2) + abs(by + bh / 2 - y - h / 2), (bx, by, bw, bh))
+                for k, (bx, by, bw, bh) in after if k == kind]
+        near = [(d, b) for d, b in near if d <= REACH * max(w, h)]
+        if near:
+            pairs.append((kind, (x, y, w, h), min(near)[1]))
+    return pairs
+
+
+def _towards(a: Pixels, b: Pixels, share: float) -> Pixels:
+    """The box ``share`` of the way from ``a`` to ``b``.
+
+    >>> _towards((0, 0, 10, 10), (10, 20, 20, 10), 0.5)
+    (5, 10, 15, 10)
+    """
+    return tuple(int(round(p + (q - p) * share)) for p, q in zip(a, b))  # type: ignore[return-value]
+
+
 def _halved(box: tuple[int, ...]) -> tuple[int, ...]:
     """A box found in the picture at twice its size, in the picture's own pixels (rounded outwards)."""
     x, y, w, h = box
     return x // 2, y // 2, -(-(x + w) // 2) - x // 2, -(-(y + h) // 2) - y // 2
+
+
+def _plate_like(text: str) -> bool:
+    """Whether a text line reads as long as a plate (a plate filling a close-up is a tall line).
+
+    >>> _plate_like("AD 799 KB"), _plate_like("1")
+    (True, False)
+    """
+    return sum(c.isalnum() for c in text) >= PLATE_CHARACTERS
 
 
 def _words(text: str, score: float) -> bool:

@@ -31,6 +31,7 @@ from workbench.plates.plate_format import normalise, recognise
 MODELS = {"det": "PP-OCRv6_det_small.onnx", "rec": "PP-OCRv6_rec_small.onnx"}
 MIN_CONFIDENCE = 0.6     # recogniser score under which a line is not trusted as a plate
 DET_SIDE = 640           # longest side the text detector sees (pixels)
+DET_THRESHOLDS = {"Det.thresh": 0.2, "Det.box_thresh": 0.3}   # below rapidocr's 0.3 / 0.5: faint, small lines too
 MIN_HEIGHT = 48          # pixels: smaller pictures are enlarged before reading (the recogniser reads 48 px lines)
 
 Pixels = tuple[int, int, int, int]   # x, y, w, h
@@ -74,7 +75,7 @@ class PlateReader:
                 "Global.log_level": "error", "Global.use_cls": False,
                 "Det.model_path": str(files["det"]), "Rec.model_path": str(files["rec"]),
                 # vehicle crops are small: detect at their own size (at most DET_SIDE), not enlarged to 736 px
-                "Det.limit_type": "max", "Det.limit_side_len": DET_SIDE,
+                "Det.limit_type": "max", "Det.limit_side_len": DET_SIDE, **DET_THRESHOLDS,
                 "EngineConfig.onnxruntime.intra_op_num_threads": 1,
                 "EngineConfig.onnxruntime.inter_op_num_threads": 1})
             self._engine(np.full((64, 160, 3), 255, np.uint8))   # loads both networks now: a damaged one fails here

@@ -46,8 +46,11 @@ def wait_until_up(process: subprocess.Popen, urls: list[str], startup_s: float,
 
 @contextmanager
 def served(home: Path, tokens: Path, *, now: str | None = None, db_url: str | None = None,
-           extra_args: tuple[str, ...] = (), startup_s: float = 60.0) -> Iterator[str]:
-    """Start the service on ``home`` with the token table ``tokens``; yields its URL, stops it on exit."""
+           extra_args: tuple[str, ...] = (), startup_s: float = 60.0,
+           started: Callable[[int], None] | None = None) -> Iterator[str]:
+    """Start the service on ``home`` with the token table ``tokens``; yields its URL, stops it on exit.
+
+    ``started`` is called with the service's process id once it answers (a benchmark reads its CPU time)."""
     port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith(("JUPYTERHUB_", "WORKBENCH_"))}
     env.update(WORKBENCH_HOME=str(home), WORKBENCH_SERVICE_TOKENS=str(tokens))
@@ -66,6 +69,8 @@ def served(home: Path, tokens: Path, *, now: str | None = None, db_url: str | No
 
         try:
             wait_until_up(process, [f"{url}/api/health"], startup_s, written)
+            if started is not None:
+                started(process.pid)
             yield url
         finally:
             stop(process)
