@@ -17,6 +17,7 @@ from test_plates import _feed, _read
 
 import workbench
 from workbench.access import audit
+from workbench.access.reads import sightings_version
 from workbench.access.retention import purge
 from workbench.config import Settings
 from workbench.errors import PartitionError, StorageFull
@@ -24,7 +25,7 @@ from workbench.plates.anpr_feed import iter_feed
 from workbench.plates.read_ingest import ingest_files
 from workbench.samples import SAMPLE_CASE
 from workbench.samples.synthetic_reads import write_feed
-from workbench.store import Store
+from workbench.store import Store, counters
 from workbench.store.models import AuditEvent, PlateRead, Sighting
 
 from conftest import NOW, OPS, PG_URL, fixed_clock, new_database
@@ -65,8 +66,34 @@ def test_late_and_double_reads_merge_across_midnight_into_one_sighting(sample_ws
                                          "('plate_read'::regclass, 'sighting'::regclass)")).scalars())
             assert indexes == {"uq_plate_read_source", "ix_plate_read_sighting", "sighting_pkey",
                                "ix_sighting_plate_time", "ix_sighting_camera_time"}
+            # identifiers compare bytewise in those b-trees, whatever the database's locale (migration 0005)
+            collations = dict(s.execute(text(
+                "SELECT c.relname || '.' || a.attname, l.collname FROM pg_attribute a JOIN pg_class c "
+                "ON c.oid = a.attrelid JOIN pg_collation l ON l.oid = a.attcollation "
+                "WHERE c.relname IN ('plate_read', 'sighting') AND a.attcollation <> 0")).all())
+            assert {k for k, v in collations.items() if v == "C"} == {
+                "plate_read.source", "plate_read.source_read_id", "plate_read.camera_id", "plate_read.plate",
+                "sighting.camera_id", "sighting.plate"}
     reads = sample_ws.login("inspector.dupont").open_case(SAMPLE_CASE, purpose=PURPOSE).plate_reads("1ABC234")
     assert reads["source_ids"].tolist() == [["BM-ANPR:r1", "BM-ANPR:r2", "BM-ANPR:r3", "BM-ANPR:r4"]]
+
+
+def test_ingest_raises_the_sightings_counter_and_the_plate_index_follows_it(sample_ws, tmp_path):
+    store = sample_ws.store
+    index = sample_ws.plate_index()
+    assert "9NEW001" not in set(index.plates)
+    ingest_files(store, [_feed(tmp_path, [_read(1, plate="9-NEW-001")], "a.csv")], now=NOW, audit=OPS)
+    with store.snapshot() as s:
+        newest = s.execute(select(func.max(Sighting.id))).scalar_one()
+    assert sightings_version(store) == newest
+    assert "9NEW001" in set(sample_ws.plate_index().plates)   # grown from the sightings newer than its version
+    # a batch that fails rolls its counter back with its sightings: the version never names a missing sighting
+    with pytest.raises(RuntimeError), store.session() as s:
+        counters.raise_to(s, counters.SIGHTINGS, newest + 1000)
+        raise RuntimeError("the batch fails")
+    assert sightings_version(store) == newest
+    ingest_files(store, [_feed(tmp_path, [_read(2, plate="9-NEW-002", seconds=900)], "b.csv")], now=NOW, audit=OPS)
+    assert sightings_version(store) == newest + 1 and "9NEW002" in set(sample_ws.plate_index().plates)
 
 
 def test_a_feed_streams_in_chunks_and_matches_its_ground_truth(sample_ws, tmp_path):

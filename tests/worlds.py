@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from workbench.store import Store, partitions
+from workbench.store import Store, counters, partitions
 from workbench.store.models import (
     Agreement,
     Camera,
@@ -87,6 +87,7 @@ def write_world(store: Store, world: World, *, opened: datetime) -> None:
             s.flush()
             s.add(PlateRead(source="test", source_read_id=str(i), camera_id=camera, time=at, plate_raw=plate,
                             plate=plate, sighting_id=sighting.id, ingested_at=opened))
+            counters.raise_to(s, counters.SIGHTINGS, sighting.id)
 
 
 def hours(start: datetime, n: float = 1) -> tuple[datetime, datetime]:

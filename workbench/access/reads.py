@@ -15,7 +15,7 @@ from sqlalchemy import ARRAY, ColumnElement, String, and_, any_, bindparam, fals
 from sqlalchemy.engine import Connection
 
 from workbench.access.policy import Window
-from workbench.store import Store
+from workbench.store import Store, counters
 from workbench.store.models import Camera, FootageSegment, Hit, Hotlist, HotlistEntry, Partner, PlateRead, Sighting
 
 if TYPE_CHECKING:  # the session module imports this one
@@ -150,9 +150,10 @@ def load_hits(store: Store, grant: Grant) -> pd.DataFrame:
 
 
 def sightings_version(store: Store) -> int:
-    """The newest sighting id: a plate index built at this version knows every plate sighted so far."""
+    """The newest sighting id loaded (the catalogue's counter, one row): a plate index built at this version
+    knows every plate sighted so far."""
     with store.connect() as conn:
-        return int(conn.execute(select(func.max(Sighting.id))).scalar() or 0)
+        return counters.value(conn, counters.SIGHTINGS)
 
 
 def distinct_plates(store: Store, after: int = 0) -> list[str]:

@@ -136,6 +136,9 @@ def plate_scale(quick: bool, options: ScaleOptions) -> ScaleGroup:
                 server = server_cpu_s(ws.store)
                 cpu_us = ((time.process_time() - cpu[0]) / report.loaded * 1e6,
                           None if server is None or cpu[1] is None else (server - cpu[1]) / report.loaded * 1e6)
+                options.say(f"{backend} {loaded + report.loaded:>12,} reads: {report.loaded:,} loaded over {days} "
+                            f"day(s) at {report.loaded / ingest_s:,.0f} reads/s (CPU per read: client "
+                            f"{cpu_us[0]:.1f} us, server {'-' if cpu_us[1] is None else f'{cpu_us[1]:.1f}'} us)")
                 feed.unlink()
                 loaded += report.loaded
                 steps.append(truth)
@@ -331,7 +334,7 @@ def command(quick: bool, sizes: str | None, db_url: str | None, sqlite: bool, pl
     """Ingest and query times as the plate reads grow, as curves (and a PNG plot)."""
     steps = tuple(int(s) for s in sizes.split(",")) if sizes else QUICK_SIZES if quick else FULL_SIZES
     server = db_url
-    say = (lambda _text: None) if as_json else click.echo
+    say = (lambda text: click.echo(text, err=True)) if as_json else click.echo   # progress: stderr beside JSON
     with tempfile.TemporaryDirectory(prefix="wb-scale-") as tmp:
         options = ScaleOptions(steps, server, sqlite, Path(tmp), say)
         groups = [GROUPS[name](quick, options) for name in names or GROUPS]

@@ -28,7 +28,7 @@ def text_lines(text: str) -> list[str]:
     >>> text_lines("a,b\r\nc\x1ed\n")
     ['a,b', 'c\x1ed', '']
     """
-    return _LINE_BREAK.split(text)
+    return text.split("\n") if "\r" not in text else _LINE_BREAK.split(text)   # the common case at C speed
 
 
 def csv_rows(lines: list[str], *, max_line: int,

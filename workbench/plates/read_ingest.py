@@ -23,11 +23,12 @@ from __future__ import annotations
 
 import logging
 import warnings
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from pathlib import Path
-from typing import cast
+from typing import TypeVar, cast
 
 import numpy as np
 import pandas as pd
@@ -37,9 +38,9 @@ from sqlalchemy.orm import Session
 from workbench import faults
 from workbench.errors import StoreError, WorkbenchError
 from workbench.plates import read_copy
-from workbench.plates.anpr_feed import FeedBatch, iter_feed
+from workbench.plates.anpr_feed import CHUNK_BYTES, FeedBatch, iter_feed
 from workbench.plates.hotlist import match_hits
-from workbench.store import AuditWriter, Store, partitions
+from workbench.store import AuditWriter, Store, counters, partitions
 from workbench.store.models import Camera, HotlistEntry, PlateRead, Sighting
 
 MERGE_WINDOW = timedelta(seconds=90)
@@ -50,9 +51,14 @@ PG_BATCH_READS = 100_000
 from the batch's event to its commit)."""
 SQLITE_CEILING_READS = 10_000_000
 """Beyond this many reads the embedded SQLite catalogue is out of its depth (docs/capacity-plan.md)."""
+PG_CHUNK_BYTES = 8 << 20
+"""Bytes of a feed parsed at a time on PostgreSQL (about a batch of reads): the next chunk is parsed while the
+current one loads (:func:`read_ahead`)."""
 SIGHTING_SPAN = timedelta(days=1)
 """Late reads join a sighting that started at most this long before them (bounds the partitions looked at)."""
 ACTION = "plates-ingest"
+T = TypeVar("T")
+_END = object()
 _CHUNK = 900
 _log = logging.getLogger(__name__)
 
@@ -189,6 +195,8 @@ def _write_reads(session: Session, reads: pd.DataFrame, report: FileReport, *, n
     report.merged += len(fresh) - int(per_cluster["existing_id"].isna().sum())
     new = per_cluster[per_cluster["existing_id"].isna()].drop(columns="existing_id")
     joined = per_cluster[per_cluster["existing_id"].notna()]
+    if len(new):   # ids in commit order: loaders take them one after the other (the plate index reads newer ids)
+        counters.hold(session, counters.SIGHTINGS)
     if postgres:
         ids = read_copy.insert_sightings(session, new)
         read_copy.extend_sightings(session, pd.DataFrame({
@@ -200,6 +208,8 @@ def _write_reads(session: Session, reads: pd.DataFrame, report: FileReport, *, n
     else:
         ids = np.asarray(_insert_sightings(session, new), dtype=np.int64)
         _extend_sightings(session, joined)
+    if len(ids):
+        counters.raise_to(session, counters.SIGHTINGS, int(ids.max()))
     sighting_of = pd.concat([pd.Series(ids, index=new.index, dtype="int64"), joined["existing_id"].astype("int64")])
     assigned = clustered["cluster"].map(sighting_of).astype("int64")
     if postgres:
@@ -209,7 +219,7 @@ def _write_reads(session: Session, reads: pd.DataFrame, report: FileReport, *, n
     report.loaded += len(fresh)
     report.sightings += len(new)
     hot = set(session.execute(select(HotlistEntry.plate).distinct()).scalars())
-    report.hits += match_hits(session, [int(i) for i, plate in zip(ids, new["plate"]) if plate in hot], now=now)
+    report.hits += match_hits(session, [int(i) for i in ids[new["plate"].isin(list(hot)).to_numpy()]], now=now)
 
 
 def _insert_sightings(session: Session, new: pd.DataFrame) -> list[int]:
@@ -261,10 +271,11 @@ def ingest_files(store: Store, paths: Iterable[Path], *, now: datetime, audit: A
     with store.snapshot() as session:
         cameras = {camera_id: kind for camera_id, kind in session.execute(select(Camera.id, Camera.kind))}
     reports = []
+    chunk_bytes = PG_CHUNK_BYTES if store.dialect == "postgresql" else CHUNK_BYTES
     for path in tqdm(list(paths), desc="plate reads", unit="file", disable=not progress):
         report = FileReport(str(path))
         try:
-            for chunk in iter_feed(Path(path), now=now, known_cameras=cameras):
+            for chunk in read_ahead(iter_feed(Path(path), now=now, known_cameras=cameras, chunk_bytes=chunk_bytes)):
                 ingest_batch(store, chunk, now=now, audit=audit, batch_reads=batch_reads, report=report)
             reports.append(report)
         except StoreError:
@@ -280,6 +291,24 @@ def ingest_files(store: Store, paths: Iterable[Path], *, now: datetime, audit: A
         with store.engine.begin() as connection:
             partitions.analyse(connection, set().union(*(r.days for r in reports)))
     return reports
+
+
+def read_ahead(chunks: Iterator[T]) -> Iterator[T]:
+    """``chunks``, the next one made in a thread of its own while the caller works on the current one.
+
+    The feed's next chunk is parsed and validated while the current one is
+    written (the database works meanwhile: client and server overlap). At
+    most one chunk waits; an error of the feed is raised where the
+    iteration would have raised it, after the chunks before it.
+
+        >>> list(read_ahead(iter([1, 2, 3])))
+        [1, 2, 3]
+    """
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="feed-ahead") as pool:
+        pending = pool.submit(next, chunks, _END)
+        while (item := pending.result()) is not _END:
+            pending = pool.submit(next, chunks, _END)
+            yield cast(T, item)
 
 
 def _warn_past_ceiling(store: Store) -> None:

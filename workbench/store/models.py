@@ -20,6 +20,7 @@ from typing import Any
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
     Boolean,
     CheckConstraint,
     DateTime,
@@ -271,6 +272,18 @@ class HotlistEntry(Base):
     valid_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
     __table_args__ = (CheckConstraint("priority BETWEEN 0 AND 4", name="hotlist_priority_range"),
                       Index("ix_hotlist_entry_plate", "plate"))
+
+
+class CatalogueCounter(Base):
+    """A number the catalogue keeps so that nobody counts rows (migration 0005).
+
+    ``sightings``: the newest sighting id loaded, bumped by ingest in each
+    batch's transaction (the plate index's version).
+    """
+
+    __tablename__ = "catalogue_counter"
+    name: Mapped[str] = mapped_column(String(32), primary_key=True)
+    value: Mapped[int] = mapped_column(BigInteger)
 
 
 class Hit(Base):
