@@ -11,8 +11,10 @@ leaves 127.0.0.1 is refused and counted):
   the apps (target: under 3 s); ``warm_view_fresh_browser_s`` is the same
   view from a new browser profile each time (nothing cached: every script
   fetched again); ``cold_view_s`` is a view from a new profile with no pool
-  (``--pool 0``: a new kernel per view, the baseline), and ``warm_speedup``
-  the ratio of the two fresh-profile views; ``warm_view_cpu_s`` is the CPU
+  (``--pool 0``: a kernel started for each view once the visitor asks,
+  forked from ``workbench apps``' fork server like the pool's, the
+  baseline), and ``warm_speedup`` the ratio of the two fresh-profile views
+  (what the pool's preheating gains; the fork server helps both sides); ``warm_view_cpu_s`` is the CPU
   time a warm view costs (median over the apps of the best round), summed
   over every process under the benchmark (server, kernels, the pools'
   refills, Chromium, Playwright's driver): what a loaded machine does not
