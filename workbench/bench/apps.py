@@ -52,6 +52,7 @@ from typing import Any
 
 import click
 
+from workbench.bench._processes import cpu_below
 from workbench.errors import ConfigurationError
 
 PLATE_BOX = "input[placeholder='1-ABC-234']"
@@ -130,25 +131,6 @@ def closed_network(context: Any, refused: list[str]) -> None:
             refused.append(url)
     context.on("request", lambda r: record(r.url))
     context.on("page", lambda page: page.on("websocket", lambda ws: record(ws.url)))
-
-
-def cpu_below(root: int) -> float:
-    """CPU seconds (user and system) used so far by the living processes under ``root`` (not ``root`` itself)."""
-    parents: dict[int, int] = {}
-    ticks: dict[int, int] = {}
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            fields = stat.read_text().rsplit(")", 1)[1].split()
-        except OSError:   # gone meanwhile
-            continue
-        pid = int(stat.parent.name)
-        parents[pid], ticks[pid] = int(fields[1]), int(fields[11]) + int(fields[12])
-    below: set[int] = set()
-    frontier = {root}
-    while frontier:
-        frontier = {pid for pid, parent in parents.items() if parent in frontier} - below
-        below |= frontier
-    return sum(ticks[pid] for pid in below) / os.sysconf("SC_CLK_TCK")
 
 
 def open_app(page: Any, url: str, app: str, ready: str, query: str = "") -> float:

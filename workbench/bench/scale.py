@@ -33,7 +33,6 @@ With ``--sqlite`` the same runs on an SQLite file (to 10M reads: its ceiling).
 from __future__ import annotations
 
 import json
-import os
 import tempfile
 import time
 from collections.abc import Callable
@@ -47,6 +46,7 @@ import click
 import numpy as np
 
 from workbench.bench import frame_scale
+from workbench.bench._processes import CHILDREN_SYSTEM, CHILDREN_USER, PARENT, TICKS_PER_S, every_pid, own_ticks, stat
 
 QUICK_SIZES = (50_000, 200_000)
 DAY_READS = 500_000
@@ -202,26 +202,24 @@ def server_cpu_s(store: Any) -> float | None:
     with store.connect() as conn:
         backend = int(conn.execute(text("SELECT pg_backend_pid()")).scalar_one())
 
-    def stat(pid: int) -> list[str] | None:
+    def postgres(pid: int) -> list[str] | None:
         try:
             comm = Path(f"/proc/{pid}/comm").read_text().strip()
-            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
         except OSError:
             return None
-        return fields if comm.startswith("postgres") else None
+        return stat(pid) if comm.startswith("postgres") else None
 
-    mine = stat(backend)
-    master = stat(int(mine[1])) if mine else None
+    mine = postgres(backend)
+    master = postgres(int(mine[PARENT])) if mine else None
     if mine is None or master is None:
         return None
-    postmaster = int(mine[1])
-    ticks = sum(int(v) for v in master[11:15])
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            child = stat(int(entry.name))
-            if child is not None and int(child[1]) == postmaster:
-                ticks += int(child[11]) + int(child[12])
-    return ticks / os.sysconf("SC_CLK_TCK")
+    postmaster = int(mine[PARENT])
+    ticks = own_ticks(master) + int(master[CHILDREN_USER]) + int(master[CHILDREN_SYSTEM])
+    for pid in every_pid():
+        child = postgres(pid)
+        if child is not None and int(child[PARENT]) == postmaster:
+            ticks += own_ticks(child)
+    return ticks / TICKS_PER_S
 
 
 def _ingest(store: Any, feed: Path, now: datetime, ops: Any) -> Any:

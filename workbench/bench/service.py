@@ -79,6 +79,8 @@ import click
 import numpy as np
 import pandas as pd
 
+from workbench.bench._processes import process_cpu_s
+
 PURPOSE = "judicial-investigation"
 USER = "inspector.dupont"
 CLIENTS = 8
@@ -380,12 +382,6 @@ def _users(url: str, tokens: dict[str, str], plates: list[str], home: Path, tmp:
             "service_cpu_ms": 1000 * cpu / max(calls, 1),
             "ingest_overlap": _covered(ingests.spans, start, end) / duration, "ingest_runs": len(ingests.spans),
             "ingested_reads": ingested}
-
-
-def process_cpu_s(pid: int) -> float:
-    """CPU seconds (user and system) a process of this machine has used so far, from ``/proc``."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 @contextmanager
