@@ -50,7 +50,7 @@ def _iou(a: np.ndarray, b: np.ndarray) -> float:
     return w * h / union if union > 0 else 0.0
 
 
-def evaluate_labelled_events(labels: Path = LABELS) -> dict[str, float | int | None]:
+def evaluate_labelled_events(labels: Path = LABELS) -> dict[str, float | int | dict[str, float] | None]:
     """Index each labelled clip and score colour and kind against the labels, and the objects' precision."""
     table = pd.read_csv(labels)
     rois = pd.read_csv(Path(labels).with_name(ROIS.name))
