@@ -21,7 +21,7 @@ import os
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from functools import partial
+from functools import cache, partial
 from pathlib import Path
 from typing import Any
 
@@ -55,13 +55,13 @@ BIN_S = 1.0           # time resolution of the stored motion grid (seconds)
 ANALYSIS_HZ = 6.0     # frames analysed per second of video (every frame is decoded)
 
 
-def _colour_view(frame: av.VideoFrame, analyser: FrameAnalyser,
-                 full: bool = False) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
-    """The frame in colour at the analyser's size, its foreground mask and, with ``full``, the frame at full
-    size for the plate reader (asked only when a better view of an object is kept)."""
-    w, h = analyser.size
-    return (frame.reformat(width=w, height=h, format="bgr24").to_ndarray(), analyser.foreground(),
-            frame.to_ndarray(format="bgr24") if full else None)
+def _colour_pictures(frame: av.VideoFrame, size: tuple[int, int],
+                     full: bool = False) -> tuple[np.ndarray, np.ndarray | None]:
+    """The frame in colour at the analyser's ``size`` and, with ``full``, at full size for the plate reader and
+    the person detector (asked once the track whose best view it holds has ended)."""
+    w, h = size
+    return frame.reformat(width=w, height=h, format="bgr24").to_ndarray(), \
+        frame.to_ndarray(format="bgr24") if full else None
 
 
 def _luma(frame: av.VideoFrame) -> np.ndarray:
@@ -194,7 +194,7 @@ def index_video(path: Path, *, analysis_hz: float = ANALYSIS_HZ, read_plates: bo
         bins[b] |= words
         assert tracker is not None   # made with the analyser
         if blobs or tracker._live:  # noqa: SLF001 - a cheap check that spares the call
-            tracker.update(t, blobs, partial(_colour_view, frame, analyser, True))
+            tracker.update(t, blobs, analyser.foreground, cache(partial(_colour_pictures, frame, analyser.size, True)))
     if analyser is None or tracker is None:
         raise FootageError(f"{path.name}: no frame could be decoded")
     return SegmentIndex(np.array(bins, dtype=np.uint64).reshape(-1, 2), tracker.finish(), frames,

@@ -10,7 +10,7 @@ given a plate reader, the best view of a vehicle is also read at the picture's
 full resolution and the plates found are kept with the event (time, box).
 
     >>> tracker = ObjectTracker((320, 180), persons=PersonDetector())   # plates=PlateReader().read to read plates
-    >>> tracker.update(t, blobs, view)        # per analysed frame                 # doctest: +SKIP
+    >>> tracker.update(t, blobs, foreground, pictures)   # per analysed frame       # doctest: +SKIP
     >>> events = tracker.finish()                                                  # doctest: +SKIP
 """
 
@@ -27,9 +27,12 @@ from workbench.search.person_detection import PersonDetector
 from workbench.search.plate_reading import PlateText
 
 MIN_PLATE_VIEW = 160  # full-size pixels: a plate is about 0.3 of a car's width, its characters 0.045: under 7 px
-View = Callable[[], tuple[np.ndarray, np.ndarray, np.ndarray | None]]
-"""(BGR frame, foreground mask) at analysis size, and the BGR frame at full size (None: no plate or person detector)."""
+Pictures = Callable[[], tuple[np.ndarray, np.ndarray | None]]
+"""The frame in BGR at analysis size and at full size (None: no plate or person detector); asked once a track has
+ended, for its best view only, so a frame is converted to colour only when it holds an event's best view."""
 ReadPlates = Callable[[np.ndarray], list[PlateText]]
+_FullCrop = tuple[np.ndarray, tuple[int, int], tuple[int, int], tuple[int, int, int, int]]
+"""A view cut from the full-size frame, its origin there, the frame's size, the object's box in the view."""
 
 
 @dataclass(frozen=True)
@@ -66,9 +69,9 @@ class _Track:
     boxes: list[tuple[int, int, int, int]]
     best_score: float = -1.0
     best_time: float = 0.0
-    best_crop: tuple[np.ndarray, np.ndarray] | None = None
-    best_full: tuple[np.ndarray, tuple[int, int], tuple[int, int], tuple[int, int, int, int]] | None = None
-    """the view cut from the full-size frame, its origin there, the frame's size, the object's box in the view"""
+    best_blob: Blob | None = None
+    best_mask: np.ndarray | None = None       # the foreground in the best blob's box, at analysis size
+    best_pictures: Pictures | None = None     # the best view's frame in colour (converted when the track ends)
 
     def predicted(self, t: float) -> tuple[float, float]:
         cx, cy = _centre(self.boxes[-1])
@@ -95,8 +98,10 @@ class ObjectTracker:
         self._live: list[_Track] = []
         self._events: list[ObjectEvent] = []
 
-    def update(self, t: float, blobs: list[Blob], view: View) -> None:
-        """Feed the blobs of the frame at ``t``; ``view`` gives its colour picture when a best view is kept."""
+    def update(self, t: float, blobs: list[Blob], foreground: Callable[[], np.ndarray],
+               pictures: Pictures) -> None:
+        """Feed the blobs of the frame at ``t``; ``foreground`` gives its moving-object mask now and ``pictures``
+        its colour pictures later, both asked only when a better view of an object is kept."""
         for track in [tr for tr in self._live if t - tr.times[-1] > self.max_gap_s]:
             self._close(track)
         matched: dict[int, int] = {}
@@ -110,7 +115,7 @@ class ObjectTracker:
                     cost[i, j] = np.hypot(cx - px, cy - py) / max(w, b.w, 8)
             rows, cols = linear_sum_assignment(cost)
             matched = {int(j): int(i) for i, j in zip(rows, cols) if cost[i, j] < 1.0}
-        frame: tuple[np.ndarray, np.ndarray, np.ndarray | None] | None = None
+        mask: np.ndarray | None = None
         for j, blob in enumerate(blobs):
             box = (blob.x, blob.y, blob.w, blob.h)
             if j in matched:
@@ -123,17 +128,13 @@ class ObjectTracker:
             clear = blob.x > 1 and blob.y > 1 and blob.x + blob.w < self.width - 1 and \
                 blob.y + blob.h < self.height - 1
             score = blob.area * (1.0 if clear else 0.25)
-            if score > 1.15 * track.best_score:   # a clearly better view (spares most colour conversions)
-                frame = frame or view()
-                bgr, mask, full = frame
-                sl = (slice(blob.y, blob.y + blob.h), slice(blob.x, blob.x + blob.w))
-                track.best_score, track.best_time = score, t
-                track.best_crop = (bgr[sl].copy(), mask[sl].copy())
-                if full is not None:
-                    track.best_full = self._full_crop(full, blob)
+            if score > 1.15 * track.best_score:   # a clearly better view
+                mask = foreground() if mask is None else mask
+                track.best_score, track.best_time, track.best_blob = score, t, blob
+                track.best_mask = mask[blob.y:blob.y + blob.h, blob.x:blob.x + blob.w].copy()
+                track.best_pictures = pictures
 
-    def _full_crop(self, full: np.ndarray,
-                   blob: Blob) -> tuple[np.ndarray, tuple[int, int], tuple[int, int], tuple[int, int, int, int]]:
+    def _full_crop(self, full: np.ndarray, blob: Blob) -> _FullCrop:
         """The blob's box cut from the full-size frame, wider (a plate at the edge of the box is read whole)."""
         fh, fw = full.shape[:2]
         sx, sy = fw / self.width, fh / self.height
@@ -153,7 +154,7 @@ class ObjectTracker:
 
     def _close(self, track: _Track) -> None:
         self._live.remove(track)
-        if len(track.times) < self.min_samples or track.best_crop is None:
+        if len(track.times) < self.min_samples or track.best_blob is None:
             return
         boxes = np.asarray(track.boxes, dtype=np.float32)
         (x0, y0), (x1, y1) = _centre(track.boxes[0]), _centre(track.boxes[-1])
@@ -163,30 +164,35 @@ class ObjectTracker:
         norm = np.column_stack([np.asarray(track.times, dtype=np.float32), boxes[:, 0] / self.width,
                                 boxes[:, 1] / self.height, (boxes[:, 0] + boxes[:, 2]) / self.width,
                                 (boxes[:, 1] + boxes[:, 3]) / self.height])
-        crop, mask = track.best_crop
+        assert track.best_pictures is not None and track.best_mask is not None   # kept with the best blob
+        blob, mask = track.best_blob, track.best_mask
+        bgr, full = track.best_pictures()
+        crop = bgr[blob.y:blob.y + blob.h, blob.x:blob.x + blob.w]
+        best_full = None if full is None else self._full_crop(full, blob)
         h, w = crop.shape[:2]
         centres = np.column_stack([(boxes[:, 0] + boxes[:, 2] / 2) / self.width,
                                    (boxes[:, 1] + boxes[:, 3] / 2) / self.height])
         path = float(np.hypot(*np.diff(centres, axis=0).T).sum()) if len(centres) > 1 else 0.0
         speed = path / max(track.times[-1] - track.times[0], 1e-3)
         kind = kind_of(w, h, speed)
-        if kind == "vehicle" and speed < PERSON_SPEED and self.persons is not None and track.best_full is not None \
-                and self.persons.persons(track.best_full[0], track.best_full[3]):
+        if kind == "vehicle" and speed < PERSON_SPEED and self.persons is not None and best_full is not None \
+                and self.persons.persons(best_full[0], best_full[3]):
             kind = "person"   # slow and wide: walkers side by side, or one with a bag (traffic is not asked)
         self._events.append(ObjectEvent(
             start=track.times[0], end=track.times[-1], best_time=track.best_time, track=norm,
             direction=direction_of(dx, dy), colour=colour_name(crop, mask), kind=kind,
             size=float(np.mean(boxes[:, 2] * boxes[:, 3]) / (self.width * self.height)),
-            descriptor=descriptor(crop, mask), plates=self._read_plates(track) if kind == "vehicle" else []))
+            descriptor=descriptor(crop, mask),
+            plates=self._read_plates(track.best_time, best_full) if kind == "vehicle" else []))
 
-    def _read_plates(self, track: _Track) -> list[PlateSeen]:
-        """The plates the reader finds on the vehicle's best view, placed in the frame."""
-        if self.plates is None or track.best_full is None or track.best_full[0].shape[1] < MIN_PLATE_VIEW \
-                or track.best_full[0].shape[0] < MIN_PLATE_VIEW // 3:
+    def _read_plates(self, time: float, best_full: _FullCrop | None) -> list[PlateSeen]:
+        """The plates the reader finds on the vehicle's best view (at ``time``), placed in the frame."""
+        if self.plates is None or best_full is None or best_full[0].shape[1] < MIN_PLATE_VIEW \
+                or best_full[0].shape[0] < MIN_PLATE_VIEW // 3:
             return []
-        crop, (ox, oy), (fw, fh), _ = track.best_full
+        crop, (ox, oy), (fw, fh), _ = best_full
         cut = crop.shape[0] // 3   # plates are on the bumpers: the upper third (roof, windows) is not read
         crop, oy = crop[cut:], oy + cut
-        return [PlateSeen(p.plate, p.raw, p.confidence, p.country, track.best_time,
+        return [PlateSeen(p.plate, p.raw, p.confidence, p.country, time,
                           ((ox + x) / fw, (oy + y) / fh, (ox + x + w) / fw, (oy + y + h) / fh))
                 for p in self.plates(crop) for x, y, w, h in [p.box]]
