@@ -26,7 +26,7 @@ from workbench.search.frame_analysis import PERSON_SPEED, Blob, colour_name, des
 from workbench.search.person_detection import PersonDetector
 from workbench.search.plate_reading import PlateText
 
-MIN_PLATE_VIEW = 160  # full-size pixels: a plate is about 0.3 of a car's width, its characters 0.045: under 7 px
+MIN_PLATE_VIEW = 160  # a vehicle's width in full-size pixels: a plate is about 0.3 of a car's width, its characters 0.045: under 7 px
 Pictures = Callable[[], tuple[np.ndarray, np.ndarray | None]]
 """The frame in BGR at analysis size and at full size (None: no plate or person detector); asked once a track has
 ended, for its best view only, so a frame is converted to colour only when it holds an event's best view."""
@@ -187,10 +187,11 @@ class ObjectTracker:
 
     def _read_plates(self, time: float, best_full: _FullCrop | None) -> list[PlateSeen]:
         """The plates the reader finds on the vehicle's best view (at ``time``), placed in the frame."""
-        if self.plates is None or best_full is None or best_full[0].shape[1] < MIN_PLATE_VIEW \
-                or best_full[0].shape[0] < MIN_PLATE_VIEW // 3:
+        if self.plates is None or best_full is None:
             return []
-        crop, (ox, oy), (fw, fh), _ = best_full
+        crop, (ox, oy), (fw, fh), (x0, y0, x1, y1) = best_full
+        if x1 - x0 < MIN_PLATE_VIEW or y1 - y0 < MIN_PLATE_VIEW // 3:
+            return []   # the vehicle itself (not the margin read around it) too small for legible characters
         cut = crop.shape[0] // 3   # plates are on the bumpers: the upper third (roof, windows) is not read
         crop, oy = crop[cut:], oy + cut
         return [PlateSeen(p.plate, p.raw, p.confidence, p.country, time,
