@@ -27,6 +27,7 @@ from workbench.search.person_detection import PersonDetector
 from workbench.search.plate_reading import PlateText
 
 MIN_PLATE_VIEW = 160  # a vehicle's width in full-size pixels: a plate is about 0.3 of a car's width, its characters 0.045: under 7 px
+MIN_PLATE_HEIGHT = 70  # a vehicle's height in full-size pixels: characters (80 mm) are at most a tenth of it
 Pictures = Callable[[], tuple[np.ndarray, np.ndarray | None]]
 """The frame in BGR at analysis size and at full size (None: no plate or person detector); asked once a track has
 ended, for its best view only, so a frame is converted to colour only when it holds an event's best view."""
@@ -190,7 +191,7 @@ class ObjectTracker:
         if self.plates is None or best_full is None:
             return []
         crop, (ox, oy), (fw, fh), (x0, y0, x1, y1) = best_full
-        if x1 - x0 < MIN_PLATE_VIEW or y1 - y0 < MIN_PLATE_VIEW // 3:
+        if x1 - x0 < MIN_PLATE_VIEW or y1 - y0 < MIN_PLATE_HEIGHT:
             return []   # the vehicle itself (not the margin read around it) too small for legible characters
         cut = crop.shape[0] // 3   # plates are on the bumpers: the upper third (roof, windows) is not read
         crop, oy = crop[cut:], oy + cut
