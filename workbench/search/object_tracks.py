@@ -26,7 +26,8 @@ from workbench.search.frame_analysis import PERSON_SPEED, Blob, colour_name, des
 from workbench.search.person_detection import PersonDetector
 from workbench.search.plate_reading import PlateText
 
-MIN_PLATE_VIEW = 160  # a vehicle's width in full-size pixels: a plate is about 0.3 of a car's width, its characters 0.045: under 7 px
+MIN_PLATE_VIEW = 160   # a vehicle's width in full-size pixels: a plate is about 0.3 of a car's width, its
+                       # characters 0.045: under 7 px
 MIN_PLATE_HEIGHT = 70  # a vehicle's height in full-size pixels: characters (80 mm) are at most a tenth of it
 Pictures = Callable[[], tuple[np.ndarray, np.ndarray | None]]
 """The frame in BGR at analysis size and at full size (None: no plate or person detector); asked once a track has
