@@ -9,6 +9,7 @@ One place that reads ``/proc/PID/stat`` for the benchmarks of the apps, the serv
 from __future__ import annotations
 
 import os
+import resource
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -57,3 +58,14 @@ def cpu_below(root: int) -> float:
         frontier = {pid for pid, parent in parents.items() if parent in frontier} - below
         below |= frontier
     return sum(ticks[pid] for pid in below) / TICKS_PER_S
+
+
+def self_and_ended_children_cpu_s() -> float:
+    """CPU seconds (user and system) of this process and of its children that have ended and were waited for
+    (a cluster's worker processes once it is closed).
+
+    >>> self_and_ended_children_cpu_s() > 0
+    True
+    """
+    own, children = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
