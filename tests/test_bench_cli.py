@@ -38,3 +38,12 @@ def test_the_apps_benchmark_counts_the_cpu_of_the_processes_below_it():
         assert cpu_below(busy.pid) == 0                   # nothing below the child
     finally:
         busy.communicate(b"\n")
+
+
+def test_the_frames_benchmark_counts_the_cpu_of_children_that_ended():
+    from workbench.bench._processes import self_and_ended_children_cpu_s
+
+    before = self_and_ended_children_cpu_s()
+    subprocess.run([sys.executable, "-c", "import time\nend = time.process_time() + 0.4\n"
+                    "while time.process_time() < end: pass"], check=True)
+    assert self_and_ended_children_cpu_s() - before >= 0.35   # the child's CPU, counted once it was waited for
