@@ -1,6 +1,6 @@
 """The load measurement of ``workbench bench service``: the ingest's overlap and the errors' texts."""
 
-from workbench.bench.service import _covered, _error_texts
+from workbench.bench.service import _covered, _error_texts, _paired
 
 
 def test_the_overlap_counts_only_the_window_and_the_gaps_between_ingests():
@@ -14,3 +14,11 @@ def test_errors_are_reported_by_text_most_frequent_first():
     texts = _error_texts(errors)
     assert list(texts.items())[0] == ("ServiceUnavailable: down", 2)
     assert texts["AccessDenied: no"] == 1 and texts["x" * 300] == 1
+
+
+def test_trajectory_sides_are_timed_in_alternation():
+    """Each pair times both sides a moment apart, the order swapped every pair (after one warm call each)."""
+    calls: list[str] = []
+    first, second = _paired(lambda: calls.append("embedded"), lambda: calls.append("served"), 3)
+    assert len(first) == len(second) == 3 and all(t >= 0 for t in first + second)
+    assert calls == ["embedded", "served", "embedded", "served", "served", "embedded", "embedded", "served"]

@@ -343,6 +343,42 @@ def test_training_checks_and_the_trainers_view(login, world):
     same(trainer.training_activity(), world[0].login("trainer.claes").training_activity())
 
 
+def test_training_answers_are_judged_by_the_case_not_reported(login, world, request, tmp_path):
+    """The case judges each answer against its own key: a wrong answer is recorded wrong whatever the caller
+    says, a forged package is not verified, and no client can write a check's result of its own."""
+    from workbench.samples.training import TrainingKey, package_copy
+    from workbench.samples.world import TRAINING_CASE
+    from workbench.service.client import ClientCase
+
+    case = login("inspector.vermeulen").open_case(TRAINING_CASE, purpose="training")
+    key = TrainingKey(world[0].login("inspector.vermeulen").open_case(TRAINING_CASE, purpose="training"))
+    assert case.check_training("stolen_plate", key.expected("stolen_plate").lower())
+    assert not case.check_training("suspect_sightings", key.expected("suspect_sightings") + 1)
+    assert not case.check_training("suspect_plausible", "True")   # a text is not the yes/no asked
+    forged = tmp_path / f"{TRAINING_CASE}_forged"
+    forged.mkdir()
+    (forged / MANIFEST).write_text(json.dumps({"case": {"reference": TRAINING_CASE}, "items": []}))
+    assert not case.check_training("package_verified", package_copy(forged))
+    assert not case.check_training("package_verified", forged.as_posix())   # a path is not read where judged
+    with pytest.raises(InvalidInput, match="unknown question"):
+        case.check_training("everything_right", True)
+    results = world[0].login("trainer.claes").training_results()
+    mine = results[results["user_name"] == "inspector.vermeulen"].tail(5)
+    assert mine["correct"].tolist() == [True, False, False, False, False]
+    assert mine["question"].tolist()[:2] == ["stolen_plate", "suspect_sightings"]
+    dupont = login("inspector.dupont").open_case(SAMPLE_CASE, purpose=PURPOSE)
+    with pytest.raises(AccessDenied, match="not a training case"):
+        dupont.check_training("stolen_plate", "x")
+    if isinstance(case, ClientCase):   # served: the result itself is not a call
+        assert not hasattr(case, "record_training_check") and not hasattr(case, "_record_training_check")
+        with pytest.raises(InvalidInput, match="not a method the workbench service serves"):
+            case.workspace.connection.call("case", "_record_training_check", (1, "stolen_plate"),
+                                           {"answered": True, "correct": True, "answer": "x"},
+                                           case={"reference": TRAINING_CASE, "purpose": "training"})
+        trail = world[0].login("auditor.maes").audit_events(user_name="inspector.vermeulen")
+        assert trail.iloc[-1]["action"] == "service-request" and trail.iloc[-1]["outcome"] == "denied"
+
+
 def test_administration_through_the_facade(login, world):
     with pytest.raises(AccessDenied) as refused:
         login("inspector.dupont").admin()

@@ -166,7 +166,7 @@ def test_trainer_view_shows_who_finished_what_and_where_they_went_wrong(worlds, 
         activity = ws.login("trainer.claes").training_activity().set_index("user_name")
         dupont = ws.login("inspector.dupont").open_case(SAMPLE_CASE, purpose="judicial-investigation")
         with pytest.raises(AccessDenied, match="not a training case"):
-            dupont.record_training_check(1, "stolen_plate", answered=True, correct=True, answer="x")
+            dupont.check_training("stolen_plate", "x")
         chain = ws.login("auditor.maes").verify_audit()
     finally:
         ws.store.dispose()

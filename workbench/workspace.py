@@ -18,6 +18,7 @@ import hashlib
 from collections.abc import Callable, Iterable
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
@@ -120,6 +121,29 @@ class Case(FootageCase, ResultsExport):
         """Plates seen in two places no car could link in the time between: cloned or misread."""
         everyone = self.sightings(None, since=since, until=until, action="cloned-plates", with_sources=False)
         return vehicle_analyses.cloned_plates(everyone, self.camera_network())
+
+    def check_training(self, question: str, answer: Any) -> bool:
+        """Judge a training exercise's answer against this training case's own key, record the result
+        (``training-check``, for the trainer's view) and return whether it is right.
+
+        ``answer`` None means not answered yet; a package exercise takes the
+        package's files (:func:`~workbench.samples.training.package_copy`).
+        Served, the service judges: a trainee records only the answers they
+        gave. Training cases only (anything else is refused, audited).
+
+        >>> case.check_training("stolen_plate", "7-BXX-035")      # doctest: +SKIP
+        True
+        """
+        from workbench.samples.training import QUESTIONS, TrainingKey, shown  # the course sits with the tools
+
+        if not isinstance(question, str) or question not in QUESTIONS:
+            raise InvalidInput(f"unknown question {question!r}: one of {', '.join(QUESTIONS)}")
+        module = QUESTIONS[question].module
+        text = None if answer is None else shown(answer)
+        self._training_only({"module": module, "question": question, "answer": text})
+        right = answer is not None and TrainingKey(self, self._user_session).judge(question, answer)
+        self._record_training_check(module, question, answered=answer is not None, correct=right, answer=text)
+        return right
 
     def results_file(self, what: Trajectory | pd.DataFrame, *, format: str, name: str) -> bytes:
         """The export file's content for :meth:`export_results` (checked against a fresh grant, audited).

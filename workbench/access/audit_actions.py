@@ -22,7 +22,7 @@ from workbench.errors import InvalidInput
 
 CUSTODY_ACTION = "evidence-package"       # the chain-of-custody record of an exported package
 CELL_ACTION = "notebook-cell"             # a cell run in the audited kernel (hash only)
-TRAINING_CHECK_ACTION = "training-check"  # a training exercise's result (CaseScope.record_training_check)
+TRAINING_CHECK_ACTION = "training-check"  # a training exercise's result, judged by Case.check_training
 
 ACTIONS: MappingProxyType[str, str] = MappingProxyType({
     # identity and cases

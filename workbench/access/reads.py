@@ -9,6 +9,7 @@ from datetime import timezone
 from typing import TYPE_CHECKING, Any
 
 import geopandas as gpd
+import numpy as np
 import pandas as pd
 from pyproj import CRS
 from sqlalchemy import ARRAY, ColumnElement, String, and_, any_, bindparam, false, func, or_, select, text
@@ -70,20 +71,42 @@ def load_sightings(store: Store, grant: Grant, plates: list[str] | None,
                  for chunk in chunks]
         rows: list[Any] = list(parts[0]) if len(parts) == 1 else list(heapq.merge(*parts, key=_sighting_order))
         sources = _source_ids(conn, rows) if with_sources else {}
-    frame = pd.DataFrame(rows, columns=_QUERIED)
-    frame["time"] = pd.to_datetime(frame["time"], utc=True)
-    frame["last_time"] = pd.to_datetime(frame["last_time"], utc=True)
-    frame.insert(_QUERIED.index("lon"), "source_ids",
-                 [sorted(sources.get(s, [])) for s in frame["sighting_id"]] if with_sources else None)
-    if len(frame):
-        keep = grant.mask(frame["camera_id"], frame["time"])
-        if not keep.all():
-            frame = frame[keep].reset_index(drop=True)
-    frame["geometry"] = gpd.GeoSeries(gpd.points_from_xy(frame["lon"], frame["lat"], crs=WGS84), index=frame.index)
-    return gpd.GeoDataFrame(frame, geometry="geometry")
+    return sightings_frame(rows, sources if with_sources else None, grant)
 
 
 _QUERIED = [c for c in SIGHTING_COLUMNS if c != "source_ids"]
+_NUMBERS = {"sighting_id": np.int64, "n_reads": np.int64, "confidence": np.float64, "lon": np.float64,
+            "lat": np.float64}
+
+
+def sightings_frame(rows: list[Any], sources: dict[int | None, list[str]] | None, grant: Grant) -> gpd.GeoDataFrame:
+    """The GeoDataFrame of sighting rows (the columns of ``_QUERIED``), each row inside ``grant`` kept.
+
+    Built column by column and at once, geometry included (a frame of rows, then columns changed one by
+    one and the geometry set, cost more than the query for one plate's few sightings); a column with a
+    missing value is typed as pandas infers it.
+    """
+    columns: dict[str, Any] = dict(zip(_QUERIED, map(list, zip(*rows)))) if rows else \
+        {name: np.empty(0, dtype=object) for name in _QUERIED}   # untyped, as a frame of no rows
+    for name, kind in _NUMBERS.items():
+        if rows and None not in columns[name]:
+            columns[name] = np.array(columns[name], dtype=kind)
+    for name in ("time", "last_time"):
+        columns[name] = pd.to_datetime(columns[name], utc=True)
+    data: dict[str, Any] = {}
+    for name in SIGHTING_COLUMNS:
+        if name == "source_ids":
+            data[name] = [sorted(sources.get(s, [])) for s in columns["sighting_id"]] if sources is not None \
+                else None
+        else:
+            data[name] = columns[name]
+    data["geometry"] = gpd.points_from_xy(columns["lon"], columns["lat"], crs=WGS84)
+    frame = gpd.GeoDataFrame(data, geometry="geometry")
+    if rows:
+        keep = grant.mask(frame["camera_id"], frame["time"])
+        if not keep.all():
+            frame = frame[keep].reset_index(drop=True)
+    return frame
 
 
 def _sighting_order(row: Any) -> tuple[Any, ...]:

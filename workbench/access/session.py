@@ -533,16 +533,23 @@ class CaseScope(OpenCase):
         """Audit any exception leaving the block, once (:func:`~workbench.access.audit.refusals_audited`)."""
         return audit.refusals_audited(self.workspace.store, self.actor, action, resource, self.now)
 
-    def record_training_check(self, module: int, question: str, *, answered: bool, correct: bool,
-                              answer: str | None) -> int:
+    def _training_only(self, resource: dict[str, Any]) -> None:
+        """Refuse (audited as ``training-check``) an exercise's check in a case that is not a training case."""
+        if not self.info.is_training:
+            raise self._deny(TRAINING_CHECK_ACTION, f"case {self.reference} is not a training case", resource)
+
+    def _record_training_check(self, module: int, question: str, *, answered: bool, correct: bool,
+                               answer: str | None) -> int:
         """Write a training exercise's result to the audit trail (``training-check``; training cases only).
 
-        The trainer's view (:meth:`UserSession.training_results`) reads these.
+        Written by the facade's ``check_training`` once it has judged the
+        answer against the case's own key (never served: a result sent by a
+        client is not a judgement). The trainer's view
+        (:meth:`UserSession.training_results`) reads these.
         """
         resource = {"module": int(module), "question": str(question), "answered": bool(answered),
                     "correct": bool(correct), "answer": None if answer is None else str(answer)[:120]}
-        if not self.info.is_training:
-            raise self._deny(TRAINING_CHECK_ACTION, f"case {self.reference} is not a training case", resource)
+        self._training_only(resource)
         return self._audit(TRAINING_CHECK_ACTION, resource=resource)
 
     # -- the rule, applied ------------------------------------------------------------------------
@@ -552,14 +559,16 @@ class CaseScope(OpenCase):
         now = self.now()
         with self.workspace.store.connect() as conn:   # plain rows, prepared statements: read at every access
             query = _CAMERAS if cameras is None else _CAMERAS.where(Camera.id.in_(cameras))
-            cam_rows: dict[str, dict[str, Any]] = {r[0]: dict(zip(_CAMERA_FIELDS, r)) for r in conn.execute(query)}
+            # ``.all()``: the rows fetched at once, not one driver call per row
+            cam_rows: dict[str, dict[str, Any]] = {r[0]: dict(zip(_CAMERA_FIELDS, r))
+                                                   for r in conn.execute(query).all()}
             agreements = [AgreementFacts(r.owner, r.recipient, frozenset(r.data_kinds), frozenset(r.purposes),
                                          None if r.camera_scope is None else frozenset(r.camera_scope),
                                          r.valid_from, r.valid_until, r.revoked_at, r.authorisation_ref)
-                          for r in conn.execute(_AGREEMENTS_TO, {"partner": self.user.partner})]
-            retention = {(code, kind): days for code, kind, days in conn.execute(_RETENTIONS)}
+                          for r in conn.execute(_AGREEMENTS_TO, {"partner": self.user.partner}).all()]
+            retention = {(code, kind): days for code, kind, days in conn.execute(_RETENTIONS).all()}
             holds: dict[str, list[Window]] = {}
-            for camera_id, start, end in conn.execute(_HOLDS_OF, {"reference": self.reference}):
+            for camera_id, start, end in conn.execute(_HOLDS_OF, {"reference": self.reference}).all():
                 holds.setdefault(camera_id, []).append((start, end))
         decisions = {}
         for cid, row in cam_rows.items():
@@ -707,7 +716,7 @@ class CaseScope(OpenCase):
             matches = dict(self.workspace.plate_index().search(query, fuzzy=fuzzy, max_distance=max_distance))
         frame = self.sightings(list(matches), since=since, until=until, cameras=cameras, action="plate-reads",
                                query={"plate_query": query, "fuzzy": fuzzy, "max_distance": max_distance})
-        frame.insert(5, "distance", frame["plate"].map(matches).astype(float))
+        frame.insert(5, "distance", np.array([matches.get(p, np.nan) for p in frame["plate"]], dtype=float))
         return frame
 
     def hits(self, *, since: datetime | str | None = None, until: datetime | str | None = None,

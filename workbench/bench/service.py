@@ -9,7 +9,15 @@ loopback port (``workbench serve``) and the sample world of the given day:
 * ``served_trajectory_ratio``: one plate's trajectory, served over embedded
   (target: under 1.5). The served Trajectory carries its route (computed by
   the service, which holds the road network), so the embedded side is timed
-  with its route built too: the same object, complete;
+  with its route built too: the same object, complete. The two are timed in
+  alternation (``TRAJECTORY_PAIRS`` pairs, or ``--repeat`` if more, the order
+  swapped every pair) and the key is the median of the pairs' ratios: each
+  ratio compares two runs a moment apart, so a burst of load on the shared
+  machine moves both sides of a pair rather than one side of the figure.
+  ``served_trajectory_ratio_of_medians`` is the earlier figure's formula
+  (median served over median embedded; it was timed as two blocks of 10 runs
+  one after the other, and swung from 1.07 to 1.66 between two quiet runs),
+  computed on the same alternated runs;
 * ``transfer_1m_sightings_s``: one million synthetic sightings (the columns
   of ``case.sightings``) through the real path: encoded by the wire format in
   a served handler, sent over HTTP, decoded into a GeoDataFrame on the client
@@ -85,6 +93,7 @@ PURPOSE = "judicial-investigation"
 USER = "inspector.dupont"
 CLIENTS = 8
 THINK_S = (0.5, 1.5)   # seconds a user pauses between two queries (uniform, seeded per user)
+TRAJECTORY_PAIRS = 40   # embedded and served trajectories timed in alternation
 
 
 def _p(values: list[float], q: float) -> float:
@@ -99,6 +108,20 @@ def _timed(call: Callable[[], Any], repeat: int) -> list[float]:
         call()
         out.append(time.perf_counter() - start)
     return out
+
+
+def _paired(first: Callable[[], Any], second: Callable[[], Any], pairs: int) -> tuple[list[float], list[float]]:
+    """Seconds of ``first`` and ``second`` timed in alternation, ``pairs`` times each (after one warm call of
+    each): both see the same moments of a shared machine, so the ratio of a pair is not a moment's load."""
+    first(), second()
+    a: list[float] = []
+    b: list[float] = []
+    for k in range(pairs):
+        for call, out in ((first, a), (second, b)) if k % 2 == 0 else ((second, b), (first, a)):
+            start = time.perf_counter()
+            call()
+            out.append(time.perf_counter() - start)
+    return a, b
 
 
 def synthetic_sightings(n: int, seed: int = 0):  # type: ignore[no-untyped-def]
@@ -444,8 +467,8 @@ def command(home: Path | None, repeat: int, sightings: int, db_url: str | None, 
             cpu_ms = [1000 * (after - before) / (repeat + 1) if before is not None and after is not None else None
                       for before, after in zip(cpu, (time.process_time(), service_cpu(),
                                                      server_cpu_s(embedded_ws.store)), strict=True)]
-            embedded_trip = _timed(lambda: embedded.trajectory(plate).route, max(5, repeat // 3))
-            served_trip = _timed(lambda: client.trajectory(plate), max(5, repeat // 3))
+            embedded_trip, served_trip = _paired(lambda: embedded.trajectory(plate).route,
+                                                 lambda: client.trajectory(plate), max(TRAJECTORY_PAIRS, repeat))
             segments = client.footage()
             rng = np.random.default_rng(1)
             moments = [(s.camera_id, s.start + (s.end - s.start) * float(rng.random()))
@@ -472,7 +495,10 @@ def command(home: Path | None, repeat: int, sightings: int, db_url: str | None, 
         "served_overhead_ms": round(idle - _p(embedded_plate, 50), 2),
         "served_call_client_cpu_ms": _round(cpu_ms[0]), "served_call_service_cpu_ms": _round(cpu_ms[1]),
         "served_call_database_cpu_ms": _round(cpu_ms[2]),
-        "served_trajectory_ratio": round(statistics.median(served_trip) / statistics.median(embedded_trip), 3),
+        "served_trajectory_ratio": round(statistics.median([s / e for s, e in zip(served_trip, embedded_trip)]), 3),
+        "served_trajectory_ratio_of_medians": round(statistics.median(served_trip) / statistics.median(embedded_trip),
+                                                    3),
+        "trajectory_pairs": len(served_trip),
         "embedded_trajectory_p50_ms": round(_p(embedded_trip, 50), 1),
         "served_trajectory_p50_ms": round(_p(served_trip, 50), 1),
         "transfer_1m_sightings_s": round(transfer * 1_000_000 / sightings, 3), "transfer_rows": sightings,

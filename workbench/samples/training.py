@@ -23,8 +23,8 @@ from typing import Any
 
 import pandas as pd
 
-from workbench.errors import AccessDenied, InvalidInput, NotFound
-from workbench.evidence.package import MANIFEST
+from workbench.errors import AccessDenied, InvalidInput, NotFound, WorkbenchError
+from workbench.evidence.package import MANIFEST, PackageFiles
 from workbench.plates import normalise
 from workbench.timeutil import as_utc
 
@@ -102,18 +102,19 @@ def open_training_case(ws: Any, user: str | None = None) -> tuple[Any, Any]:
     return me, me.open_case(str(mine["reference"].iloc[-1]), purpose="training")
 
 
-class TrainingCheck:
-    """Check a trainee's answers against what their (training) case says, and record each result.
+class TrainingKey:
+    """What a training case says: the answer it expects to each exercise, and the judgement of an answer.
 
-    ``module`` picks the exercises (1 to 5; None: any), ``lang`` the language
-    of the messages (``fr`` or ``nl``), ``user`` the trainee's session (the
-    legal module asks it which of their cases are closed).
+    The workbench judges with it where the case lives (:meth:`~workbench.workspace.Case.check_training`: in
+    the service when served), so that a trainee cannot record a right answer they did not give. ``user`` is
+    the trainee's session (the legal module asks it which of their cases are closed).
+
+    >>> TrainingKey(case).judge("stolen_plate", "7-BXX-035")     # doctest: +SKIP
+    True
     """
 
-    def __init__(self, case: Any, module: int | None = None, *, lang: str = "fr", user: Any = None) -> None:
-        if lang not in _WORDS:
-            raise InvalidInput(f"unknown language {lang!r}: fr or nl")
-        self.case, self.module, self.lang, self.user = case, module, lang, user
+    def __init__(self, case: Any, user: Any = None) -> None:
+        self.case, self.user = case, user
         self._answers: dict[str, Any] = {}
 
     # -- what the case says ---------------------------------------------------------------------------
@@ -202,14 +203,16 @@ class TrainingCheck:
 
     # -- judging ---------------------------------------------------------------------------------------
     def _package_ok(self, answer: Any, *, tampered: bool) -> bool:
-        folder = Path(getattr(answer, "folder", answer))
+        if not isinstance(answer, PackageFiles):   # a path is never read where the case is judged
+            return False
         try:
-            manifest = json.loads((folder / MANIFEST).read_text(encoding="utf-8"))
-        except (OSError, ValueError):
+            manifest = json.loads(answer.files[MANIFEST].decode("utf-8"))
+        except (ValueError, KeyError, TypeError, AttributeError):
             return False
-        if manifest.get("case", {}).get("reference") != self.case.reference:
+        if not isinstance(manifest, dict) or not isinstance(manifest.get("case"), dict) \
+                or manifest["case"].get("reference") != self.case.reference:
             return False
-        verified = self.case.verify_evidence(folder).ok
+        verified = self.case.verify_evidence(answer).ok
         return not verified if tampered else verified
 
     def _hold_placed(self, camera: str) -> bool:
@@ -217,7 +220,9 @@ class TrainingCheck:
         holds = trail[(trail["action"] == "place-hold") & (trail["outcome"] == "ok")]
         return any(isinstance(r, dict) and r.get("camera") == camera for r in holds["resource"])
 
-    def _judge(self, question: str, answer: Any) -> bool:
+    def judge(self, question: str, answer: Any) -> bool:
+        """Whether ``answer`` (not None) is the right answer to ``question`` in this case (a package
+        exercise's answer: the package's files, :func:`package_copy`)."""
         kind = QUESTIONS[question].kind
         if kind in ("package", "tampered"):
             return self._package_ok(answer, tampered=kind == "tampered")
@@ -225,11 +230,14 @@ class TrainingCheck:
         if kind == "plate":
             return isinstance(answer, str) and normalise(answer) == normalise(str(expected))
         if kind == "set":
-            return not isinstance(answer, str) and {str(a) for a in answer} == expected
+            try:
+                return not isinstance(answer, str) and {str(a) for a in answer} == expected
+            except TypeError:   # not a collection
+                return False
         if kind == "time":
             try:
                 return abs((as_utc(answer) - as_utc(expected)).total_seconds()) <= TIME_TOLERANCE_S
-            except (TypeError, ValueError):
+            except (TypeError, ValueError, WorkbenchError):
                 return False
         if isinstance(expected, str):
             right = isinstance(answer, str) and answer.strip().upper() == expected.upper()
@@ -239,25 +247,57 @@ class TrainingCheck:
             right = self._hold_placed(expected)
         return bool(right)
 
+
+def package_copy(answer: Any) -> PackageFiles:
+    """A package answer (an exported package or its folder) as the bytes of its files, to be judged where the
+    case lives."""
+    return PackageFiles.read(Path(getattr(answer, "folder", answer)))
+
+
+class TrainingCheck:
+    """Check a trainee's answers against what their (training) case says, and record each result.
+
+    ``module`` picks the exercises (1 to 5; None: any), ``lang`` the language
+    of the messages (``fr`` or ``nl``), ``user`` the trainee's session (the
+    legal module asks it which of their cases are closed: :meth:`expected`).
+    Each answer is sent to the case (:meth:`~workbench.workspace.Case.check_training`), which judges it
+    against its own key and records the result: the check only prints what the case decided.
+    """
+
+    def __init__(self, case: Any, module: int | None = None, *, lang: str = "fr", user: Any = None) -> None:
+        if lang not in _WORDS:
+            raise InvalidInput(f"unknown language {lang!r}: fr or nl")
+        self.case, self.module, self.lang, self.user = case, module, lang, user
+        self.key = TrainingKey(case, user)
+
+    def expected(self, question: str) -> Any:
+        """The answer the case gives to ``question`` (one of :data:`QUESTIONS`)."""
+        return self.key.expected(question)
+
     def __call__(self, question: str, answer: Any) -> bool:
-        """Print whether ``answer`` is right (``None``: not answered yet), record it, and return it as a bool."""
+        """Print whether ``answer`` is right (``None``: not answered yet), as the case judged and recorded it;
+        return it as a bool."""
         if question not in QUESTIONS:
             raise KeyError(f"unknown question {question!r}: one of {', '.join(QUESTIONS)}")
         q, words = QUESTIONS[question], _WORDS[self.lang]
         if self.module is not None and q.module != self.module:
             raise InvalidInput(f"{question!r} belongs to module {q.module}, not {self.module}")
         label = q.fr if self.lang == "fr" else q.nl
-        answered = answer is not None
-        right = answered and self._judge(question, answer)
-        self.case.record_training_check(q.module, question, answered=answered, correct=right,
-                                        answer=None if not answered else _shown(answer))
-        mark = "✔" if right else ("✘" if answered else "…")
-        print(f"{mark} {label}{words['sep']} {words['right' if right else 'wrong' if answered else 'blank']}")
+        if answer is not None and q.kind in ("package", "tampered"):
+            try:   # the package's files travel with the answer: the case checks them where it lives
+                answer = package_copy(answer)
+            except (OSError, WorkbenchError):
+                answer = shown(answer)   # not a package folder: judged (wrong) by its name
+        right = self.case.check_training(question, answer)
+        mark = "✔" if right else ("✘" if answer is not None else "…")
+        print(f"{mark} {label}{words['sep']} {words['right' if right else 'wrong' if answer is not None else 'blank']}")
         return right
 
 
-def _shown(answer: Any) -> str:
+def shown(answer: Any) -> str:
     """A short text of an answer, for the audit trail (a package by its folder name)."""
+    if isinstance(answer, PackageFiles):
+        return answer.name[:120]
     if hasattr(answer, "folder"):
         answer = answer.folder
     text = Path(answer).name if isinstance(answer, Path) else str(sorted(answer) if isinstance(answer, set) else answer)

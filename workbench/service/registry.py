@@ -14,6 +14,7 @@ served and proxied with no other code.
 
 from __future__ import annotations
 
+import functools
 import inspect
 from dataclasses import dataclass
 from typing import Any
@@ -40,7 +41,7 @@ SESSION: dict[str, Remote] = {name: Remote() for name in (
 CASE: dict[str, Remote] = {name: Remote() for name in (
     "camera_access", "cameras", "plate_reads", "hits", "audit_trail", "place_hold", "footage", "frame",
     "frames_at", "frame_search", "trajectory", "convoy", "stakeout", "common_plates", "locate", "cloned_plates",
-    "verify_evidence", "results_file", "record_training_check", "triage_hit")}
+    "verify_evidence", "results_file", "check_training", "triage_hit")}
 CASE["sightings"] = Remote(frozenset({"action", "query", "within"}))   # the audit's words are the facade's
 CASE["export_clip"] = Remote(frozenset({"folder"}))                    # the service keeps the evidence store
 CASE["plate_crops"] = Remote()                                         # crops of plates read on footage
@@ -53,6 +54,12 @@ ADMIN: dict[str, Remote] = {name: Remote() for name in (
     "set_hit_policy")}
 TARGETS: dict[str, tuple[type, dict[str, Remote]]] = {"session": (UserSession, SESSION), "case": (Case, CASE),
                                                       "admin": (AdminSession, ADMIN)}
+
+
+@functools.cache
+def _signature(cls: type, method: str) -> inspect.Signature:
+    """The embedded method's signature (read once per method: the service checks every call against it)."""
+    return inspect.signature(getattr(cls, method))
 
 
 def check_call(target: str, method: str, args: tuple[Any, ...], kwargs: dict[str, Any]) -> None:
@@ -69,7 +76,7 @@ def check_call(target: str, method: str, args: tuple[Any, ...], kwargs: dict[str
     if refused:
         raise InvalidInput(f"{method}() does not take {', '.join(f'{n}=' for n in refused)} through the "
                            "workbench service")
-    signature = inspect.signature(getattr(cls, method))
+    signature = _signature(cls, method)
     try:
         signature.bind(None, *args, **kwargs)
     except TypeError as exc:
