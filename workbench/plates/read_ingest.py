@@ -24,7 +24,7 @@ from __future__ import annotations
 import logging
 import warnings
 from collections.abc import Iterable, Iterator
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from pathlib import Path
@@ -51,6 +51,11 @@ PG_BATCH_READS = 100_000
 from the batch's event to its commit)."""
 SQLITE_CEILING_READS = 10_000_000
 """Beyond this many reads the embedded SQLite catalogue is out of its depth (docs/capacity-plan.md)."""
+PG_CONNECTIONS = 2
+"""Connections a PostgreSQL ingest loads each batch on at once (:func:`_write_in_shards`): the server's work of
+one batch (COPY, index inserts, the merge's joins) runs in as many backends, on as many cores."""
+PG_SHARD_MIN_READS = 20_000
+"""A batch smaller than this loads on one connection (its shards would cost more statements than they save)."""
 PG_CHUNK_BYTES = 8 << 20
 """Bytes of a feed parsed at a time on PostgreSQL (about a batch of reads): the next chunk is parsed while the
 current one loads (:func:`read_ahead`)."""
@@ -136,15 +141,20 @@ def _cluster(reads: pd.DataFrame, existing: pd.DataFrame) -> pd.DataFrame:
 
 
 def ingest_batch(store: Store, batch: FeedBatch, *, now: datetime, audit: AuditWriter,
-                 batch_reads: int | None = None, report: FileReport | None = None) -> FileReport:
+                 batch_reads: int | None = None, report: FileReport | None = None,
+                 connections: int | None = None) -> FileReport:
     """Write one parsed file (or chunk of a file) in transactions of at most ``batch_reads`` reads, each
     with its audit event; adds to ``report`` when given (the chunks of one file).
 
     ``batch_reads`` defaults to :data:`BATCH_READS` on SQLite (the write lock
-    is held per batch) and :data:`PG_BATCH_READS` on PostgreSQL.
+    is held per batch) and :data:`PG_BATCH_READS` on PostgreSQL. On
+    PostgreSQL a batch of :data:`PG_SHARD_MIN_READS` reads or more loads on
+    ``connections`` connections at once (default :data:`PG_CONNECTIONS`; 1:
+    one transaction per batch).
     """
     postgres = store.dialect == "postgresql"
     batch_reads = batch_reads or (PG_BATCH_READS if postgres else BATCH_READS)
+    connections = connections or (PG_CONNECTIONS if postgres else 1)
     report = report or FileReport(batch.path)
     report.rejected += batch.rejected
     reads = batch.reads.drop_duplicates(["source", "source_read_id"], keep="first")
@@ -160,6 +170,9 @@ def ingest_batch(store: Store, batch: FeedBatch, *, now: datetime, audit: AuditW
             with store.engine.begin() as connection:   # a short transaction of its own: never inside the load
                 partitions.ensure(connection, lo, hi)
             report.days.update(partitions.day_range(lo, hi))
+        if postgres and connections > 1 and len(part) >= PG_SHARD_MIN_READS:
+            _write_in_shards(store, batch.path, part, report, now=now, audit=audit, shards=connections)
+            continue
         with store.session() as session, read_copy.partition_errors(lo, hi):
             _write_reads(session, part, report, now=now, postgres=postgres)
             faults.point("plates.before-commit")
@@ -171,11 +184,65 @@ def ingest_batch(store: Store, batch: FeedBatch, *, now: datetime, audit: AuditW
     return report
 
 
+def _write_in_shards(store: Store, path: str, part: pd.DataFrame, report: FileReport, *, now: datetime,
+                     audit: AuditWriter, shards: int) -> None:
+    """PostgreSQL: one batch loaded on ``shards`` connections at once, a transaction with its audit event each.
+
+    The reads are split by (camera, plate): only reads of one camera and
+    plate ever merge (and a late read joins only their sightings), so each
+    shard merges exactly what the whole batch would; a re-delivery within
+    the batch was dropped before the split, and the batches before it are
+    committed. A transaction of its own holds the sightings' counter from
+    before the shards take their sighting ids until they all committed, then
+    raises it: loaders still commit ids in increasing order, as the plate
+    index needs (a shard that failed rolls back alone; the counter then
+    names the newest id of those that committed, and the error is raised).
+    """
+    key = pd.util.hash_pandas_object(part[["camera_id", "plate"]], index=False).to_numpy() % shards
+    pieces = [part[key == i].reset_index(drop=True) for i in range(shards)]
+    batch = report.batches
+    report.batches += shards - 1
+    lo, hi = part["time"].min().to_pydatetime(), part["time"].max().to_pydatetime()
+
+    def load(number: int, piece: pd.DataFrame) -> tuple[FileReport, int]:
+        mine = FileReport(path)
+        with store.session() as session, read_copy.partition_errors(lo, hi):
+            newest = _write_reads(session, piece, mine, now=now, postgres=True, counter=False)
+            faults.point("plates.before-commit")
+            lines = [int(piece["line"].min()), int(piece["line"].max())] if len(piece) else []
+            audit(session, ACTION, resource={"file": path, "batch": batch + number, "lines": lines,
+                                             "shard": f"{number + 1}/{shards}", "duplicates": mine.duplicates,
+                                             "rejected": len(report.rejected)}, result_count=mine.loaded)
+        return mine, newest
+
+    with store.session() as lead:
+        counters.hold(lead, counters.SIGHTINGS)
+        with ThreadPoolExecutor(max_workers=shards, thread_name_prefix="plate-shard") as pool:
+            futures = [pool.submit(load, number, piece) for number, piece in enumerate(pieces)]
+            wait(futures)
+        done = [f.result() for f in futures if f.exception() is None]
+        newest = max((n for _, n in done), default=0)
+        if newest:
+            counters.raise_to(lead, counters.SIGHTINGS, newest)
+    for mine, _ in done:
+        for name in ("loaded", "duplicates", "merged", "sightings", "hits"):
+            setattr(report, name, getattr(report, name) + getattr(mine, name))
+    for future in futures:
+        if future.exception() is not None:
+            raise cast(BaseException, future.exception())
+    faults.point("plates.after-commit")
+
+
 def _write_reads(session: Session, reads: pd.DataFrame, report: FileReport, *, now: datetime,
-                 postgres: bool) -> None:
-    """Insert the reads not loaded yet, merged into sightings; adds to ``report``'s counts."""
+                 postgres: bool, counter: bool = True) -> int:
+    """Insert the reads not loaded yet, merged into sightings; adds to ``report``'s counts and returns the newest
+    sighting id made (0: none).
+
+    With ``counter`` it holds and raises the sightings' counter itself; without, the caller does
+    (:func:`_write_in_shards`).
+    """
     if reads.empty:
-        return
+        return 0
     if postgres:
         read_copy.stage(session, reads)
         fresh = read_copy.drop_known(session, reads)
@@ -184,7 +251,7 @@ def _write_reads(session: Session, reads: pd.DataFrame, report: FileReport, *, n
         fresh = reads[[k not in already for k in zip(reads["source"], reads["source_read_id"])]]
     report.duplicates += len(reads) - len(fresh)
     if fresh.empty:
-        return
+        return 0
     existing = read_copy.nearby_sightings(session, fresh, MERGE_WINDOW, SIGHTING_SPAN) if postgres \
         else _nearby_sightings(session, fresh)
     clustered = _cluster(fresh, existing)
@@ -195,7 +262,7 @@ def _write_reads(session: Session, reads: pd.DataFrame, report: FileReport, *, n
     report.merged += len(fresh) - int(per_cluster["existing_id"].isna().sum())
     new = per_cluster[per_cluster["existing_id"].isna()].drop(columns="existing_id")
     joined = per_cluster[per_cluster["existing_id"].notna()]
-    if len(new):   # ids in commit order: loaders take them one after the other (the plate index reads newer ids)
+    if len(new) and counter:   # ids in commit order: loaders take them in turn (the plate index reads newer ids)
         counters.hold(session, counters.SIGHTINGS)
     if postgres:
         ids = read_copy.insert_sightings(session, new)
@@ -208,7 +275,7 @@ def _write_reads(session: Session, reads: pd.DataFrame, report: FileReport, *, n
     else:
         ids = np.asarray(_insert_sightings(session, new), dtype=np.int64)
         _extend_sightings(session, joined)
-    if len(ids):
+    if len(ids) and counter:
         counters.raise_to(session, counters.SIGHTINGS, int(ids.max()))
     sighting_of = pd.concat([pd.Series(ids, index=new.index, dtype="int64"), joined["existing_id"].astype("int64")])
     assigned = clustered["cluster"].map(sighting_of).astype("int64")
@@ -220,6 +287,7 @@ def _write_reads(session: Session, reads: pd.DataFrame, report: FileReport, *, n
     report.sightings += len(new)
     hot = set(session.execute(select(HotlistEntry.plate).distinct()).scalars())
     report.hits += match_hits(session, [int(i) for i in ids[new["plate"].isin(list(hot)).to_numpy()]], now=now)
+    return int(ids.max()) if len(ids) else 0
 
 
 def _insert_sightings(session: Session, new: pd.DataFrame) -> list[int]:
@@ -261,8 +329,11 @@ def _insert_reads(session: Session, reads: pd.DataFrame, now: datetime) -> None:
 
 
 def ingest_files(store: Store, paths: Iterable[Path], *, now: datetime, audit: AuditWriter,
-                 progress: bool = False, batch_reads: int | None = None) -> list[FileReport]:
+                 progress: bool = False, batch_reads: int | None = None,
+                 connections: int | None = None) -> list[FileReport]:
     """Ingest several feed files in bounded, audited transactions; a bad file is reported, not fatal.
+
+    ``batch_reads`` and ``connections`` as :func:`ingest_batch` takes them.
 
     Only a catalogue that cannot be written (StoreError) stops the files that follow.
     """
@@ -276,7 +347,8 @@ def ingest_files(store: Store, paths: Iterable[Path], *, now: datetime, audit: A
         report = FileReport(str(path))
         try:
             for chunk in read_ahead(iter_feed(Path(path), now=now, known_cameras=cameras, chunk_bytes=chunk_bytes)):
-                ingest_batch(store, chunk, now=now, audit=audit, batch_reads=batch_reads, report=report)
+                ingest_batch(store, chunk, now=now, audit=audit, batch_reads=batch_reads, report=report,
+                             connections=connections)
             reports.append(report)
         except StoreError:
             raise
