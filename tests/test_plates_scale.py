@@ -300,6 +300,8 @@ def test_loading_on_two_connections_merges_exactly_as_one_connection(tmp_path, m
                 shards = [e.resource.get("shard") for e in s.execute(select(AuditEvent).where(
                     AuditEvent.action == "plates-ingest")).scalars()
                           if e.resource["file"].startswith(str(tmp_path))]
+                distinct = s.execute(text("SELECT count(DISTINCT id) = count(*) FROM sighting")).scalar_one()
+            assert distinct   # the shards' ranges of sighting ids never overlap
             assert sightings_version(store) == newest   # the counter names the newest sighting of every shard
             # one transaction per shard, each with its event (the last few reads: too few to split)
             assert set(shards) == ({None} if connections == 1 else {"1/2", "2/2", None})
