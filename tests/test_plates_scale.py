@@ -307,3 +307,27 @@ def test_loading_on_two_connections_merges_exactly_as_one_connection(tmp_path, m
             assert set(shards) == ({None} if connections == 1 else {"1/2", "2/2", None})
             store.dispose()
     assert len(results[0][1]) == truth.reads and results[1] == results[0]
+
+
+def test_a_load_analyses_only_partitions_without_statistics_or_far_behind(tmp_path):
+    """A feed every few minutes must not sample its day's partitions each time; a fresh or much grown one is."""
+    from workbench.store import partitions
+
+    with new_database("postgresql", tmp_path) as url:
+        store = Store(Settings.from_env({}, home=tmp_path / "home", db_url=url))
+        store.migrate()
+        day = (NOW - timedelta(hours=1)).date()
+        with store.engine.begin() as conn:
+            partitions.ensure(conn, partitions.day_start(day), partitions.day_start(day))
+            at = f"'{day} 08:00+00'"
+            conn.execute(text(f"INSERT INTO sighting (camera_id, plate, first_time, last_time, n_reads) SELECT 'C', "
+                              f"'P' || n, {at}, {at}, 1 FROM generate_series(1, 1000) n"))
+            conn.execute(text(f"INSERT INTO plate_read (source, source_read_id, camera_id, time, plate_raw, plate, "
+                              f"sighting_id, ingested_at) SELECT 'S', n, 'C', {at}, 'P', 'P', n, {at} "
+                              "FROM generate_series(1, 2000) n"))
+            names = [partitions.partition_name(t, day) for t in ("plate_read", "sighting")]
+            assert partitions.analyse(conn, {day: 10}) == names   # never analysed: no statistics at all
+            assert partitions.analyse(conn, {day: 10}) == []   # 10 rows more than 1,000 counted: still good
+            assert partitions.analyse(conn, {day: 300}) == [names[1]]   # 30 % more sightings: refreshed
+            assert partitions.analyse(conn, {day + timedelta(days=1): 10}) == []   # no partition: nothing
+        store.dispose()

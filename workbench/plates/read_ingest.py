@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import logging
 import warnings
+from collections import Counter
 from collections.abc import Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
@@ -83,7 +84,8 @@ class FileReport:
     sightings: int = 0
     hits: int = 0
     batches: int = 0
-    days: set[date] = field(default_factory=set)
+    days: Counter[date] = field(default_factory=Counter)
+    """Reads of its batches per UTC day (PostgreSQL: the partitions to analyse after the load)."""
     rejected: list[tuple[int, str]] = field(default_factory=list)
     error: str | None = None
 
@@ -169,7 +171,7 @@ def ingest_batch(store: Store, batch: FeedBatch, *, now: datetime, audit: AuditW
         if postgres and len(part):
             with store.engine.begin() as connection:   # a short transaction of its own: never inside the load
                 partitions.ensure(connection, lo, hi)
-            report.days.update(partitions.day_range(lo, hi))
+            report.days.update({day.date(): n for day, n in part["time"].dt.floor("D").value_counts().items()})
         if postgres and connections > 1 and len(part) >= PG_SHARD_MIN_READS:
             _write_in_shards(store, batch.path, part, report, now=now, audit=audit, shards=connections)
             continue
@@ -361,7 +363,7 @@ def ingest_files(store: Store, paths: Iterable[Path], *, now: datetime, audit: A
         _warn_past_ceiling(store)
     else:
         with store.engine.begin() as connection:
-            partitions.analyse(connection, set().union(*(r.days for r in reports)))
+            partitions.analyse(connection, sum((r.days for r in reports), Counter()))
     return reports
 
 
