@@ -188,46 +188,52 @@ def ingest_batch(store: Store, batch: FeedBatch, *, now: datetime, audit: AuditW
 
 def _write_in_shards(store: Store, path: str, part: pd.DataFrame, report: FileReport, *, now: datetime,
                      audit: AuditWriter, shards: int) -> None:
-    """PostgreSQL: one batch loaded on ``shards`` connections at once, a transaction with its audit event each.
+    """PostgreSQL: one batch written on ``shards`` connections at once, a transaction with its audit event each.
 
-    The reads are split by (camera, plate): only reads of one camera and
-    plate ever merge (and a late read joins only their sightings), so each
-    shard merges exactly what the whole batch would; a re-delivery within
-    the batch was dropped before the split, and the batches before it are
-    committed. A transaction of its own holds the sightings' counter from
-    before the shards take their sighting ids until they all committed, then
-    raises it: loaders still commit ids in increasing order, as the plate
-    index needs (a shard that failed rolls back alone; the counter then
-    names the newest id of those that committed, and the error is raised).
+    A lead transaction holds the sightings' counter, finds the batch's
+    re-deliveries and the passages its reads make or join (:func:`_merge`,
+    once for the whole batch: the statements whose cost follows the days'
+    partitions run once), then the shards write disjoint passages with
+    their reads (:meth:`_Merge.shard`) in parallel: the COPYs, b-tree inserts
+    and hits, most of the server's work. The lead raises the counter after
+    they all committed and commits last, so loaders still commit sighting
+    ids in increasing order, as the plate index needs (a shard that failed
+    rolls back alone; the counter then names the newest id of those that
+    committed, and the error is raised; a re-run loads what is missing).
     """
-    key = pd.util.hash_pandas_object(part[["camera_id", "plate"]], index=False).to_numpy() % shards
-    pieces = [part[key == i].reset_index(drop=True) for i in range(shards)]
-    batch = report.batches
-    report.batches += shards - 1
     lo, hi = part["time"].min().to_pydatetime(), part["time"].max().to_pydatetime()
+    batch = report.batches
 
-    def load(number: int, piece: pd.DataFrame) -> tuple[FileReport, int]:
-        mine = FileReport(path)
+    def write(number: int, merge: _Merge) -> tuple[FileReport, int]:
+        mine, lines = FileReport(path), merge.clustered["line"]
         with store.session() as session, read_copy.partition_errors(lo, hi):
-            newest = _write_reads(session, piece, mine, now=now, postgres=True, counter=False)
+            newest = _write_merge(session, merge, mine, now=now, postgres=True, counter=False)
             faults.point("plates.before-commit")
-            lines = [int(piece["line"].min()), int(piece["line"].max())] if len(piece) else []
-            audit(session, ACTION, resource={"file": path, "batch": batch + number, "lines": lines,
-                                             "shard": f"{number + 1}/{shards}", "duplicates": mine.duplicates,
-                                             "rejected": len(report.rejected)}, result_count=mine.loaded)
+            audit(session, ACTION, resource={"file": path, "batch": batch + number, "shard": f"{number + 1}/{shards}",
+                                             "lines": [int(lines.min()), int(lines.max())],
+                                             "duplicates": report.duplicates, "rejected": len(report.rejected)},
+                  result_count=mine.loaded)
         return mine, newest
 
-    with store.session() as lead:
+    with store.session() as lead, read_copy.partition_errors(lo, hi):
         counters.hold(lead, counters.SIGHTINGS)
+        merge = _merge(lead, part, report, postgres=True)
+        if merge is None:   # nothing new: the batch's event alone
+            audit(lead, ACTION, resource={"file": path, "batch": batch, "lines": [int(part["line"].min()),
+                                          int(part["line"].max())], "duplicates": report.duplicates,
+                                          "rejected": len(report.rejected)}, result_count=0)
+            return
+        report.batches += shards - 1
+        pieces = [(number, merge.shard(number, shards)) for number in range(shards)]
         with ThreadPoolExecutor(max_workers=shards, thread_name_prefix="plate-shard") as pool:
-            futures = [pool.submit(load, number, piece) for number, piece in enumerate(pieces)]
+            futures = [pool.submit(write, number, piece) for number, piece in pieces if len(piece.clustered)]
             wait(futures)
         done = [f.result() for f in futures if f.exception() is None]
         newest = max((n for _, n in done), default=0)
         if newest:
             counters.raise_to(lead, counters.SIGHTINGS, newest)
     for mine, _ in done:
-        for name in ("loaded", "duplicates", "merged", "sightings", "hits"):
+        for name in ("loaded", "sightings", "hits"):
             setattr(report, name, getattr(report, name) + getattr(mine, name))
     for future in futures:
         if future.exception() is not None:
@@ -235,16 +241,37 @@ def _write_in_shards(store: Store, path: str, part: pd.DataFrame, report: FileRe
     faults.point("plates.after-commit")
 
 
-def _write_reads(session: Session, reads: pd.DataFrame, report: FileReport, *, now: datetime,
-                 postgres: bool, counter: bool = True) -> int:
-    """Insert the reads not loaded yet, merged into sightings; adds to ``report``'s counts and returns the newest
-    sighting id made (0: none).
+@dataclass
+class _Merge:
+    """What a batch's reads not loaded yet make: each read's passage (``cluster``), the new passages and the
+    existing ones late reads joined (both indexed by cluster), and those existing passages as they were."""
 
-    With ``counter`` it holds and raises the sightings' counter itself; without, the caller does
-    (:func:`_write_in_shards`).
-    """
+    clustered: pd.DataFrame
+    new: pd.DataFrame
+    joined: pd.DataFrame
+    existing: pd.DataFrame
+
+    def shard(self, number: int, shards: int) -> _Merge:
+        """The passages of clusters ``number`` modulo ``shards`` with their reads (a passage and its reads, new or
+        joined, are in one shard only: the shards write disjoint rows)."""
+        return _Merge(self.clustered[self.clustered["cluster"] % shards == number],
+                      self.new[self.new.index % shards == number], self.joined[self.joined.index % shards == number],
+                      self.existing)
+
+
+def _write_reads(session: Session, reads: pd.DataFrame, report: FileReport, *, now: datetime,
+                 postgres: bool) -> None:
+    """Insert the reads not loaded yet, merged into sightings; adds to ``report``'s counts."""
+    merge = _merge(session, reads, report, postgres=postgres)
+    if merge is not None:
+        _write_merge(session, merge, report, now=now, postgres=postgres)
+
+
+def _merge(session: Session, reads: pd.DataFrame, report: FileReport, *, postgres: bool) -> _Merge | None:
+    """The reads not loaded yet clustered into passages, new or joining existing ones (None: nothing new); adds
+    to ``report``'s duplicates and merged reads. Writes nothing but the staging table."""
     if reads.empty:
-        return 0
+        return None
     if postgres:
         read_copy.stage(session, reads)
         fresh = read_copy.drop_known(session, reads)
@@ -253,7 +280,7 @@ def _write_reads(session: Session, reads: pd.DataFrame, report: FileReport, *, n
         fresh = reads[[k not in already for k in zip(reads["source"], reads["source_read_id"])]]
     report.duplicates += len(reads) - len(fresh)
     if fresh.empty:
-        return 0
+        return None
     existing = read_copy.nearby_sightings(session, fresh, MERGE_WINDOW, SIGHTING_SPAN) if postgres \
         else _nearby_sightings(session, fresh)
     clustered = _cluster(fresh, existing)
@@ -262,8 +289,19 @@ def _write_reads(session: Session, reads: pd.DataFrame, report: FileReport, *, n
         last_time=("time", "max"), n_reads=("time", "size"), confidence=("confidence", "max"),
         country=("country", "first"), direction=("direction", "first"), existing_id=("existing_id", "first"))
     report.merged += len(fresh) - int(per_cluster["existing_id"].isna().sum())
-    new = per_cluster[per_cluster["existing_id"].isna()].drop(columns="existing_id")
-    joined = per_cluster[per_cluster["existing_id"].notna()]
+    return _Merge(clustered, per_cluster[per_cluster["existing_id"].isna()].drop(columns="existing_id"),
+                  per_cluster[per_cluster["existing_id"].notna()], existing)
+
+
+def _write_merge(session: Session, merge: _Merge, report: FileReport, *, now: datetime, postgres: bool,
+                 counter: bool = True) -> int:
+    """Write a merge's new sightings, widen the joined ones, insert the reads and record the hits; adds to
+    ``report``'s counts and returns the newest sighting id made (0: none).
+
+    With ``counter`` it holds and raises the sightings' counter itself; without, the caller does
+    (:func:`_write_in_shards`).
+    """
+    clustered, new, joined, existing = merge.clustered, merge.new, merge.joined, merge.existing
     if len(new) and counter:   # ids in commit order: loaders take them in turn (the plate index reads newer ids)
         counters.hold(session, counters.SIGHTINGS)
     if postgres:
@@ -285,7 +323,7 @@ def _write_reads(session: Session, reads: pd.DataFrame, report: FileReport, *, n
         read_copy.insert_reads(session, clustered.assign(sighting_id=assigned), now)
     else:
         _insert_reads(session, clustered.assign(sighting_id=assigned), now)
-    report.loaded += len(fresh)
+    report.loaded += len(clustered)
     report.sightings += len(new)
     hot = set(session.execute(select(HotlistEntry.plate).distinct()).scalars())
     report.hits += match_hits(session, [int(i) for i in ids[new["plate"].isin(list(hot)).to_numpy()]], now=now)
