@@ -21,6 +21,12 @@ def test_colour_and_kind_hold_on_labelled_real_traffic():
     assert scores["colour_accuracy"] >= 0.8, scores   # 0.42 with the former HSV rule
     assert scores["kind_accuracy"] >= 0.95, scores    # 0.93 with the shape-only rule
     assert scores["object_precision_real"] >= 0.95, scores
+    by_clip = scores["colour_accuracy_by_clip"]
+    labels = pd.read_csv(LABELS)
+    coloured = labels[(labels["kind"] != "none") & (labels["colour"] != "none")].groupby("clip").size()
+    assert set(by_clip) == set(coloured.index), by_clip
+    pooled = sum(by_clip[clip] * n for clip, n in coloured.items()) / coloured.sum()
+    assert abs(pooled - scores["colour_accuracy"]) < 1e-3, (by_clip, scores["colour_accuracy"])
 
 
 def test_moving_foliage_gives_no_motion_and_traffic_always_does():
@@ -44,6 +50,33 @@ def test_real_faces_and_plates_labelled_by_hand_are_blurred_and_read(tmp_path):
     assert scores["face_redaction_recall"] == 1.0 and scores["labelled_faces"] == 2, scores   # full size, quarter
     assert scores["plate_redaction_recall"] == 1.0 and scores["labelled_plates"] == 1, scores
     assert scores["plate_read_exact_rate"] == 1.0 and scores["labelled_plate_texts"] == 1, scores   # AD799KB
+
+
+def test_a_czech_plate_on_a_real_car_reads_as_one():
+    import cv2
+
+    from workbench.bench._labelled_images import PLATES
+    from workbench.search.plate_reading import shared_reader
+
+    reader, why = shared_reader()
+    assert reader is not None, why
+    row = pd.read_csv(PLATES).set_index("text").loc["5AU5341"]
+    picture = cv2.imread(str(PLATES.parent / row["image"]))
+    around = picture[max(0, row.y0 - 60):row.y1 + 60, max(0, row.x0 - 120):row.x1 + 120]   # the car's rear
+    assert [(p.plate, p.country) for p in reader.read(around)] == [("5AU5341", "CZ")]
+
+
+def test_the_held_out_faces_are_apart_from_the_tuned_ones():
+    import cv2
+
+    from workbench.bench._labelled_images import FACES, HELD_OUT_FACES
+
+    held_out, tuned = pd.read_csv(HELD_OUT_FACES), pd.read_csv(FACES)
+    assert len(held_out) >= 15 and not set(held_out["image"]) & set(tuned["image"])
+    for image, boxes in held_out.groupby("image"):
+        height, width = cv2.imread(str(HELD_OUT_FACES.parent / str(image))).shape[:2]
+        assert ((boxes["x0"] >= 0) & (boxes["x0"] < boxes["x1"]) & (boxes["x1"] <= width)).all(), image
+        assert ((boxes["y0"] >= 0) & (boxes["y0"] < boxes["y1"]) & (boxes["y1"] <= height)).all(), image
 
 
 def test_kind_holds_on_a_held_out_clip_of_pedestrians():

@@ -49,9 +49,17 @@ def test_normalise_is_idempotent(plate, sep):
 
 @pytest.mark.parametrize("plate,country,fmt", [("1ABC234", "BE", "current"),
                                                ("ABC123", "BE", "1973-2008 letters first"),
-                                               ("AB123CD", "FR", "SIV"), ("12ABC3", "NL", "sidecode 4-11")])
+                                               ("AB123CD", "FR", "SIV"), ("12ABC3", "NL", "sidecode 4-11"),
+                                               ("5AU5341", "CZ", "since 2001"), ("1234BCD", "ES", "since 2000"),
+                                               ("AB12CDE", "GB", "since 2001"), ("WX12345", "PL", "district + vehicle"),
+                                               ("B123ABC", "RO", "county + digits + letters")])
 def test_recognise_formats(plate, country, fmt):
     assert (country, fmt) in recognise(plate)
+
+
+@pytest.mark.parametrize("words", ["PARKING", "ABCDEFG", "STATION", "1234AEI"])
+def test_words_and_vowel_series_fit_no_plate_format(words):
+    assert recognise(words) == []
 
 
 def test_display_uses_the_country_separators():

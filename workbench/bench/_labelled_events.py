@@ -6,7 +6,9 @@ its box there (shares of the image), and what a person looking at the picture
 says it is (colour from the search palette, kind; ``none`` where the "object"
 is not one, such as a patch of road; colour ``none`` where it is not scored).
 The thresholds of the colour and kind rules were set on these events: they
-measure in sample. ``heldout/labelled_events.csv`` labels the events of a
+measure in sample (``colour_accuracy_by_clip`` shows how far the two clips
+differ; rules refitted on one clip and scored on the other do worse, see
+docs/architecture.md). ``heldout/labelled_events.csv`` labels the events of a
 clip added after the rules were set (pedestrians, OpenCV's ``vtest.avi``),
 scored the same way for kind. Each labelled object is matched to the
 index's event nearest in time whose box overlaps it; one not found counts as
@@ -48,11 +50,12 @@ def _iou(a: np.ndarray, b: np.ndarray) -> float:
     return w * h / union if union > 0 else 0.0
 
 
-def evaluate_labelled_events(labels: Path = LABELS) -> dict[str, float | int | None]:
+def evaluate_labelled_events(labels: Path = LABELS) -> dict[str, float | int | dict[str, float] | None]:
     """Index each labelled clip and score colour and kind against the labels, and the objects' precision."""
     table = pd.read_csv(labels)
     rois = pd.read_csv(Path(labels).with_name(ROIS.name))
     right_colour = right_kind = real = coloured = found_real = events_total = 0
+    by_clip: dict[str, list[int]] = {}   # clip: [right colours, coloured]
     motion = {"foliage": [0, 0, 0], "road": [0, 0, 0]}   # seconds: with motion, also crossed, crossed
     for clip, rows in table.groupby("clip"):
         index = index_video(Path(labels).parent / str(clip), read_plates=False)   # no legible plate in them
@@ -73,12 +76,16 @@ def evaluate_labelled_events(labels: Path = LABELS) -> dict[str, float | int | N
                 continue
             real += 1
             coloured += row.colour != "none"
+            clip_colours = by_clip.setdefault(str(clip), [0, 0])
+            clip_colours[1] += row.colour != "none"
             if match is not None:
                 found_real += 1
                 right_colour += row.colour != "none" and match.colour == row.colour
+                clip_colours[0] += row.colour != "none" and match.colour == row.colour
                 right_kind += match.kind == row.kind
     foliage_hits, foliage_real, _ = motion["foliage"]
     return {"labelled_objects": real, "colour_accuracy": round(right_colour / coloured, 4) if coloured else None,
+            "colour_accuracy_by_clip": {clip: round(right / n, 4) for clip, (right, n) in by_clip.items() if n},
             "kind_accuracy": round(right_kind / max(1, real), 4),
             "object_precision_real": round(found_real / max(1, events_total), 4),
             "motion_precision_vegetation": round(foliage_real / foliage_hits, 4) if foliage_hits else 1.0,

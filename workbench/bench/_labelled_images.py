@@ -27,6 +27,8 @@ import pandas as pd
 
 IMAGES = Path(__file__).resolve().parents[2] / "tests" / "data" / "images"
 FACES = IMAGES / "labelled_faces.csv"
+HELD_OUT_FACES = IMAGES / "heldout" / "labelled_faces.csv"
+"""Faces of a crowd photograph added after the detectors and their thresholds were set: measured, never tuned on."""
 PLATES = IMAGES / "labelled_plates.csv"
 SCALES = (1.0, 0.25)
 COVERED = 0.8

@@ -1,4 +1,5 @@
-"""Licence plates: normalisation and format recognition (Belgium and its neighbours).
+"""Licence plates: normalisation and format recognition (Belgium, its neighbours, and the current formats of
+other countries whose vehicles are common in Brussels: IT, ES, GB, PL, CZ, RO, BG, CH).
 
 A plate is kept normalised: upper case, letters A-Z and digits only, no
 separators. Unicode look-alikes (Cyrillic and Greek capitals, full-width
@@ -51,6 +52,17 @@ FORMATS: list[tuple[str, str, re.Pattern[str], tuple[int, ...]]] = [
     ("DE", "district + letters + digits", re.compile(r"[A-Z]{1,3}[A-Z]{1,2}[0-9]{1,4}[EH]?"), ()),
     ("LU", "letters + digits", re.compile(r"[A-Z]{2}[0-9]{4}"), (2, 4)),
     ("LU", "digits", re.compile(r"[0-9]{4,6}"), ()),
+    # further countries whose vehicles are common in Brussels (commuters, hauliers, tourists): current formats
+    ("IT", "since 1994", re.compile(r"[A-Z]{2}[0-9]{3}[A-Z]{2}"), (2, 3, 2)),
+    ("ES", "since 2000", re.compile(r"[0-9]{4}[BCDFGHJKLMNPRSTVWXYZ]{3}"), (4, 3)),
+    ("GB", "since 2001", re.compile(r"[A-Z]{2}[0-9]{2}[A-Z]{3}"), (4, 3)),
+    ("PL", "district + vehicle", re.compile(r"[A-Z]{2}[0-9][A-Z0-9]{3,4}|[A-Z]{3}(?=[A-Z]{0,2}[0-9])[A-Z0-9]{4,5}"),
+     ()),
+    ("CZ", "since 2001", re.compile(r"[0-9][A-Z][A-Z0-9][0-9]{4}"), (3, 4)),
+    ("RO", "county + digits + letters", re.compile(r"[A-Z]{1,2}[0-9]{2,3}[A-Z]{3}"), ()),
+    ("BG", "province + digits + letters", re.compile(r"[A-Z]{1,2}[0-9]{4}[A-Z]{2}"), ()),
+    ("CH", "canton + digits", re.compile(r"(?:AG|AI|AR|BE|BL|BS|FR|GE|GL|GR|JU|LU|NE|NW|OW|SG|SH|SO|SZ|TG|TI|UR"
+                                         r"|VD|VS|ZG|ZH)[0-9]{1,6}"), ()),
 ]
 
 
