@@ -25,7 +25,7 @@ import logging
 import warnings
 from collections import Counter
 from collections.abc import Iterable, Iterator
-from concurrent.futures import ThreadPoolExecutor, wait
+from concurrent.futures import Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from pathlib import Path
@@ -215,6 +215,7 @@ def _write_in_shards(store: Store, path: str, part: pd.DataFrame, report: FileRe
                   result_count=mine.loaded)
         return mine, newest
 
+    futures: list[Future[tuple[FileReport, int]]] = []
     with store.session() as lead, read_copy.partition_errors(lo, hi):
         counters.hold(lead, counters.SIGHTINGS)
         merge = _merge(lead, part, report, postgres=True)
@@ -222,12 +223,12 @@ def _write_in_shards(store: Store, path: str, part: pd.DataFrame, report: FileRe
             audit(lead, ACTION, resource={"file": path, "batch": batch, "lines": [int(part["line"].min()),
                                           int(part["line"].max())], "duplicates": report.duplicates,
                                           "rejected": len(report.rejected)}, result_count=0)
-            return
-        report.batches += shards - 1
-        pieces = [(number, merge.shard(number, shards)) for number in range(shards)]
-        with ThreadPoolExecutor(max_workers=shards, thread_name_prefix="plate-shard") as pool:
-            futures = [pool.submit(write, number, piece) for number, piece in pieces if len(piece.clustered)]
-            wait(futures)
+        else:
+            report.batches += shards - 1
+            with ThreadPoolExecutor(max_workers=shards, thread_name_prefix="plate-shard") as pool:
+                futures = [pool.submit(write, number, piece) for number in range(shards)
+                           if len((piece := merge.shard(number, shards)).clustered)]
+                wait(futures)
         done = [f.result() for f in futures if f.exception() is None]
         newest = max((n for _, n in done), default=0)
         if newest:
