@@ -252,3 +252,82 @@ def test_sqlite_warns_in_words_past_its_ceiling(tmp_path, monkeypatch):
     with pytest.warns(read_ingest.CapacityWarning, match="more than the 2 it is meant for.*PostgreSQL"):
         ingest_files(store, [feed], now=NOW, audit=OPS)
     store.dispose()
+
+
+def _sightings_and_reads(store: Store) -> tuple[list[tuple], list[tuple]]:
+    """Every sighting (camera, plate, first, last, reads) and every read with its sighting's (camera, plate,
+    first): what the merge made, whatever the ids."""
+    with store.snapshot() as s:
+        sightings = sorted(s.execute(text("SELECT camera_id, plate, first_time, last_time, n_reads FROM sighting")))
+        reads = sorted(s.execute(text(
+            "SELECT r.source_read_id, s.camera_id, s.plate, s.first_time FROM plate_read r JOIN sighting s "
+            "ON s.id = r.sighting_id")))
+    return sightings, reads
+
+
+def test_loading_on_two_connections_merges_exactly_as_one_connection(tmp_path, monkeypatch):
+    """Late and double reads split across batches and shards: two connections give the sequential result."""
+    import pandas as pd
+
+    from workbench.plates import read_ingest
+    from workbench.samples import build_sample
+
+    monkeypatch.setattr(read_ingest, "PG_SHARD_MIN_READS", 1_000)
+    feed = tmp_path / "synthetic.csv"
+    results = []
+    for connections in (1, 2):
+        with new_database("postgresql", tmp_path) as url:
+            settings = Settings.from_env({}, home=tmp_path / f"home{connections}", db_url=url)
+            build_sample(settings, traffic=False)
+            store = Store(settings)
+            if connections == 1:
+                with store.snapshot() as s:
+                    cameras = list(s.execute(text("SELECT id FROM camera WHERE kind = 'anpr'")).scalars())
+                truth = write_feed(feed, reads=12_000, days=1, end=NOW - timedelta(hours=1), cameras=cameras,
+                                   distinct_plates=300)
+                lines = pd.read_csv(feed, dtype=str)   # shuffled: late reads come batches after their passage
+                lines.sample(frac=1, random_state=3).to_csv(feed, index=False)
+                again = lines.sample(frac=0.1, random_state=4)   # re-delivered
+                again.to_csv(tmp_path / "again.csv", index=False)
+            reports = ingest_files(store, [feed, tmp_path / "again.csv"], now=NOW, audit=OPS, batch_reads=3_000,
+                                   connections=connections)
+            assert [(r.loaded, r.duplicates, r.error) for r in reports] == [(truth.reads, 0, None),
+                                                                             (0, len(again), None)]
+            assert reports[0].merged > 0
+            results.append(_sightings_and_reads(store))
+            with store.snapshot() as s:
+                newest = s.execute(select(func.max(Sighting.id))).scalar_one()
+                shards = [e.resource.get("shard") for e in s.execute(select(AuditEvent).where(
+                    AuditEvent.action == "plates-ingest")).scalars()
+                          if e.resource["file"].startswith(str(tmp_path))]
+                distinct = s.execute(text("SELECT count(DISTINCT id) = count(*) FROM sighting")).scalar_one()
+            assert distinct   # the shards' ranges of sighting ids never overlap
+            assert sightings_version(store) == newest   # the counter names the newest sighting of every shard
+            # one transaction per shard, each with its event (the last few reads: too few to split)
+            assert set(shards) == ({None} if connections == 1 else {"1/2", "2/2", None})
+            store.dispose()
+    assert len(results[0][1]) == truth.reads and results[1] == results[0]
+
+
+def test_a_load_analyses_only_partitions_without_statistics_or_far_behind(tmp_path):
+    """A feed every few minutes must not sample its day's partitions each time; a fresh or much grown one is."""
+    from workbench.store import partitions
+
+    with new_database("postgresql", tmp_path) as url:
+        store = Store(Settings.from_env({}, home=tmp_path / "home", db_url=url))
+        store.migrate()
+        day = (NOW - timedelta(hours=1)).date()
+        with store.engine.begin() as conn:
+            partitions.ensure(conn, partitions.day_start(day), partitions.day_start(day))
+            at = f"'{day} 08:00+00'"
+            conn.execute(text(f"INSERT INTO sighting (camera_id, plate, first_time, last_time, n_reads) SELECT 'C', "
+                              f"'P' || n, {at}, {at}, 1 FROM generate_series(1, 1000) n"))
+            conn.execute(text(f"INSERT INTO plate_read (source, source_read_id, camera_id, time, plate_raw, plate, "
+                              f"sighting_id, ingested_at) SELECT 'S', n, 'C', {at}, 'P', 'P', n, {at} "
+                              "FROM generate_series(1, 2000) n"))
+            names = [partitions.partition_name(t, day) for t in ("plate_read", "sighting")]
+            assert partitions.analyse(conn, {day: 10}) == names   # never analysed: no statistics at all
+            assert partitions.analyse(conn, {day: 10}) == []   # 10 rows more than 1,000 counted: still good
+            assert partitions.analyse(conn, {day: 300}) == [names[1]]   # 30 % more sightings: refreshed
+            assert partitions.analyse(conn, {day + timedelta(days=1): 10}) == []   # no partition: nothing
+        store.dispose()

@@ -12,7 +12,8 @@ PostgreSQL database on the server ``--db-url`` names, growing step by step (1M, 
 1M), and at each step times, through the audited facade like an investigator:
 
 * ``ingest_reads_per_s`` -- a day's feed loaded into the catalogue of that size, parse + validate +
-  merge + COPY (``bulk_reads_per_s``: the year's feed that grew it, each batch spread over many days);
+  merge + COPY, each batch on ``--connections`` connections (``ingest_connections``; default the ingest's: 2)
+  (``bulk_reads_per_s``: the year's feed that grew it, each batch spread over many days);
   ``ingest_client_cpu_us_per_read`` and ``ingest_server_cpu_us_per_read`` -- the CPU time of that day's
   load per read, in this process and in the PostgreSQL server's processes (when it runs on this machine):
   on a shared machine they say more than the wall time;
@@ -66,6 +67,8 @@ class ScaleOptions:
     sqlite: bool
     work: Path
     say: Callable[[str], None] = print
+    connections: int | None = None
+    """Connections each PostgreSQL batch loads on (None: the ingest's default, ``PG_CONNECTIONS``)."""
 
 
 @dataclass
@@ -132,7 +135,7 @@ def plate_scale(quick: bool, options: ScaleOptions) -> ScaleGroup:
                 truth = write_feed(feed, reads=reads, days=days, end=until, cameras=cameras, seed=2 * step + n,
                                    first_id=sum(t.reads for t in steps))
                 cpu = time.process_time(), server_cpu_s(ws.store)
-                ingest_s, report = _timed(partial(_ingest, ws.store, feed, now, ops))
+                ingest_s, report = _timed(partial(_ingest, ws.store, feed, now, ops, options.connections))
                 server = server_cpu_s(ws.store)
                 cpu_us = ((time.process_time() - cpu[0]) / report.loaded * 1e6,
                           None if server is None or cpu[1] is None else (server - cpu[1]) / report.loaded * 1e6)
@@ -222,10 +225,10 @@ def server_cpu_s(store: Any) -> float | None:
     return ticks / TICKS_PER_S
 
 
-def _ingest(store: Any, feed: Path, now: datetime, ops: Any) -> Any:
+def _ingest(store: Any, feed: Path, now: datetime, ops: Any, connections: int | None) -> Any:
     from workbench.plates.read_ingest import ingest_files
 
-    return ingest_files(store, [feed], now=now, audit=ops)[0]
+    return ingest_files(store, [feed], now=now, audit=ops, connections=connections)[0]
 
 
 def _keep_plates_a_year(settings: Any) -> None:
@@ -326,17 +329,23 @@ def plot(groups: list[ScaleGroup], path: Path) -> Path:
               help="where to write the PNG of the curves (default: scale.png in the current folder)")
 @click.option("--group", "names", multiple=True, type=click.Choice(list(GROUPS)),
               help="measure only this group (repeatable; default: every group)")
+@click.option("--connections", type=click.IntRange(1, 16), default=None,
+              help="PostgreSQL: connections each ingest batch loads on (default: the ingest's, 2)")
 @click.option("--json", "as_json", is_flag=True, help="print one JSON object")
 def command(quick: bool, sizes: str | None, db_url: str | None, sqlite: bool, plot_path: Path | None,
-            names: tuple[str, ...], as_json: bool) -> None:
+            names: tuple[str, ...], connections: int | None, as_json: bool) -> None:
     """Ingest and query times as the plate reads grow, as curves (and a PNG plot)."""
     steps = tuple(int(s) for s in sizes.split(",")) if sizes else QUICK_SIZES if quick else FULL_SIZES
     server = db_url
     say = (lambda text: click.echo(text, err=True)) if as_json else click.echo   # progress: stderr beside JSON
     with tempfile.TemporaryDirectory(prefix="wb-scale-") as tmp:
-        options = ScaleOptions(steps, server, sqlite, Path(tmp), say)
+        options = ScaleOptions(steps, server, sqlite, Path(tmp), say, connections)
         groups = [GROUPS[name](quick, options) for name in names or GROUPS]
     out = {"sizes": list(steps), **collect(groups)}
+    if "plates" in (names or GROUPS) and not sqlite:
+        from workbench.plates.read_ingest import PG_CONNECTIONS
+
+        out["ingest_connections"] = connections or PG_CONNECTIONS
     out["plot"] = str(plot(groups, plot_path or Path("scale.png")))
     if as_json:
         click.echo(json.dumps(out))

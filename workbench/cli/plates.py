@@ -12,7 +12,7 @@ import click
 from workbench.access import audit
 from workbench.cli.common import settings_from, system_actor
 from workbench.plates.hotlist import load_hotlist
-from workbench.plates.read_ingest import ingest_files
+from workbench.plates.read_ingest import PG_CONNECTIONS, ingest_files
 from workbench.store import Store
 
 
@@ -25,7 +25,9 @@ def plates() -> None:
 @click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path))
 @click.option("--nice", "niceness", default=10, show_default=True, type=click.IntRange(0, 19),
               help="run as a batch job at this CPU priority (0: as the analysts' queries; 19: lowest)")
-def ingest(files: tuple[Path, ...], niceness: int) -> None:
+@click.option("--connections", default=PG_CONNECTIONS, show_default=True, type=click.IntRange(1, 16),
+              help="PostgreSQL: load each batch on this many connections at once (split by camera and plate)")
+def ingest(files: tuple[Path, ...], niceness: int, connections: int) -> None:
     """Load ANPR feeds (CSV or JSON Lines; see docs/plates-feed.md). Re-running a file loads nothing twice.
 
     A batch job: by default it gives the processor to the workbench service's
@@ -34,7 +36,8 @@ def ingest(files: tuple[Path, ...], niceness: int) -> None:
     os.nice(niceness)
     store, now = Store(settings_from()), datetime.now(timezone.utc)
     store.migrate()
-    reports = ingest_files(store, files, now=now, progress=True, audit=audit.writer(system_actor(), time=now))
+    reports = ingest_files(store, files, now=now, progress=True, audit=audit.writer(system_actor(), time=now),
+                           connections=connections)
     for report in reports:
         click.echo(str(report))
     if any(r.error for r in reports):

@@ -23,8 +23,9 @@ from __future__ import annotations
 
 import logging
 import warnings
+from collections import Counter
 from collections.abc import Iterable, Iterator
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from pathlib import Path
@@ -51,6 +52,11 @@ PG_BATCH_READS = 100_000
 from the batch's event to its commit)."""
 SQLITE_CEILING_READS = 10_000_000
 """Beyond this many reads the embedded SQLite catalogue is out of its depth (docs/capacity-plan.md)."""
+PG_CONNECTIONS = 2
+"""Connections a PostgreSQL ingest loads each batch on at once (:func:`_write_in_shards`): the server's work of
+one batch (COPY, index inserts, the merge's joins) runs in as many backends, on as many cores."""
+PG_SHARD_MIN_READS = 20_000
+"""A batch smaller than this loads on one connection (its shards would cost more statements than they save)."""
 PG_CHUNK_BYTES = 8 << 20
 """Bytes of a feed parsed at a time on PostgreSQL (about a batch of reads): the next chunk is parsed while the
 current one loads (:func:`read_ahead`)."""
@@ -78,7 +84,8 @@ class FileReport:
     sightings: int = 0
     hits: int = 0
     batches: int = 0
-    days: set[date] = field(default_factory=set)
+    days: Counter[date] = field(default_factory=Counter)
+    """Reads of its batches per UTC day (PostgreSQL: the partitions to analyse after the load)."""
     rejected: list[tuple[int, str]] = field(default_factory=list)
     error: str | None = None
 
@@ -136,15 +143,20 @@ def _cluster(reads: pd.DataFrame, existing: pd.DataFrame) -> pd.DataFrame:
 
 
 def ingest_batch(store: Store, batch: FeedBatch, *, now: datetime, audit: AuditWriter,
-                 batch_reads: int | None = None, report: FileReport | None = None) -> FileReport:
+                 batch_reads: int | None = None, report: FileReport | None = None,
+                 connections: int | None = None) -> FileReport:
     """Write one parsed file (or chunk of a file) in transactions of at most ``batch_reads`` reads, each
     with its audit event; adds to ``report`` when given (the chunks of one file).
 
     ``batch_reads`` defaults to :data:`BATCH_READS` on SQLite (the write lock
-    is held per batch) and :data:`PG_BATCH_READS` on PostgreSQL.
+    is held per batch) and :data:`PG_BATCH_READS` on PostgreSQL. On
+    PostgreSQL a batch of :data:`PG_SHARD_MIN_READS` reads or more loads on
+    ``connections`` connections at once (default :data:`PG_CONNECTIONS`; 1:
+    one transaction per batch).
     """
     postgres = store.dialect == "postgresql"
     batch_reads = batch_reads or (PG_BATCH_READS if postgres else BATCH_READS)
+    connections = connections or (PG_CONNECTIONS if postgres else 1)
     report = report or FileReport(batch.path)
     report.rejected += batch.rejected
     reads = batch.reads.drop_duplicates(["source", "source_read_id"], keep="first")
@@ -159,7 +171,10 @@ def ingest_batch(store: Store, batch: FeedBatch, *, now: datetime, audit: AuditW
         if postgres and len(part):
             with store.engine.begin() as connection:   # a short transaction of its own: never inside the load
                 partitions.ensure(connection, lo, hi)
-            report.days.update(partitions.day_range(lo, hi))
+            report.days.update({day.date(): n for day, n in part["time"].dt.floor("D").value_counts().items()})
+        if postgres and connections > 1 and len(part) >= PG_SHARD_MIN_READS:
+            _write_in_shards(store, batch.path, part, report, now=now, audit=audit, shards=connections)
+            continue
         with store.session() as session, read_copy.partition_errors(lo, hi):
             _write_reads(session, part, report, now=now, postgres=postgres)
             faults.point("plates.before-commit")
@@ -171,11 +186,93 @@ def ingest_batch(store: Store, batch: FeedBatch, *, now: datetime, audit: AuditW
     return report
 
 
+def _write_in_shards(store: Store, path: str, part: pd.DataFrame, report: FileReport, *, now: datetime,
+                     audit: AuditWriter, shards: int) -> None:
+    """PostgreSQL: one batch written on ``shards`` connections at once, a transaction with its audit event each.
+
+    A lead transaction holds the sightings' counter, finds the batch's
+    re-deliveries and the passages its reads make or join (:func:`_merge`,
+    once for the whole batch: the statements whose cost follows the days'
+    partitions run once), then the shards write disjoint passages with
+    their reads (:meth:`_Merge.shard`) in parallel: the COPYs, b-tree inserts
+    and hits, most of the server's work. The lead raises the counter after
+    they all committed and commits last, so loaders still commit sighting
+    ids in increasing order, as the plate index needs (a shard that failed
+    rolls back alone; the counter then names the newest id of those that
+    committed, and the error is raised; a re-run loads what is missing).
+    """
+    lo, hi = part["time"].min().to_pydatetime(), part["time"].max().to_pydatetime()
+    batch = report.batches
+
+    def write(number: int, merge: _Merge) -> tuple[FileReport, int]:
+        mine, lines = FileReport(path), merge.clustered["line"]
+        with store.session() as session, read_copy.partition_errors(lo, hi):
+            newest = _write_merge(session, merge, mine, now=now, postgres=True, counter=False)
+            faults.point("plates.before-commit")
+            audit(session, ACTION, resource={"file": path, "batch": batch + number, "shard": f"{number + 1}/{shards}",
+                                             "lines": [int(lines.min()), int(lines.max())],
+                                             "duplicates": report.duplicates, "rejected": len(report.rejected)},
+                  result_count=mine.loaded)
+        return mine, newest
+
+    futures: list[Future[tuple[FileReport, int]]] = []
+    with store.session() as lead, read_copy.partition_errors(lo, hi):
+        counters.hold(lead, counters.SIGHTINGS)
+        merge = _merge(lead, part, report, postgres=True)
+        if merge is None:   # nothing new: the batch's event alone
+            audit(lead, ACTION, resource={"file": path, "batch": batch, "lines": [int(part["line"].min()),
+                                          int(part["line"].max())], "duplicates": report.duplicates,
+                                          "rejected": len(report.rejected)}, result_count=0)
+        else:
+            report.batches += shards - 1
+            with ThreadPoolExecutor(max_workers=shards, thread_name_prefix="plate-shard") as pool:
+                futures = [pool.submit(write, number, piece) for number in range(shards)
+                           if len((piece := merge.shard(number, shards)).clustered)]
+                wait(futures)
+        done = [f.result() for f in futures if f.exception() is None]
+        newest = max((n for _, n in done), default=0)
+        if newest:
+            counters.raise_to(lead, counters.SIGHTINGS, newest)
+    for mine, _ in done:
+        for name in ("loaded", "sightings", "hits"):
+            setattr(report, name, getattr(report, name) + getattr(mine, name))
+    for future in futures:
+        if future.exception() is not None:
+            raise cast(BaseException, future.exception())
+    faults.point("plates.after-commit")
+
+
+@dataclass
+class _Merge:
+    """What a batch's reads not loaded yet make: each read's passage (``cluster``), the new passages and the
+    existing ones late reads joined (both indexed by cluster), and those existing passages as they were."""
+
+    clustered: pd.DataFrame
+    new: pd.DataFrame
+    joined: pd.DataFrame
+    existing: pd.DataFrame
+
+    def shard(self, number: int, shards: int) -> _Merge:
+        """The passages of clusters ``number`` modulo ``shards`` with their reads (a passage and its reads, new or
+        joined, are in one shard only: the shards write disjoint rows)."""
+        return _Merge(self.clustered[self.clustered["cluster"] % shards == number],
+                      self.new[self.new.index % shards == number], self.joined[self.joined.index % shards == number],
+                      self.existing)
+
+
 def _write_reads(session: Session, reads: pd.DataFrame, report: FileReport, *, now: datetime,
                  postgres: bool) -> None:
     """Insert the reads not loaded yet, merged into sightings; adds to ``report``'s counts."""
+    merge = _merge(session, reads, report, postgres=postgres)
+    if merge is not None:
+        _write_merge(session, merge, report, now=now, postgres=postgres)
+
+
+def _merge(session: Session, reads: pd.DataFrame, report: FileReport, *, postgres: bool) -> _Merge | None:
+    """The reads not loaded yet clustered into passages, new or joining existing ones (None: nothing new); adds
+    to ``report``'s duplicates and merged reads. Writes nothing but the staging table."""
     if reads.empty:
-        return
+        return None
     if postgres:
         read_copy.stage(session, reads)
         fresh = read_copy.drop_known(session, reads)
@@ -184,7 +281,7 @@ def _write_reads(session: Session, reads: pd.DataFrame, report: FileReport, *, n
         fresh = reads[[k not in already for k in zip(reads["source"], reads["source_read_id"])]]
     report.duplicates += len(reads) - len(fresh)
     if fresh.empty:
-        return
+        return None
     existing = read_copy.nearby_sightings(session, fresh, MERGE_WINDOW, SIGHTING_SPAN) if postgres \
         else _nearby_sightings(session, fresh)
     clustered = _cluster(fresh, existing)
@@ -193,9 +290,20 @@ def _write_reads(session: Session, reads: pd.DataFrame, report: FileReport, *, n
         last_time=("time", "max"), n_reads=("time", "size"), confidence=("confidence", "max"),
         country=("country", "first"), direction=("direction", "first"), existing_id=("existing_id", "first"))
     report.merged += len(fresh) - int(per_cluster["existing_id"].isna().sum())
-    new = per_cluster[per_cluster["existing_id"].isna()].drop(columns="existing_id")
-    joined = per_cluster[per_cluster["existing_id"].notna()]
-    if len(new):   # ids in commit order: loaders take them one after the other (the plate index reads newer ids)
+    return _Merge(clustered, per_cluster[per_cluster["existing_id"].isna()].drop(columns="existing_id"),
+                  per_cluster[per_cluster["existing_id"].notna()], existing)
+
+
+def _write_merge(session: Session, merge: _Merge, report: FileReport, *, now: datetime, postgres: bool,
+                 counter: bool = True) -> int:
+    """Write a merge's new sightings, widen the joined ones, insert the reads and record the hits; adds to
+    ``report``'s counts and returns the newest sighting id made (0: none).
+
+    With ``counter`` it holds and raises the sightings' counter itself; without, the caller does
+    (:func:`_write_in_shards`).
+    """
+    clustered, new, joined, existing = merge.clustered, merge.new, merge.joined, merge.existing
+    if len(new) and counter:   # ids in commit order: loaders take them in turn (the plate index reads newer ids)
         counters.hold(session, counters.SIGHTINGS)
     if postgres:
         ids = read_copy.insert_sightings(session, new)
@@ -208,7 +316,7 @@ def _write_reads(session: Session, reads: pd.DataFrame, report: FileReport, *, n
     else:
         ids = np.asarray(_insert_sightings(session, new), dtype=np.int64)
         _extend_sightings(session, joined)
-    if len(ids):
+    if len(ids) and counter:
         counters.raise_to(session, counters.SIGHTINGS, int(ids.max()))
     sighting_of = pd.concat([pd.Series(ids, index=new.index, dtype="int64"), joined["existing_id"].astype("int64")])
     assigned = clustered["cluster"].map(sighting_of).astype("int64")
@@ -216,10 +324,11 @@ def _write_reads(session: Session, reads: pd.DataFrame, report: FileReport, *, n
         read_copy.insert_reads(session, clustered.assign(sighting_id=assigned), now)
     else:
         _insert_reads(session, clustered.assign(sighting_id=assigned), now)
-    report.loaded += len(fresh)
+    report.loaded += len(clustered)
     report.sightings += len(new)
     hot = set(session.execute(select(HotlistEntry.plate).distinct()).scalars())
     report.hits += match_hits(session, [int(i) for i in ids[new["plate"].isin(list(hot)).to_numpy()]], now=now)
+    return int(ids.max()) if len(ids) else 0
 
 
 def _insert_sightings(session: Session, new: pd.DataFrame) -> list[int]:
@@ -261,8 +370,11 @@ def _insert_reads(session: Session, reads: pd.DataFrame, now: datetime) -> None:
 
 
 def ingest_files(store: Store, paths: Iterable[Path], *, now: datetime, audit: AuditWriter,
-                 progress: bool = False, batch_reads: int | None = None) -> list[FileReport]:
+                 progress: bool = False, batch_reads: int | None = None,
+                 connections: int | None = None) -> list[FileReport]:
     """Ingest several feed files in bounded, audited transactions; a bad file is reported, not fatal.
+
+    ``batch_reads`` and ``connections`` as :func:`ingest_batch` takes them.
 
     Only a catalogue that cannot be written (StoreError) stops the files that follow.
     """
@@ -276,7 +388,8 @@ def ingest_files(store: Store, paths: Iterable[Path], *, now: datetime, audit: A
         report = FileReport(str(path))
         try:
             for chunk in read_ahead(iter_feed(Path(path), now=now, known_cameras=cameras, chunk_bytes=chunk_bytes)):
-                ingest_batch(store, chunk, now=now, audit=audit, batch_reads=batch_reads, report=report)
+                ingest_batch(store, chunk, now=now, audit=audit, batch_reads=batch_reads, report=report,
+                             connections=connections)
             reports.append(report)
         except StoreError:
             raise
@@ -289,7 +402,7 @@ def ingest_files(store: Store, paths: Iterable[Path], *, now: datetime, audit: A
         _warn_past_ceiling(store)
     else:
         with store.engine.begin() as connection:
-            partitions.analyse(connection, set().union(*(r.days for r in reports)))
+            partitions.analyse(connection, sum((r.days for r in reports), Counter()))
     return reports
 
 

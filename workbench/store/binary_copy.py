@@ -3,8 +3,9 @@
 The server reads the binary format without parsing text (times, numbers):
 measured on a day's plate reads, about 1.5-2 µs of server CPU less per row
 than CSV. The encoding is vectorised (no Python per value): each column's
-length words and values are written into one buffer at positions computed
-from the rows' lengths.
+fields (length word and value) become one Arrow binary value per row, and
+Arrow joins each row's fields end to end (measured: half the client CPU of
+scattering them into one buffer by computed positions).
 
 Arrow types map to PostgreSQL's: strings to ``text``/``varchar``, integers to
 ``integer`` (int4; a value out of its range is an error), floats to ``float8``
@@ -29,32 +30,41 @@ _PG_EPOCH_US = 946_684_800_000_000            # 2000-01-01 UTC in µs since 1970
 def encode(data: pa.Table) -> bytes:
     """``data``'s rows in PostgreSQL's binary COPY format (header, tuples, trailer)."""
     n = data.num_rows
-    columns = [_column(data.column(i).combine_chunks(), data.field(i).name) for i in range(data.num_columns)]
-    sizes = [np.where(length < 0, 0, length) + 4 for length, _ in columns]
-    row_size = 2 + np.sum(sizes, axis=0, dtype=np.int64) if columns else np.full(n, 2, dtype=np.int64)
-    starts = len(_HEADER) + np.cumsum(row_size) - row_size
-    out = np.empty(len(_HEADER) + int(row_size.sum()) + 2, dtype=np.uint8)
-    out[:len(_HEADER)] = np.frombuffer(_HEADER, dtype=np.uint8)
-    _put(out, starts, np.full(n, len(columns), dtype=">i2"))
-    at = starts + 2
-    for (length, values), size in zip(columns, sizes):
-        _put(out, at, length.astype(">i4"))
-        if isinstance(values, tuple):   # text: offsets and bytes, scattered after each length word
-            offsets, payload = values
-            out[np.repeat(at + 4 - offsets[:-1], np.diff(offsets)) + np.arange(offsets[0], offsets[-1])] = \
-                payload[offsets[0]:offsets[-1]]
+    fields = [_binary(np.full(n, data.num_columns, dtype=">i2").view(np.uint8), np.full(n, 2))]
+    for i in range(data.num_columns):
+        array = data.column(i).combine_chunks()
+        length, values = _column(array, data.field(i).name)
+        if isinstance(values, tuple):   # text: its length words, then its bytes as they are (NULL: none)
+            fields += [_binary(length.astype(">i4").view(np.uint8), np.full(n, 4)),
+                       pc.cast(array, pa.large_binary()).fill_null(b"")]
         else:
-            valid = length >= 0
-            _put(out, (at + 4)[valid], values[valid])
-        at = at + size
-    out[-2:] = 0xFF   # trailer: a field count of -1
-    return out.tobytes()
+            fields.append(_fixed(values, length < 0))
+    rows = pc.binary_join_element_wise(*fields, pa.scalar(b"", pa.large_binary()))   # each row's fields end to end
+    offsets = np.frombuffer(rows.buffers()[1], dtype=np.int64)[rows.offset:rows.offset + n + 1]
+    body = memoryview(rows.buffers()[2])[offsets[0]:offsets[-1]] if n else b""
+    return b"".join([_HEADER, body, b"\xff\xff"])   # trailer: a field count of -1
 
 
-def _put(out: np.ndarray, at: np.ndarray, values: np.ndarray) -> None:
-    """Write fixed-width big-endian ``values`` (one per row) at byte positions ``at``."""
-    width = values.dtype.itemsize
-    out[at[:, None] + np.arange(width)] = np.ascontiguousarray(values).view(np.uint8).reshape(-1, width)
+def _binary(data: np.ndarray, sizes: np.ndarray) -> pa.Array:
+    """Bytes ``data`` cut into one binary value per row of the given ``sizes``."""
+    offsets = np.zeros(len(sizes) + 1, dtype=np.int64)
+    np.cumsum(sizes, out=offsets[1:])
+    return pa.Array.from_buffers(pa.large_binary(), len(sizes), [None, pa.py_buffer(offsets),
+                                                                  pa.py_buffer(np.ascontiguousarray(data))])
+
+
+def _fixed(values: np.ndarray, null: np.ndarray) -> pa.Array:
+    """A fixed-width big-endian column's fields, one binary value per row: its length word and value (NULL:
+    the length -1 alone)."""
+    n, width = len(values), values.dtype.itemsize
+    grid = np.empty((n, 4 + width), dtype=np.uint8)
+    grid[:, :4] = np.where(null, -1, width).astype(">i4").view(np.uint8).reshape(n, 4)
+    grid[:, 4:] = np.ascontiguousarray(values).view(np.uint8).reshape(n, width)
+    if not null.any():
+        return _binary(grid.reshape(-1), np.full(n, 4 + width))
+    keep = np.ones((n, 4 + width), dtype=bool)
+    keep[null, 4:] = False
+    return _binary(grid[keep], np.where(null, 4, 4 + width))
 
 
 def _column(array: pa.Array, name: str) -> tuple[np.ndarray, np.ndarray | tuple[np.ndarray, np.ndarray]]:
