@@ -24,7 +24,7 @@ def test_quick_scale_bench_measures_every_curve_and_finds_the_planted_answers(tm
     assert result.exit_code == 0, result.output
     out = json.loads(result.stdout)   # stdout holds the JSON alone; the progress of each step goes to stderr
     assert result.stderr.count("reads/s (CPU per read: client") == 4   # two feeds a step, two steps
-    assert out["ingest_connections"] == 2   # the ingest's default, said with the figures
+    assert out["ingest_connections"] == 1   # the default: one transaction per batch, said with the figures
     for size in ("10k", "30k"):
         assert out[f"postgresql_one_plate_year_exact_{size}"] is True
         assert out[f"postgresql_convoy_found_{size}"] is True

@@ -12,7 +12,7 @@ PostgreSQL database on the server ``--db-url`` names, growing step by step (1M, 
 1M), and at each step times, through the audited facade like an investigator:
 
 * ``ingest_reads_per_s`` -- a day's feed loaded into the catalogue of that size, parse + validate +
-  merge + COPY, each batch on ``--connections`` connections (``ingest_connections``; default the ingest's: 2)
+  merge + COPY, each batch on ``--connections`` connections (``ingest_connections``; default the ingest's: 1)
   (``bulk_reads_per_s``: the year's feed that grew it, each batch spread over many days);
   ``ingest_client_cpu_us_per_read`` and ``ingest_server_cpu_us_per_read`` -- the CPU time of that day's
   load per read, in this process and in the PostgreSQL server's processes (when it runs on this machine):

@@ -26,7 +26,8 @@ def plates() -> None:
 @click.option("--nice", "niceness", default=10, show_default=True, type=click.IntRange(0, 19),
               help="run as a batch job at this CPU priority (0: as the analysts' queries; 19: lowest)")
 @click.option("--connections", default=PG_CONNECTIONS, show_default=True, type=click.IntRange(1, 16),
-              help="PostgreSQL: load each batch on this many connections at once (split by camera and plate)")
+              help="PostgreSQL: load each batch on this many connections at once (split by camera and plate; each "
+                   "part commits alone, so a failure leaves the others loaded until a re-run)")
 def ingest(files: tuple[Path, ...], niceness: int, connections: int) -> None:
     """Load ANPR feeds (CSV or JSON Lines; see docs/plates-feed.md). Re-running a file loads nothing twice.
 

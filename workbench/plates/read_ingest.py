@@ -52,9 +52,12 @@ PG_BATCH_READS = 100_000
 from the batch's event to its commit)."""
 SQLITE_CEILING_READS = 10_000_000
 """Beyond this many reads the embedded SQLite catalogue is out of its depth (docs/capacity-plan.md)."""
-PG_CONNECTIONS = 2
-"""Connections a PostgreSQL ingest loads each batch on at once (:func:`_write_in_shards`): the server's work of
-one batch (COPY, index inserts, the merge's joins) runs in as many backends, on as many cores."""
+PG_CONNECTIONS = 1
+"""Connections a PostgreSQL ingest loads each batch on at once by default: one, so that a batch is one
+transaction with its audit event and a failure (a full disk) leaves nothing of it. With more
+(:func:`_write_in_shards`, ``--connections N`` for back-loads on a server with cores to spare) the server's work
+of a batch runs in as many backends, but each shard commits alone: a failed shard leaves the others' passages
+loaded until a re-run loads the rest (idempotently)."""
 PG_SHARD_MIN_READS = 20_000
 """A batch smaller than this loads on one connection (its shards would cost more statements than they save)."""
 PG_CHUNK_BYTES = 8 << 20
