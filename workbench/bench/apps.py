@@ -39,7 +39,6 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import socket
 import statistics
 import subprocess
 import sys
@@ -54,6 +53,7 @@ import click
 
 from workbench.bench._processes import cpu_below
 from workbench.errors import ConfigurationError
+from workbench.service.process import free_port
 
 PLATE_BOX = "input[placeholder='1-ABC-234']"
 READY = {"sightings_map": PLATE_BOX, "frame_search": PLATE_BOX, "hit_triage": ".wb-hit-row, .wb-message",
@@ -71,34 +71,45 @@ class Unavailable(Exception):
     """A measurement that cannot be taken yet; its message is the reason."""
 
 
-def free_port() -> int:
-    """A free TCP port on the loopback."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+PORT_TAKEN = ("is taken by another program", "no available port could be found")
+"""What ``workbench apps`` says when its port was taken between choosing it and listening on it."""
 
 
 def serve_apps(home: Path, user: str, log: Path, *, pool: int | None = None, tiles: str = "urbis",
-               timeout_s: float = 60) -> tuple[subprocess.Popen, str]:
-    """Start ``workbench apps`` on ``home`` as ``user`` (output to ``log``); returns the process and its URL."""
-    port = free_port()
+               timeout_s: float = 60, attempts: int = 5) -> tuple[subprocess.Popen, str]:
+    """Start ``workbench apps`` on ``home`` as ``user`` (output to ``log``); returns the process and its URL.
+
+    Ready when Voila says it listens on the port chosen (``workbench apps``
+    never moves to another). A free port can be taken before the server binds
+    it (a kernel's socket, another server): then a new port is chosen, up to
+    ``attempts`` times; any other stop is a ConfigurationError with the log's end.
+    """
     env = {**os.environ, "WORKBENCH_HOME": str(home), "WORKBENCH_USER": user, "WORKBENCH_TILES": tiles}
     env.pop("JUPYTERHUB_USER", None)
-    command = [str(Path(sys.executable).with_name("workbench")), "apps", "--port", str(port)]
-    if pool is not None:
-        command += ["--pool", str(pool)]
-    proc = subprocess.Popen(command, env=env, stdout=log.open("w"), stderr=subprocess.STDOUT)
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise ConfigurationError(f"workbench apps stopped: {log.read_text()[-2000:]}")
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=1).close()
-            return proc, f"http://127.0.0.1:{port}"
-        except OSError:
+    for _attempt in range(attempts):
+        port = free_port()
+        command = [str(Path(sys.executable).with_name("workbench")), "apps", "--port", str(port)]
+        if pool is not None:
+            command += ["--pool", str(pool)]
+        proc = subprocess.Popen(command, env=env, stdout=log.open("w"), stderr=subprocess.STDOUT)
+        deadline = time.monotonic() + timeout_s
+        while proc.poll() is None and f"127.0.0.1:{port}/" not in _after_running_at(log):
+            if time.monotonic() > deadline:
+                proc.kill()
+                raise ConfigurationError(f"workbench apps did not listen on {port}: {log.read_text()[-2000:]}")
             time.sleep(0.3)
-    proc.kill()
-    raise ConfigurationError(f"workbench apps did not listen on {port}: {log.read_text()[-2000:]}")
+        if proc.poll() is None:
+            return proc, f"http://127.0.0.1:{port}"
+        if not any(words in log.read_text() for words in PORT_TAKEN):
+            raise ConfigurationError(f"workbench apps stopped: {log.read_text()[-2000:]}")
+    raise ConfigurationError(f"workbench apps found its port taken {attempts} times: {log.read_text()[-2000:]}")
+
+
+def _after_running_at(log: Path) -> str:
+    """The log after Voila's "is running at" line (empty before Voila listens)."""
+    text = log.read_text()
+    at = text.find("is running at")
+    return text[at:] if at >= 0 else ""
 
 
 def wait_for_pools(log: Path, apps: int, timeout_s: float = 600) -> None:

@@ -330,7 +330,8 @@ def plot(groups: list[ScaleGroup], path: Path) -> Path:
 @click.option("--group", "names", multiple=True, type=click.Choice(list(GROUPS)),
               help="measure only this group (repeatable; default: every group)")
 @click.option("--connections", type=click.IntRange(1, 16), default=None,
-              help="PostgreSQL: connections each ingest batch loads on (default: the ingest's, 2)")
+              help="PostgreSQL: connections each ingest batch loads on (default: the ingest's, 1: a batch is "
+                   "one transaction)")
 @click.option("--json", "as_json", is_flag=True, help="print one JSON object")
 def command(quick: bool, sizes: str | None, db_url: str | None, sqlite: bool, plot_path: Path | None,
             names: tuple[str, ...], connections: int | None, as_json: bool) -> None:

@@ -16,13 +16,14 @@ from __future__ import annotations
 
 import json
 import os
+import socket
 import sys
 from pathlib import Path
 
 import click
 
 from workbench.config import Settings
-from workbench.errors import NotFound
+from workbench.errors import ConfigurationError, NotFound
 from workbench.kernelspec import KERNEL_NAME, install as install_spec
 from workbench.maps.map_assets import publish
 from workbench.maps.street_layer import street_layer_json
@@ -74,6 +75,21 @@ def offline_template(cache_dir: Path) -> Path:
     return data
 
 
+def _check_port_free(ip: str, port: int) -> None:
+    """ConfigurationError, in words, if another program listens on ``ip:port``.
+
+    Voila is started with no retries on other ports: the apps are served on
+    the port asked for or not at all, never on one the user was not told of.
+    """
+    with socket.socket() as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)   # as Tornado binds: TIME_WAIT is no owner
+        try:
+            probe.bind((ip, port))
+        except OSError as e:
+            raise ConfigurationError(f"port {port} on {ip} is taken by another program ({e.strerror}): "
+                                     "choose another with --port") from None
+
+
 def _ensure_kernel() -> None:
     from jupyter_client.kernelspec import KernelSpecManager
 
@@ -98,6 +114,7 @@ def apps(port: int, ip: str, folder: Path | None, pool: int | None, cull_idle_mi
          base_url: str, fork_kernels: bool) -> None:
     """Serve the apps with Voila; they log in as JUPYTERHUB_USER or WORKBENCH_USER, like the notebooks."""
     where = apps_folder(folder)
+    _check_port_free(ip, port)
     _ensure_kernel()
     settings = Settings.from_env()
     user = settings.user or "nobody: set WORKBENCH_USER"
@@ -121,7 +138,7 @@ def apps(port: int, ip: str, folder: Path | None, pool: int | None, cull_idle_mi
     if cull_idle_minutes is not None:
         options.append(f"--MappingKernelManager.cull_idle_timeout={cull_idle_minutes * 60}")
     os.execv(sys.executable, [sys.executable, "-m", "voila", "--no-browser", f"--port={port}", f"--Voila.ip={ip}",
-                              *options, "."])
+                              "--Voila.port_retries=0", *options, "."])
 
 
 def server_proxy() -> dict[str, object]:

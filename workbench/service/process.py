@@ -47,28 +47,38 @@ def wait_until_up(process: subprocess.Popen, urls: list[str], startup_s: float,
 @contextmanager
 def served(home: Path, tokens: Path, *, now: str | None = None, db_url: str | None = None,
            extra_args: tuple[str, ...] = (), startup_s: float = 60.0,
-           started: Callable[[int], None] | None = None) -> Iterator[str]:
+           started: Callable[[int], None] | None = None, attempts: int = 5) -> Iterator[str]:
     """Start the service on ``home`` with the token table ``tokens``; yields its URL, stops it on exit.
 
-    ``started`` is called with the service's process id once it answers (a benchmark reads its CPU time)."""
-    port = free_port()
+    ``started`` is called with the service's process id once it answers (a benchmark reads its CPU time).
+    A free port taken by another program before the service binds it is replaced by a new one, up to
+    ``attempts`` times."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("JUPYTERHUB_", "WORKBENCH_"))}
     env.update(WORKBENCH_HOME=str(home), WORKBENCH_SERVICE_TOKENS=str(tokens))
     if db_url:
         env["WORKBENCH_DB_URL"] = db_url
-    command = [sys.executable, "-m", "workbench.cli", "serve", "--port", str(port), *extra_args]
-    if now:
-        command += ["--now", now]
-    url = f"http://127.0.0.1:{port}"
     with tempfile.TemporaryFile() as log:
-        process = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=log)
-
         def written() -> bytes:
             log.seek(0)
             return log.read()
 
+        for attempt in range(1, attempts + 1):
+            port = free_port()
+            command = [sys.executable, "-m", "workbench.cli", "serve", "--port", str(port), *extra_args]
+            if now:
+                command += ["--now", now]
+            url = f"http://127.0.0.1:{port}"
+            log.seek(0)
+            log.truncate()
+            process = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=log)
+            try:
+                wait_until_up(process, [f"{url}/api/health"], startup_s, written)
+                break
+            except ServiceUnavailable:
+                stop(process)
+                if attempt == attempts or b"address already in use" not in written():
+                    raise
         try:
-            wait_until_up(process, [f"{url}/api/health"], startup_s, written)
             if started is not None:
                 started(process.pid)
             yield url
