@@ -18,7 +18,7 @@ from __future__ import annotations
 import itertools
 import threading
 from collections.abc import Callable, Iterable, Iterator
-from contextlib import AbstractContextManager, contextmanager
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from typing import Any
@@ -27,6 +27,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 from sqlalchemy import bindparam, exists, select
+from sqlalchemy.engine import Connection
 from sqlalchemy.orm import aliased
 
 from workbench.access import audit, audit_actions, bookmarks, indicators, policy
@@ -34,6 +35,7 @@ from workbench.access.admin import AdminSession
 from workbench.access.bookmarks import Bookmark
 from workbench.access.policy import AgreementFacts, CameraFacts, CaseFacts, Decision, Verdict, Window, decide
 from workbench.access.reads import distinct_plates, load_hits, load_sightings, sightings_version
+from workbench.access.rule_facts import FactReader, RuleFacts
 from workbench.config import Settings
 from workbench.errors import AccessDenied, InvalidInput, NotFound
 from workbench.plates.hotlist import HitPolicy, own_list_plates
@@ -67,6 +69,33 @@ _CASE_AND_MEMBERSHIP = (
     .where(Case.reference == bindparam("reference")))
 _HOLDS_OF = (select(Hold.camera_id, Hold.start, Hold.end).join(Case, Case.id == Hold.case_id)
              .where(Case.reference == bindparam("reference")))
+
+
+# loaders of the rule's facts (``RuleFacts`` keeps what they return; ``.all()``: rows fetched at once)
+def _all_cameras(conn: Connection) -> dict[str, dict[str, Any]]:
+    return {r[0]: dict(zip(_CAMERA_FIELDS, r)) for r in conn.execute(_CAMERAS).all()}
+
+
+def _agreements_to(partner: str) -> Callable[[Connection], list[AgreementFacts]]:
+    def load(conn: Connection) -> list[AgreementFacts]:
+        return [AgreementFacts(r.owner, r.recipient, frozenset(r.data_kinds), frozenset(r.purposes),
+                               None if r.camera_scope is None else frozenset(r.camera_scope),
+                               r.valid_from, r.valid_until, r.revoked_at, r.authorisation_ref)
+                for r in conn.execute(_AGREEMENTS_TO, {"partner": partner}).all()]
+    return load
+
+
+def _retention(conn: Connection) -> dict[tuple[str, str], int]:
+    return {(code, kind): days for code, kind, days in conn.execute(_RETENTIONS).all()}
+
+
+def _holds_of(reference: str) -> Callable[[Connection], dict[str, list[Window]]]:
+    def load(conn: Connection) -> dict[str, list[Window]]:
+        holds: dict[str, list[Window]] = {}
+        for camera_id, start, end in conn.execute(_HOLDS_OF, {"reference": reference}).all():
+            holds.setdefault(camera_id, []).append((start, end))
+        return holds
+    return load
 
 
 def _utcnow() -> datetime:
@@ -161,6 +190,7 @@ class Workspace:
         self.store = Store(settings)
         self.clock = clock
         self.case_class = case_class or CaseScope
+        self.rule_facts = RuleFacts(self.store)   # the rule's facts, kept while the rules' counter stays
         self._plate_index: tuple[int, PlateIndex] | None = None
         self._plate_lock = threading.Lock()
         if not self.store.is_migrated():
@@ -306,8 +336,10 @@ class UserSession:
         audited, and no second ``open-case`` event (the workbench service does this for every call it serves)."""
         resource = {"reference": reference, "purpose": purpose, "legal_basis": legal_basis}
         actor = audit.Actor(self.user.name, self.user.partner, reference, purpose)
-        with self.workspace.store.connect() as conn:   # one statement: the service runs it for every call
-            row = conn.execute(_CASE_AND_MEMBERSHIP, {"reference": reference, "user": self.user.name}).first()
+        with self.workspace.rule_facts.reading() as read:   # the service runs it for every call
+            row = read("case-and-membership", lambda conn: conn.execute(
+                _CASE_AND_MEMBERSHIP, {"reference": reference, "user": self.user.name}).first(),
+                reference, self.user.name)
         info = None if row is None else CaseInfo(*row[:-1])
         facts = None if info is None else CaseFacts(info.reference, info.status, info.purpose, info.is_training,
                                                     row is not None and row.member)
@@ -554,22 +586,20 @@ class CaseScope(OpenCase):
 
     # -- the rule, applied ------------------------------------------------------------------------
     def _load_decisions(self, kind: str | None, cameras: list[str] | None, since: datetime,
-                        until: datetime) -> tuple[dict[str, Decision], dict[str, dict[str, Any]]]:
-        """Gather the facts of every requested camera and decide each; returns decisions and camera rows."""
+                        until: datetime, read: FactReader | None = None
+                        ) -> tuple[dict[str, Decision], dict[str, dict[str, Any]]]:
+        """Gather the facts of every requested camera and decide each; returns decisions and camera rows.
+
+        The facts come from ``read`` (or a new reading): rows kept while the rules' counter stays the same
+        (``rule_facts``); the rule is applied here, at every access, against the current time."""
         now = self.now()
-        with self.workspace.store.connect() as conn:   # plain rows, prepared statements: read at every access
-            query = _CAMERAS if cameras is None else _CAMERAS.where(Camera.id.in_(cameras))
-            # ``.all()``: the rows fetched at once, not one driver call per row
-            cam_rows: dict[str, dict[str, Any]] = {r[0]: dict(zip(_CAMERA_FIELDS, r))
-                                                   for r in conn.execute(query).all()}
-            agreements = [AgreementFacts(r.owner, r.recipient, frozenset(r.data_kinds), frozenset(r.purposes),
-                                         None if r.camera_scope is None else frozenset(r.camera_scope),
-                                         r.valid_from, r.valid_until, r.revoked_at, r.authorisation_ref)
-                          for r in conn.execute(_AGREEMENTS_TO, {"partner": self.user.partner}).all()]
-            retention = {(code, kind): days for code, kind, days in conn.execute(_RETENTIONS).all()}
-            holds: dict[str, list[Window]] = {}
-            for camera_id, start, end in conn.execute(_HOLDS_OF, {"reference": self.reference}).all():
-                holds.setdefault(camera_id, []).append((start, end))
+        with self._facts(read) as read:
+            all_cameras: dict[str, dict[str, Any]] = read("cameras", _all_cameras)
+            agreements: list[AgreementFacts] = read("agreements-to", _agreements_to(self.user.partner),
+                                                    self.user.partner)
+            retention: dict[tuple[str, str], int] = read("retention", _retention)
+            holds: dict[str, list[Window]] = read("holds-of", _holds_of(self.reference), self.reference)
+        cam_rows = all_cameras if cameras is None else {c: all_cameras[c] for c in cameras if c in all_cameras}
         decisions = {}
         for cid, row in cam_rows.items():
             data_kind = kind or policy.data_kind(row["kind"])
@@ -580,10 +610,16 @@ class CaseScope(OpenCase):
                 holds=holds.get(cid, []), now=now, since=since, until=until)
         return decisions, cam_rows
 
-    def _check_reading(self, action: str, resource: dict[str, Any], *, export: bool = False) -> None:
+    def _facts(self, read: FactReader | None) -> AbstractContextManager[FactReader]:
+        """``read`` itself, or a new reading of the rule's facts (one reading of the rules' counter)."""
+        return nullcontext(read) if read is not None else self.workspace.rule_facts.reading()
+
+    def _check_reading(self, action: str, resource: dict[str, Any], *, export: bool = False,
+                       read: FactReader | None = None) -> None:
         """Apply the rule to the case as it is now (it may have been closed since it was opened)."""
-        with self.workspace.store.connect() as conn:
-            status = conn.execute(_CASE_STATUS, {"reference": self.reference}).scalar_one()
+        with self._facts(read) as read:
+            status = read("case-status", lambda conn: conn.execute(
+                _CASE_STATUS, {"reference": self.reference}).scalar_one(), self.reference)
         facts = CaseFacts(self.reference, status, self.purpose, self.info.is_training, member=True)
         self._apply(policy.may_read(self.user.role, facts, export=export), action, resource)
 
@@ -639,8 +675,9 @@ class CaseScope(OpenCase):
         resource.update({"since": start, "until": end,
                          "cameras": wanted if wanted is None or len(wanted) <= 100
                          else wanted[:100] + [f"... {len(wanted) - 100} more"]})
-        self._check_reading(action, resource, export=export)
-        decisions, _ = self._load_decisions(kind, wanted, start, end)
+        with self.workspace.rule_facts.reading() as read:   # one reading of the rules' counter for both
+            self._check_reading(action, resource, export=export, read=read)
+            decisions, _ = self._load_decisions(kind, wanted, start, end, read)
         if wanted is not None:
             unknown = sorted(set(wanted) - set(decisions))
             if unknown:

@@ -4,7 +4,9 @@
 taking sighting ids to its commit and raises it in that transaction
 (committed with the sightings, or rolled back with them), and the plate
 index compares it with the number it was built at (one row read, where
-``max(sighting.id)`` probed every day partition).
+``max(sighting.id)`` probed every day partition). ``rules`` is raised by a
+trigger at every change of the tables the access rule reads (migration
+0006): what was read of them at one value still holds (``access/rule_facts.py``).
 
     >>> with store.session() as session:                 # doctest: +SKIP
     ...     raise_to(session, SIGHTINGS, 1234)
@@ -22,6 +24,7 @@ from sqlalchemy.orm import Session
 from workbench.store.models import CatalogueCounter
 
 SIGHTINGS = "sightings"
+RULES = "rules"   # raised by a trigger at every change of the access rule's tables (migration 0006)
 
 
 def hold(session: Session | Connection, name: str) -> None:

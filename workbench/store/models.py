@@ -278,7 +278,8 @@ class CatalogueCounter(Base):
     """A number the catalogue keeps so that nobody counts rows (migration 0005).
 
     ``sightings``: the newest sighting id loaded, bumped by ingest in each
-    batch's transaction (the plate index's version).
+    batch's transaction (the plate index's version); ``rules``: raised by a
+    trigger at every change of the access rule's tables (migration 0006).
     """
 
     __tablename__ = "catalogue_counter"
