@@ -17,7 +17,7 @@ trigger at every change of the tables the access rule reads (migration
 
 from __future__ import annotations
 
-from sqlalchemy import case, select, update
+from sqlalchemy import bindparam, case, select, update
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
@@ -44,6 +44,9 @@ def raise_to(session: Session | Connection, name: str, at_least: int) -> None:
         value=case((CatalogueCounter.value < at_least, at_least), else_=CatalogueCounter.value)))
 
 
+_VALUE = select(CatalogueCounter.value).where(CatalogueCounter.name == bindparam("name"))   # built once: read often
+
+
 def value(conn: Session | Connection, name: str) -> int:
     """Counter ``name``'s value (0 when the catalogue never set it)."""
-    return int(conn.execute(select(CatalogueCounter.value).where(CatalogueCounter.name == name)).scalar() or 0)
+    return int(conn.execute(_VALUE, {"name": name}).scalar() or 0)
