@@ -5,7 +5,9 @@
 * Reads of the same plate at the same camera less than ``MERGE_WINDOW`` apart
   (double reads, re-deliveries under a new id) collapse into one sighting
   that keeps every source id; a late read joins the sighting it belongs to,
-  whatever order the reads arrive in.
+  whatever order the reads arrive in (one bridging two stored sightings joins
+  the earlier: stored sightings are never merged away, hits and bookmarks may
+  name them).
 * Bounded transactions: a file commits in batches of at most ``BATCH_READS``
   reads, each with the audit event saying who loaded which lines (a crash
   leaves whole batches with their events; a re-run loads the rest, nothing
