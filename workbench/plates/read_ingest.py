@@ -332,7 +332,11 @@ def _write_merge(session: Session, merge: _Merge, report: FileReport, *, now: da
     report.loaded += len(clustered)
     report.sightings += len(new)
     hot = set(session.execute(select(HotlistEntry.plate).distinct()).scalars())
-    report.hits += match_hits(session, [int(i) for i in ids[new["plate"].isin(list(hot)).to_numpy()]], now=now)
+    wanted = new["plate"].isin(list(hot)).to_numpy()
+    if wanted.any():
+        times = new.loc[wanted, "first_time"]
+        report.hits += match_hits(session, [int(i) for i in ids[wanted]], now=now,
+                                  within=(times.min().to_pydatetime(), times.max().to_pydatetime()))
     return int(ids.max()) if len(ids) else 0
 
 
