@@ -32,6 +32,24 @@ def _output(client, code: str) -> str:
     return "".join(out).strip()
 
 
+def _wait_until_running(client, msg_id: str) -> None:
+    """Wait until the cell ``msg_id`` prints that it sleeps: the user's code runs. An interrupt sent as the cell
+    starts (its input just echoed) can lose the cell's reply in ipykernel itself, plain kernel included."""
+    while True:
+        message = client.get_iopub_msg(timeout=60)
+        if (message["msg_type"] == "stream" and "asleep" in message["content"]["text"]
+                and message["parent_header"].get("msg_id") == msg_id):
+            return
+
+
+def _ends(pid: int, within_s: float = 30) -> bool:
+    """Whether the process ``pid`` ends within ``within_s`` seconds (a loaded machine takes its time)."""
+    deadline = time.monotonic() + within_s
+    while _alive(pid) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    return not _alive(pid)
+
+
 def _alive(pid: int) -> bool:
     try:
         with open(f"/proc/{pid}/stat") as stat:
@@ -50,8 +68,8 @@ def test_forked_kernel_is_audited_interrupted_and_stopped(server, sample_copy):
         parent, preloaded, user = _output(client, "import os, sys\nprint(os.getppid(), 'pandas' in sys.modules, "
                                                   "os.environ['WORKBENCH_USER'])").split()
         assert int(parent) == server.process.pid and preloaded == "True" and user == "inspector.dupont"
-        client.execute("import time; time.sleep(60)")
-        time.sleep(1)
+        sent = client.execute("import time\nprint('asleep', flush=True)\ntime.sleep(60)")
+        _wait_until_running(client, sent)
         manager.interrupt_kernel()                      # Jupyter signals the launcher, which relays it
         reply = client.get_shell_msg(timeout=30)
         while reply["msg_type"] != "execute_reply":
@@ -62,8 +80,7 @@ def test_forked_kernel_is_audited_interrupted_and_stopped(server, sample_copy):
         client.stop_channels()
         manager.shutdown_kernel()
     assert manager.provisioner is None or not manager.is_alive()
-    time.sleep(1)
-    assert not _alive(kernel)
+    assert _ends(kernel)
     events = audit.events_frame(Store(Settings.from_env({}, home=sample_copy)), user_name="inspector.dupont")
     assert (events["action"] == "notebook-cell").sum() >= 3   # every cell of the forked kernel is in the trail
 
@@ -80,10 +97,7 @@ def test_a_killed_launcher_takes_its_kernel_and_the_server_survives_garbage(serv
         kernel = int(_output(client, "import os\nprint(os.getpid())"))
         assert _alive(kernel)
         manager.provisioner.process.kill()               # the launcher dies without a word
-        deadline = time.monotonic() + 10
-        while _alive(kernel) and time.monotonic() < deadline:
-            time.sleep(0.2)
-        assert not _alive(kernel)
+        assert _ends(kernel)
     finally:
         client.stop_channels()
         manager.cleanup_resources()

@@ -140,6 +140,31 @@ def test_ingest_is_idempotent_merges_double_and_late_reads_and_reports_bad_rows(
     assert len(reads) == 3 and reads.iloc[0]["source_ids"] == ["BM-ANPR:r1", "BM-ANPR:r2", "BM-ANPR:r20"]
 
 
+def test_a_late_read_bridging_two_sightings_joins_the_earlier_and_leaves_the_later(sample_ws, tmp_path):
+    store, plate = sample_ws.store, "1-BRG-075"
+    ingest_files(store, [_feed(tmp_path, [_read(31, plate, seconds=0), _read(32, plate, seconds=150)])],
+                 now=NOW, audit=OPS)
+    bridge = ingest_files(store, [_feed(tmp_path, [_read(33, plate, seconds=75)], "bridge.csv")], now=NOW,
+                          audit=OPS)[0]
+    assert (bridge.loaded, bridge.merged, bridge.sightings) == (1, 1, 0)
+    with store.session() as s:
+        sightings = s.execute(select(Sighting).where(Sighting.plate == normalise(plate))
+                              .order_by(Sighting.first_time)).scalars().all()
+    assert [x.n_reads for x in sightings] == [2, 1]      # stored sightings are never merged away
+    assert sightings[0].last_time < sightings[1].first_time
+
+
+def test_reads_of_a_wanted_plate_on_several_days_each_become_a_hit(sample_ws, tmp_path):
+    import pandas as pd
+
+    wanted = pd.DataFrame({"plate": ["1-WNT-204"], "priority": [1], "reason": ["stolen"]})
+    load_hotlist(sample_ws.store, wanted, name="stolen", owner="FEDPOL", scope="national", now=NOW, audit=OPS,
+                 valid_from=NOW - timedelta(days=5))
+    rows = [_read(40 + d, "1-WNT-204", seconds=-86_400 * d) for d in range(3)]    # today, yesterday, the day before
+    report = ingest_files(sample_ws.store, [_feed(tmp_path, rows)], now=NOW, audit=OPS)[0]
+    assert (report.sightings, report.hits) == (3, 3)
+
+
 def test_a_file_that_is_not_a_feed_is_skipped_and_the_rest_loads(sample_ws, tmp_path):
     junk = tmp_path / "photo.csv"
     junk.write_bytes(bytes(range(256)) * 10)

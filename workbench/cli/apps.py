@@ -81,7 +81,7 @@ def _check_port_free(ip: str, port: int) -> None:
     Voila is started with no retries on other ports: the apps are served on
     the port asked for or not at all, never on one the user was not told of.
     """
-    with socket.socket() as probe:
+    with socket.socket(socket.AF_INET6 if ":" in ip else socket.AF_INET) as probe:
         probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)   # as Tornado binds: TIME_WAIT is no owner
         try:
             probe.bind((ip, port))

@@ -48,16 +48,22 @@ class HitPolicy:
         return "ignore" if priority in self.ignore else "act"
 
 
-def match_hits(session: Session, sighting_ids: list[int], *, now: datetime) -> int:
-    """Record the new hits of the given sightings against the entries active at their time; returns how many."""
+def match_hits(session: Session, sighting_ids: list[int], *, now: datetime,
+               within: tuple[datetime, datetime] | None = None) -> int:
+    """Record the new hits of the given sightings against the entries active at their time; returns how many.
+
+    ``within`` (first and last ``first_time`` of those sightings, when the caller knows them) lets PostgreSQL
+    look only in their days' partitions, not in every day's index.
+    """
     count = 0
     for i in range(0, len(sighting_ids), 900):
         chunk = sighting_ids[i:i + 900]
+        days = () if within is None else (Sighting.first_time.between(*within),)
         rows = session.execute(
             select(Sighting.id, HotlistEntry.id, HotlistEntry.priority)
             .join(HotlistEntry, HotlistEntry.plate == Sighting.plate)
             .join(Hotlist, Hotlist.id == HotlistEntry.hotlist_id)
-            .where(Sighting.id.in_(chunk), HotlistEntry.valid_from <= Sighting.first_time,
+            .where(Sighting.id.in_(chunk), *days, HotlistEntry.valid_from <= Sighting.first_time,
                    or_(HotlistEntry.valid_until.is_(None), HotlistEntry.valid_until > Sighting.first_time),
                    Hotlist.valid_from <= Sighting.first_time,
                    ~exists().where(Hit.sighting_id == Sighting.id, Hit.entry_id == HotlistEntry.id),

@@ -5,7 +5,9 @@
 * Reads of the same plate at the same camera less than ``MERGE_WINDOW`` apart
   (double reads, re-deliveries under a new id) collapse into one sighting
   that keeps every source id; a late read joins the sighting it belongs to,
-  whatever order the reads arrive in.
+  whatever order the reads arrive in (one bridging two stored sightings joins
+  the earlier: stored sightings are never merged away, hits and bookmarks may
+  name them).
 * Bounded transactions: a file commits in batches of at most ``BATCH_READS``
   reads, each with the audit event saying who loaded which lines (a crash
   leaves whole batches with their events; a re-run loads the rest, nothing
@@ -330,7 +332,11 @@ def _write_merge(session: Session, merge: _Merge, report: FileReport, *, now: da
     report.loaded += len(clustered)
     report.sightings += len(new)
     hot = set(session.execute(select(HotlistEntry.plate).distinct()).scalars())
-    report.hits += match_hits(session, [int(i) for i in ids[new["plate"].isin(list(hot)).to_numpy()]], now=now)
+    wanted = new["plate"].isin(list(hot)).to_numpy()
+    if wanted.any():
+        times = new.loc[wanted, "first_time"]
+        report.hits += match_hits(session, [int(i) for i in ids[wanted]], now=now,
+                                  within=(times.min().to_pydatetime(), times.max().to_pydatetime()))
     return int(ids.max()) if len(ids) else 0
 
 
