@@ -69,11 +69,12 @@ def test_a_czech_plate_on_a_real_car_reads_as_one():
 def test_the_held_out_faces_are_apart_from_the_tuned_ones():
     import cv2
 
-    from workbench.bench._labelled_images import FACES, HELD_OUT_FACES
+    from workbench.bench._labelled_images import FACES, HELD_OUT_FACES, HELD_OUT_SMALL_FACES
 
-    held_out, tuned = pd.read_csv(HELD_OUT_FACES), pd.read_csv(FACES)
+    held_out, small, tuned = pd.read_csv(HELD_OUT_FACES), pd.read_csv(HELD_OUT_SMALL_FACES), pd.read_csv(FACES)
     assert len(held_out) >= 15 and not set(held_out["image"]) & set(tuned["image"])
-    for image, boxes in held_out.groupby("image"):
+    assert len(small) >= 4 and not set(small["image"]) & (set(tuned["image"]) | set(held_out["image"]))
+    for image, boxes in pd.concat([held_out, small]).groupby("image"):
         height, width = cv2.imread(str(HELD_OUT_FACES.parent / str(image))).shape[:2]
         assert ((boxes["x0"] >= 0) & (boxes["x0"] < boxes["x1"]) & (boxes["x1"] <= width)).all(), image
         assert ((boxes["y0"] >= 0) & (boxes["y0"] < boxes["y1"]) & (boxes["y1"] <= height)).all(), image

@@ -207,3 +207,19 @@ def test_a_plate_blurred_by_motion_is_found_by_its_shape():
     found = plate_shapes(smeared)
     assert any(x <= 306 and y <= 222 - th and x + w >= 306 + tw and y + h >= 222 for x, y, w, h in found), found
     assert plate_shapes(np.full((360, 640), 110, np.uint8)) == []
+
+
+def test_a_face_of_eight_pixels_in_a_still_picture_is_found_at_twice_its_size():
+    from workbench.bench._labelled_images import IMAGES, covered_share
+
+    portrait = cv2.imread(str(IMAGES / "obama.jpg"))   # face labelled at (239, 57)-(452, 294): 213 px wide
+    share = 0.035                                       # a face of 8 pixels, as in a crowd far from the camera
+    small = cv2.resize(portrait, None, fx=share, fy=share, interpolation=cv2.INTER_AREA)
+    scene = (90 + np.random.default_rng(1).integers(0, 20, (160, 240, 3))).astype(np.uint8)
+    scene[50:50 + small.shape[0], 100:100 + small.shape[1]] = small
+    rgb = np.ascontiguousarray(scene[..., ::-1])
+    face = tuple(int(round(v * share)) + offset for v, offset in zip((239, 57, 452, 294), (100, 50, 100, 50)))
+    redactor = Redactor(still=True)
+    regions = [r for kind, r in redactor.regions(redactor.detect(rgb), rgb.shape) if kind == "face"]
+    assert covered_share(regions, face, rgb.shape) >= 0.8, regions
+    assert len(regions) == 1, regions   # and nothing else in the noise taken for a face

