@@ -115,3 +115,26 @@ def test_served_changes_and_expiry_between_two_calls(tmp_path):
         assert before == {True}
         time.sleep(max(0.0, (until - datetime.now(UTC)).total_seconds()) + 0.1)
         assert _granted(case, "PZ5343") == {False}
+
+
+def test_served_an_account_switched_off_or_demoted_is_refused_at_its_next_call(tmp_path):
+    """The service keeps a user's login between calls: a change of account or role is seen by the next call."""
+    home = tmp_path / "home"
+    build_sample(Settings.from_env({}, home=home), traffic=False)
+    tokens = tmp_path / "tokens.json"
+    issued = {name: issue_token(tokens, name) for name in ("inspector.dupont", "analyst.peeters", "admin.willems")}
+    with served(home, tokens) as url:
+        def login(name: str):   # type: ignore[no-untyped-def]
+            return workbench.open(service=url, token=issued[name]).login()
+
+        analyst, inspector = login("analyst.peeters"), login("inspector.dupont")
+        case = inspector.open_case(SAMPLE_CASE, purpose=PURPOSE)
+        assert len(case.camera_access())
+        analyst.open_case(SAMPLE_CASE, purpose=PURPOSE)
+        admin = login("admin.willems").admin()
+        admin.set_user("inspector.dupont", active=False)
+        with pytest.raises(AccessDenied):
+            case.camera_access()
+        admin.set_user("analyst.peeters", role="auditor")
+        with pytest.raises(AccessDenied):
+            analyst.open_case(SAMPLE_CASE, purpose=PURPOSE)

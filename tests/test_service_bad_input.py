@@ -190,12 +190,14 @@ def test_a_slow_client_is_cut_off_and_the_others_are_served(world, service):
 
 @contextmanager
 def locked(world):
-    """Hold what a camera_access() call needs: the catalogue's counters, which every access reads (PostgreSQL;
-    the camera table's rows may be kept from an earlier call), or the write lock (SQLite)."""
+    """Hold what a camera_access() call needs: the camera table (PostgreSQL; the rules' counter raised first, so
+    that no camera row is kept from an earlier call), or the write lock (SQLite)."""
     url = world.settings.db_url
     if url.startswith("postgresql"):
         with psycopg.connect(url.replace("postgresql+psycopg://", "postgresql://"), autocommit=False) as db:
-            db.execute("LOCK TABLE catalogue_counter IN ACCESS EXCLUSIVE MODE")
+            db.execute("UPDATE catalogue_counter SET value = value + 1 WHERE name = 'rules'")
+            db.commit()
+            db.execute("LOCK TABLE camera IN ACCESS EXCLUSIVE MODE")
             yield
             db.rollback()
     else:

@@ -61,6 +61,7 @@ from workbench.evidence.package import MANIFEST, EvidencePackage
 from workbench.service import registry, wire
 from workbench.service.identity import Identities, TokenTable, identities_from, token_hash
 from workbench.service.throttle import RefusalThrottle
+from workbench.store import counters
 from workbench.store.models import FootageSegment
 from workbench.workspace import open_workspace
 
@@ -144,7 +145,7 @@ class Service:
         self.workers: Identities | None = TokenTable(settings.worker_tokens) if settings.worker_tokens else None
         self.limits = limits
         self.limiter = anyio.CapacityLimiter(limits.threads)
-        self._sessions: dict[str, tuple[float, UserSession]] = {}
+        self._sessions: dict[str, tuple[float, UserSession, int]] = {}   # name: (when, session, rules' counter)
         self._lock = threading.Lock()
         self.throttle = RefusalThrottle(limits.refused_burst, limits.refused_per_minute, limits.summary_window_s)
         self._accepted: dict[str, float] = {}   # token SHA-256 -> when last accepted (never held back)
@@ -203,15 +204,18 @@ class Service:
                 "error") from None
 
     def session_for(self, name: str) -> UserSession:
-        """The user's session: logged in (audited) at most once a minute, so a change of role is seen soon."""
+        """The user's session: logged in (audited) again once a minute, and at once when the access rule's tables
+        changed since (the rules' counter moved: an account switched off, a role changed)."""
         now = time.monotonic()
+        with self.workspace.store.connect() as conn:
+            rules = counters.value(conn, counters.RULES)   # 0: a catalogue without the counter, nothing kept
         with self._lock:
             cached = self._sessions.get(name)
-            if cached and now - cached[0] < self.limits.session_ttl_s:
+            if cached and rules and cached[2] == rules and now - cached[0] < self.limits.session_ttl_s:
                 return cached[1]
         session = self.workspace.login(name)
         with self._lock:
-            self._sessions[name] = (now, session)
+            self._sessions[name] = (now, session, rules)
         return session
 
     # -- calls -------------------------------------------------------------------------------------
