@@ -41,7 +41,7 @@ def test_a_taken_port_is_refused_in_words_not_moved_to_another(taken, tmp_path):
 
 def test_the_harness_moves_to_a_new_port_when_its_choice_was_taken_meanwhile(taken, tmp_path, monkeypatch):
     chosen = iter([taken, free_port()])
-    monkeypatch.setattr(bench_apps, "free_port", lambda: next(chosen))
+    monkeypatch.setattr(process, "free_port", lambda: next(chosen))
     proc, url = bench_apps.serve_apps(tmp_path, "inspector.dupont", tmp_path / "apps.log", pool=0, tiles="none")
     try:
         assert not url.endswith(f":{taken}")

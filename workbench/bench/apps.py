@@ -53,7 +53,7 @@ import click
 
 from workbench.bench._processes import cpu_below
 from workbench.errors import ConfigurationError
-from workbench.service.process import free_port
+from workbench.service.process import PortTaken, on_a_free_port
 
 PLATE_BOX = "input[placeholder='1-ABC-234']"
 READY = {"sightings_map": PLATE_BOX, "frame_search": PLATE_BOX, "hit_triage": ".wb-hit-row, .wb-message",
@@ -86,8 +86,8 @@ def serve_apps(home: Path, user: str, log: Path, *, pool: int | None = None, til
     """
     env = {**os.environ, "WORKBENCH_HOME": str(home), "WORKBENCH_USER": user, "WORKBENCH_TILES": tiles}
     env.pop("JUPYTERHUB_USER", None)
-    for _attempt in range(attempts):
-        port = free_port()
+
+    def start(port: int) -> tuple[subprocess.Popen, str]:
         command = [str(Path(sys.executable).with_name("workbench")), "apps", "--port", str(port)]
         if pool is not None:
             command += ["--pool", str(pool)]
@@ -100,9 +100,12 @@ def serve_apps(home: Path, user: str, log: Path, *, pool: int | None = None, til
             time.sleep(0.3)
         if proc.poll() is None:
             return proc, f"http://127.0.0.1:{port}"
-        if not any(words in log.read_text() for words in PORT_TAKEN):
-            raise ConfigurationError(f"workbench apps stopped: {log.read_text()[-2000:]}")
-    raise ConfigurationError(f"workbench apps found its port taken {attempts} times: {log.read_text()[-2000:]}")
+        if any(words in log.read_text() for words in PORT_TAKEN):
+            raise PortTaken(ConfigurationError(f"workbench apps found its port taken {attempts} times: "
+                                               f"{log.read_text()[-2000:]}"))
+        raise ConfigurationError(f"workbench apps stopped: {log.read_text()[-2000:]}")
+
+    return on_a_free_port(start, attempts)
 
 
 def _after_running_at(log: Path) -> str:

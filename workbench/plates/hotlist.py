@@ -56,9 +56,9 @@ def match_hits(session: Session, sighting_ids: list[int], *, now: datetime,
     look only in their days' partitions, not in every day's index.
     """
     count = 0
+    days = () if within is None else (Sighting.first_time.between(*within),)
     for i in range(0, len(sighting_ids), 900):
         chunk = sighting_ids[i:i + 900]
-        days = () if within is None else (Sighting.first_time.between(*within),)
         rows = session.execute(
             select(Sighting.id, HotlistEntry.id, HotlistEntry.priority)
             .join(HotlistEntry, HotlistEntry.plate == Sighting.plate)

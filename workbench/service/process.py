@@ -15,10 +15,13 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TypeVar
 
 import httpx
 
-from workbench.errors import ServiceUnavailable
+from workbench.errors import ServiceUnavailable, WorkbenchError
+
+T = TypeVar("T")
 
 
 def free_port() -> int:
@@ -26,6 +29,26 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
+
+
+class PortTaken(Exception):
+    """A server could not bind the port chosen for it; ``error`` is what to raise if no port is left to try."""
+
+    def __init__(self, error: WorkbenchError) -> None:
+        super().__init__(str(error))
+        self.error = error
+
+
+def on_a_free_port(start: Callable[[int], T], attempts: int = 5) -> T:
+    """``start(port)`` on a free loopback port, again on a new one while it raises :class:`PortTaken` (a port free
+    when chosen can be taken before the server binds it: a kernel's socket, another server), ``attempts`` times."""
+    for attempt in range(1, attempts + 1):
+        try:
+            return start(free_port())
+        except PortTaken as taken:
+            if attempt == attempts:
+                raise taken.error from None
+    raise ValueError("attempts must be at least 1")
 
 
 def wait_until_up(process: subprocess.Popen, urls: list[str], startup_s: float,
@@ -62,8 +85,7 @@ def served(home: Path, tokens: Path, *, now: str | None = None, db_url: str | No
             log.seek(0)
             return log.read()
 
-        for attempt in range(1, attempts + 1):
-            port = free_port()
+        def start(port: int) -> tuple[subprocess.Popen, str]:
             command = [sys.executable, "-m", "workbench.cli", "serve", "--port", str(port), *extra_args]
             if now:
                 command += ["--now", now]
@@ -73,11 +95,14 @@ def served(home: Path, tokens: Path, *, now: str | None = None, db_url: str | No
             process = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=log)
             try:
                 wait_until_up(process, [f"{url}/api/health"], startup_s, written)
-                break
-            except ServiceUnavailable:
+            except ServiceUnavailable as exc:
                 stop(process)
-                if attempt == attempts or b"address already in use" not in written():
-                    raise
+                if b"address already in use" in written():
+                    raise PortTaken(exc) from None
+                raise
+            return process, url
+
+        process, url = on_a_free_port(start, attempts)
         try:
             if started is not None:
                 started(process.pid)
