@@ -15,6 +15,7 @@ from pyproj import CRS
 from sqlalchemy import ARRAY, ColumnElement, String, and_, any_, bindparam, false, func, or_, select, text
 from sqlalchemy.engine import Connection
 
+from workbench.access import call_snapshot
 from workbench.access.policy import Window
 from workbench.store import Store, counters
 from workbench.store.models import Camera, FootageSegment, Hit, Hotlist, HotlistEntry, Partner, PlateRead, Sighting
@@ -173,10 +174,10 @@ def load_hits(store: Store, grant: Grant) -> pd.DataFrame:
 
 
 def sightings_version(store: Store) -> int:
-    """The newest sighting id loaded (the catalogue's counter, one row): a plate index built at this version
-    knows every plate sighted so far."""
-    with store.connect() as conn:
-        return counters.value(conn, counters.SIGHTINGS)
+    """The newest sighting id loaded (the catalogue's counter, one row; in a served call, as the call read it at
+    its start: :mod:`~workbench.access.call_snapshot`): a plate index built at this version knows every plate
+    sighted so far."""
+    return call_snapshot.counter(store, counters.SIGHTINGS)
 
 
 def distinct_plates(store: Store, after: int = 0) -> list[str]:

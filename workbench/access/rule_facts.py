@@ -8,7 +8,9 @@ these tables raises in the transaction of the change, whoever writes it.
 Each access reads that counter (one row) and uses the facts read at the same
 value, or reads them again: a revocation, a new member, a closed case or a
 new hold is seen by the first access that begins after it committed, as
-before. Only rows are kept: the rule itself (:func:`~workbench.access.policy.decide`,
+before. A call of the workbench service reads the counter once for all its
+steps (:mod:`~workbench.access.call_snapshot`): there, by the first call that
+begins after it committed. Only rows are kept: the rule itself (:func:`~workbench.access.policy.decide`,
 the agreements' validity and the retention horizon against the current time)
 is applied at every access.
 
@@ -21,11 +23,12 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Hashable, Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from typing import Any, Protocol
 
 from sqlalchemy.engine import Connection
 
+from workbench.access import call_snapshot
 from workbench.store import Store, counters
 
 
@@ -51,9 +54,19 @@ class RuleFacts:
 
     @contextmanager
     def reading(self) -> Iterator[FactReader]:
-        """One connection and one reading of the counter; yields a reader of facts at that version."""
-        with self.store.connect() as conn:
-            version = counters.value(conn, counters.RULES)   # 0: a catalogue without the counter, nothing kept
+        """One reading of the counter (or the value the call in progress read: :mod:`call_snapshot`); yields a
+        reader of facts at that version. A connection is taken only for facts not kept yet."""
+        with ExitStack() as stack:
+            conn: Connection | None = None
+
+            def connection() -> Connection:
+                nonlocal conn
+                if conn is None:
+                    conn = stack.enter_context(self.store.connect())
+                return conn
+
+            # 0: a catalogue without the counter, nothing kept
+            version = call_snapshot.counter(self.store, counters.RULES, connection)
             with self._lock:
                 if version > self._version:   # the rule changed: what was kept is dropped
                     self._version, self._values = version, {}
@@ -64,7 +77,7 @@ class RuleFacts:
                 with self._lock:
                     if current and version == self._version and slot in self._values:
                         return self._values[slot]
-                value = load(conn)
+                value = load(connection())
                 with self._lock:
                     if current and version == self._version:
                         if len(self._values) >= self.limit:

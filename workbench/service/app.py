@@ -51,7 +51,7 @@ from starlette.responses import FileResponse, JSONResponse, Response
 from starlette.routing import Route
 
 from workbench import __version__
-from workbench.access import CaseScope, UserSession
+from workbench.access import CaseScope, UserSession, call_snapshot
 from workbench.access.admin import AdminSession
 from workbench.access.audit import Actor, record
 from workbench.access.session import Clock, _utcnow
@@ -205,10 +205,10 @@ class Service:
 
     def session_for(self, name: str) -> UserSession:
         """The user's session: logged in (audited) again once a minute, and at once when the access rule's tables
-        changed since (the rules' counter moved: an account switched off, a role changed)."""
+        changed since (the rules' counter moved: an account switched off, a role changed). The counter is the
+        call's own reading (:func:`~workbench.access.call_snapshot.one_reading`), shared with its other steps."""
         now = time.monotonic()
-        with self.workspace.store.connect() as conn:
-            rules = counters.value(conn, counters.RULES)   # 0: a catalogue without the counter, nothing kept
+        rules = call_snapshot.counter(self.workspace.store, counters.RULES)   # 0: no counter, nothing kept
         with self._lock:
             cached = self._sessions.get(name)
             if cached and rules and cached[2] == rules and now - cached[0] < self.limits.session_ttl_s:
@@ -242,8 +242,11 @@ class Service:
         return self._plain(result)
 
     def answer(self, user: str, call: dict[str, Any]) -> bytes:
-        """The wire message of a call's result (run and encoded in one worker thread)."""
-        return wire.encode(self.dispatch(user, call))
+        """The wire message of a call's result (run and encoded in one worker thread); the catalogue's counters
+        are read once for all the steps of the call."""
+        with call_snapshot.one_reading(self.workspace.store):
+            result = self.dispatch(user, call)
+        return wire.encode(result)
 
     @staticmethod
     def _plain(result: Any) -> Any:
@@ -270,7 +273,8 @@ class Service:
             raise NotFound(f"no evidence package {package!r} of case {reference!r}") from None
         if case.get("reference") != reference or exporter != user:
             raise AccessDenied(f"the package {package} was exported by {exporter}: only they download it")
-        self.session_for(user).reopen_case(reference, purpose=case["purpose"])   # still a member, case open
+        with call_snapshot.one_reading(self.workspace.store):   # still a member, case open
+            self.session_for(user).reopen_case(reference, purpose=case["purpose"])
         path = folder / name
         if not isinstance(items, list) or not path.is_file() or path.is_symlink():
             raise NotFound(f"{name!r} is not a file of the package {package}")

@@ -50,3 +50,13 @@ _VALUE = select(CatalogueCounter.value).where(CatalogueCounter.name == bindparam
 def value(conn: Session | Connection, name: str) -> int:
     """Counter ``name``'s value (0 when the catalogue never set it)."""
     return int(conn.execute(_VALUE, {"name": name}).scalar() or 0)
+
+
+_VALUES = select(CatalogueCounter.name, CatalogueCounter.value).where(
+    CatalogueCounter.name.in_(bindparam("names", expanding=True)))
+
+
+def values(conn: Session | Connection, names: tuple[str, ...]) -> dict[str, int]:
+    """The values of the counters ``names``, read in one statement (0 for one the catalogue never set)."""
+    found = {name: int(value or 0) for name, value in conn.execute(_VALUES, {"names": list(names)}).all()}
+    return {name: found.get(name, 0) for name in names}
