@@ -9,9 +9,10 @@ import time
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy import event, text
 
 import workbench
+from workbench.access import call_snapshot
 from workbench.config import Settings
 from workbench.errors import AccessDenied
 from workbench.samples import SAMPLE_CASE, build_sample
@@ -65,6 +66,30 @@ def test_a_change_between_two_accesses_is_seen_by_the_second(sample_ws):
                           ":case)"), {"case": SAMPLE_CASE})
     with pytest.raises(AccessDenied, match="not a member"):
         sample_ws.login("inspector.dupont").open_case(SAMPLE_CASE, purpose=PURPOSE)
+
+
+def test_a_served_call_reads_the_counters_once_and_the_next_call_sees_a_change(sample_ws):
+    """Inside one call's reading (``call_snapshot.one_reading``, as the service runs every call) each step takes
+    the counters read at the call's start: a revocation committed meanwhile is seen by the next call."""
+    case = sample_ws.login("inspector.dupont").open_case(SAMPLE_CASE, purpose=PURPOSE)
+    assert _granted(case, "STIB") == {True}
+    statements: list[str] = []
+
+    def executed(conn, cursor, statement, *rest) -> None:  # type: ignore[no-untyped-def]
+        statements.append(statement)
+
+    event.listen(sample_ws.store.engine, "before_cursor_execute", executed)
+    try:
+        with call_snapshot.one_reading(sample_ws.store):
+            with sample_ws.store.engine.begin() as conn:   # revoked by hand once the call has begun
+                conn.execute(text("UPDATE agreement SET revoked_at = :at "
+                                  "WHERE authorisation_ref = 'AGR-2025-STIB-5339'"), {"at": NOW - timedelta(minutes=1)})
+            assert _granted(case, "STIB") == {True}   # this call's reading of the rules
+            assert _granted(case, "STIB") == {True}
+    finally:
+        event.remove(sample_ws.store.engine, "before_cursor_execute", executed)
+    assert sum("catalogue_counter" in s and s.lstrip().upper().startswith("SELECT") for s in statements) == 1
+    assert _granted(case, "STIB") == {False}   # the next call
 
 
 def test_an_agreement_that_expires_between_two_accesses_holds_no_more(settings):

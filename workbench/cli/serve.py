@@ -56,7 +56,9 @@ def serve(host: str, port: int, now: str | None, max_request_mb: float, body_tim
     mark_served(settings.home, f"http://{host}:{port}", fixed or datetime.now(UTC))
     click.echo(f"workbench service on http://{host}:{port}/ (Ctrl-C stops it)", err=True)
     sys.setswitchinterval(SWITCH_INTERVAL_S)
-    uvicorn.run(app, host=host, port=port, log_level="warning", timeout_keep_alive=5,
+    # uvloop's event loop (C) where installed (the service extra): the loop shares the interpreter lock with the
+    # calls; h11 kept as the HTTP parser, which bounds an unfinished request head
+    uvicorn.run(app, host=host, port=port, log_level="warning", timeout_keep_alive=5, loop="auto", http="h11",
                 h11_max_incomplete_event_size=64 * 1024)
 
 
