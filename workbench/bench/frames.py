@@ -44,9 +44,11 @@ from __future__ import annotations
 import json
 import tempfile
 import time
+from collections.abc import Callable
 from datetime import date, datetime, timedelta, timezone
 from fractions import Fraction
 from pathlib import Path
+from typing import Any
 
 import av
 import click
@@ -152,6 +154,17 @@ def _latencies(fn, n: int) -> tuple[float, float, float]:  # type: ignore[no-unt
 @click.option("--json", "as_json", is_flag=True, help="print one JSON object")
 def command(minutes: int, synthetic_hours: int, workers: int | None, index_only: bool, as_json: bool) -> None:
     """Index build against raw decoding, ROI queries against decoding every frame, random frame access."""
+    say = (lambda *a: None) if as_json else click.echo
+    with tempfile.TemporaryDirectory(prefix="wb-bench-frames-") as home:
+        result = _measure(Path(home), minutes, synthetic_hours, workers, index_only, say)
+    if as_json:
+        click.echo(json.dumps(result))
+
+
+def _measure(home: Path, minutes: int, synthetic_hours: int, workers: int | None, index_only: bool,
+             say: Callable[..., None]) -> dict[str, Any]:
+    """The run of :func:`command` in the fresh home ``home``: its keys (the first two measurements alone if
+    ``index_only``)."""
     import workbench
     from workbench.access import audit
     from workbench.bench._processes import self_and_ended_children_cpu_s
@@ -162,10 +175,8 @@ def command(minutes: int, synthetic_hours: int, workers: int | None, index_only:
     from workbench.search.index_build import build_index, decode_only, map_segments
     from workbench.store import Store
 
-    say = (lambda *a: None) if as_json else click.echo
     day = date.today() - timedelta(days=1)
     start = datetime(day.year, day.month, day.day, 6, tzinfo=timezone.utc)
-    home = Path(tempfile.mkdtemp(prefix="wb-bench-frames-"))
     settings = Settings.from_env({}, home=home)
     cache = Settings.from_env().cache_dir / "bench-frames"
     cache.mkdir(parents=True, exist_ok=True)
@@ -204,9 +215,7 @@ def command(minutes: int, synthetic_hours: int, workers: int | None, index_only:
              "plate_reads": summary.plate_reads}
     if index_only:
         store.dispose()
-        if as_json:
-            click.echo(json.dumps(speed))
-        return
+        return speed
 
     roi = (0.5, 0.55, 1.0, 1.0)
     t = time.perf_counter()
@@ -281,5 +290,5 @@ def command(minutes: int, synthetic_hours: int, workers: int | None, index_only:
               **{f"{key}_heldout": value for key, value in faces_held_out.items()},
               **{f"{key}_small_heldout": value for key, value in small_faces.items()}}
     ws.store.dispose()
-    if as_json:
-        click.echo(json.dumps(result))
+    store.dispose()
+    return result
