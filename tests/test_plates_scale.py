@@ -117,6 +117,16 @@ def test_a_feed_streams_in_chunks_and_matches_its_ground_truth(sample_ws, tmp_pa
     assert _count(sample_ws.store, Sighting) == truth.sightings
 
 
+@pytest.mark.parametrize("reads", [1, 3])
+def test_a_feed_without_a_final_line_feed_is_one_chunk(tmp_path, reads):
+    """The last line, unended, joins its chunk: no chunk of the header alone (an empty batch audited as loaded)
+    and no chunk of the last read alone."""
+    feed = _feed(tmp_path, [_read(i, seconds=60 * i) for i in range(1, reads + 1)], "unended.csv")
+    feed.write_bytes(feed.read_bytes().rstrip(b"\n"))
+    chunks = list(iter_feed(feed, now=NOW))
+    assert [len(c.reads) for c in chunks] == [reads]
+
+
 def _anpr_world(store: Store, world: World) -> None:
     """``world`` written, its cameras made ANPR cameras (feeds name them)."""
     write_world(store, world, opened=NOW - timedelta(days=120))

@@ -102,21 +102,20 @@ def parse_feed(path: Path, *, now: datetime, known_cameras: dict[str, str] | Non
 
 
 def _blocks(handle: BinaryIO, size: int) -> Iterator[bytes]:
-    """Blocks of whole lines (cut after a line feed) of about ``size`` bytes; the last one as it ends."""
-    rest = b""
-    while True:
-        data = handle.read(size)
-        if not data:
-            if rest:
-                yield rest
-            return
+    """Blocks of whole lines (cut after a line feed) of about ``size`` bytes; the last one as the file ends, with
+    its final line whether or not a line feed ends it (never a block of that line alone)."""
+    rest, data = b"", handle.read(size)
+    while data:
+        ahead = handle.read(size)
         data = rest + data
+        if not ahead:
+            yield data
+            return
         cut = data.rfind(b"\n") + 1
-        if cut == 0:
-            rest = data
-            continue
         rest = data[cut:]
-        yield data[:cut]
+        if cut:
+            yield data[:cut]
+        data = ahead
 
 
 def _read_chunks(path: Path, chunk_bytes: int) -> Iterator[pd.DataFrame]:
