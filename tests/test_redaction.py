@@ -225,18 +225,6 @@ def test_a_face_of_eight_pixels_in_a_still_picture_is_found_at_twice_its_size():
     assert len(regions) == 1, regions   # and nothing else in the noise taken for a face
 
 
-def test_overlapping_finds_merge_the_same_whatever_order_the_detectors_list_them_in():
-    """OpenCV's cascades list the same faces in an order that follows its thread count (seen on messi5.jpg):
-    the regions blurred must not."""
-    import itertools
-
-    from workbench.evidence.redaction import _merged
-
-    finds = [(226, 94, 37, 37), (244, 62, 85, 85), (216, 88, 48, 48), (300, 140, 20, 20)]
-    results = {tuple(_merged(list(order))) for order in itertools.permutations(finds)}
-    assert len(results) == 1
-
-
 def test_the_cascades_finds_come_in_the_same_order_whatever_opencv_thread_count():
     """OpenCV's cascades list the same finds in an order that follows its thread count (on this photograph: one
     thread against several), and overlapping finds are merged in order: the regions blurred followed the machine."""
