@@ -47,3 +47,8 @@ def test_the_frames_benchmark_counts_the_cpu_of_children_that_ended():
     subprocess.run([sys.executable, "-c", "import time\nend = time.process_time() + 0.4\n"
                     "while time.process_time() < end: pass"], check=True)
     assert self_and_ended_children_cpu_s() - before >= 0.35   # the child's CPU, counted once it was waited for
+
+
+def test_the_frames_benchmark_can_measure_the_index_build_alone():
+    shown = CliRunner().invoke(cli, ["bench", "frames", "--help"])
+    assert shown.exit_code == 0 and "--index-only" in shown.output, shown.output

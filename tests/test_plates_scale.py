@@ -21,11 +21,12 @@ from workbench.access.reads import sightings_version
 from workbench.access.retention import purge
 from workbench.config import Settings
 from workbench.errors import PartitionError, StorageFull
+from workbench.plates import read_ingest
 from workbench.plates.anpr_feed import iter_feed
-from workbench.plates.read_ingest import ingest_files
+from workbench.plates.read_ingest import ingest_batch, ingest_files
 from workbench.samples import SAMPLE_CASE
 from workbench.samples.synthetic_reads import write_feed
-from workbench.store import Store, counters
+from workbench.store import Store, counters, partitions
 from workbench.store.models import AuditEvent, PlateRead, Sighting
 
 from conftest import NOW, OPS, PG_URL, fixed_clock, new_database
@@ -96,7 +97,7 @@ def test_ingest_raises_the_sightings_counter_and_the_plate_index_follows_it(samp
     assert sightings_version(store) == newest + 1 and "9NEW002" in set(sample_ws.plate_index().plates)
 
 
-def test_a_feed_streams_in_chunks_and_matches_its_ground_truth(sample_ws, tmp_path):
+def test_a_feed_streams_in_chunks_and_matches_its_ground_truth(sample_ws, tmp_path, monkeypatch):
     with sample_ws.store.snapshot() as s:
         cameras = list(s.execute(text("SELECT id FROM camera WHERE kind = 'anpr'")).scalars())
     truth = write_feed(tmp_path / "synthetic.csv", reads=6_000, days=3, end=NOW - timedelta(hours=1),
@@ -104,9 +105,26 @@ def test_a_feed_streams_in_chunks_and_matches_its_ground_truth(sample_ws, tmp_pa
     chunks = list(iter_feed(tmp_path / "synthetic.csv", now=NOW, chunk_bytes=64_000))
     assert len(chunks) > 5 and sum(len(c.reads) for c in chunks) == truth.reads
     assert [c.reads["line"].min() for c in chunks] == sorted(c.reads["line"].min() for c in chunks)
+    # the ingest itself takes the feed a chunk at a time (never the whole file at once), whatever the backend
+    monkeypatch.setattr(read_ingest, "CHUNK_BYTES", 64_000)
+    monkeypatch.setattr(read_ingest, "PG_CHUNK_BYTES", 64_000)
+    taken: list[int] = []
+    monkeypatch.setattr(read_ingest, "ingest_batch", lambda store, chunk, **kw: taken.append(len(chunk.reads))
+                        or ingest_batch(store, chunk, **kw))
     report = ingest_files(sample_ws.store, [tmp_path / "synthetic.csv"], now=NOW, audit=OPS)[0]
+    assert taken == [len(c.reads) for c in chunks]
     assert (report.loaded, report.rejected) == (truth.reads, [])
     assert _count(sample_ws.store, Sighting) == truth.sightings
+
+
+@pytest.mark.parametrize("reads", [1, 3])
+def test_a_feed_without_a_final_line_feed_is_one_chunk(tmp_path, reads):
+    """The last line, unended, joins its chunk: no chunk of the header alone (an empty batch audited as loaded)
+    and no chunk of the last read alone."""
+    feed = _feed(tmp_path, [_read(i, seconds=60 * i) for i in range(1, reads + 1)], "unended.csv")
+    feed.write_bytes(feed.read_bytes().rstrip(b"\n"))
+    chunks = list(iter_feed(feed, now=NOW))
+    assert [len(c.reads) for c in chunks] == [reads]
 
 
 def _anpr_world(store: Store, world: World) -> None:
@@ -152,7 +170,7 @@ def test_retention_drops_whole_days_keeps_held_days_and_audits(settings):
     assert audit.verify(store).ok
 
 
-def test_a_detached_partition_is_refused_in_words_naming_its_day(tmp_path):
+def test_a_detached_partition_is_refused_in_words_naming_its_day(tmp_path, monkeypatch):
     with new_database("postgresql", tmp_path) as url:
         settings = Settings.from_env({}, home=tmp_path / "home", db_url=url)
         store = Store(settings)
@@ -166,6 +184,22 @@ def test_a_detached_partition_is_refused_in_words_naming_its_day(tmp_path):
         assert f"{day:%Y-%m-%d} 00:00 to" in str(refused.value) and "detached" in str(refused.value)
         plan = purge(store, settings, now=NOW, actor=audit.Actor("system:test"), dry_run=True)
         assert "detached partitions left alone" in plan.summary() and f"plate_read_p{day:%Y%m%d}" in plan.summary()
+        # a partition gone between its check and the load (detached or dropped meanwhile): refused in words,
+        # the batch rolled back with its audit event
+        events_before, reads_before = _count(store, AuditEvent), _count(store, PlateRead)
+        gone = NOW - timedelta(days=3)
+        with store.engine.begin() as conn:
+            partitions.ensure(conn, gone, gone)
+            for table in partitions.PARTITIONED:
+                conn.execute(text(f"DROP TABLE {partitions.partition_name(table, gone.date())}"))
+        monkeypatch.setattr(read_ingest.partitions, "ensure", lambda *_: [])   # dropped after the check
+        feed = _feed(tmp_path, [_read(2, camera="CAM-A", seconds=-69 * 3600)], "gone.csv")
+        feed.write_text(feed.read_text() + "\n")   # one chunk: its header and read (no empty chunk first)
+        with pytest.raises(PartitionError, match="no partition of the plate reads holds.*rolled back"):
+            ingest_files(store, [feed], now=NOW, audit=OPS)
+        with store.engine.connect() as conn:   # the load made none either
+            assert f"plate_read_p{gone:%Y%m%d}" not in {p.name for p in partitions.attached(conn, "plate_read")}
+        assert (_count(store, AuditEvent), _count(store, PlateRead)) == (events_before, reads_before)
         store.dispose()
 
 
@@ -242,8 +276,6 @@ def test_postgresql_disk_full_during_ingest_rolls_back_and_says_so(tmp_path):
 
 
 def test_sqlite_warns_in_words_past_its_ceiling(tmp_path, monkeypatch):
-    from workbench.plates import read_ingest
-
     settings = Settings.from_env({}, home=tmp_path / "home", db_url=f"sqlite:///{tmp_path / 'wb.db'}")
     store = Store(settings)
     _anpr_world(store, World(partners=["OWN"], cameras={"CAM-A": "OWN"}, users={"u.inv": ("OWN", "investigator")}))
@@ -269,7 +301,6 @@ def test_loading_on_two_connections_merges_exactly_as_one_connection(tmp_path, m
     """Late and double reads split across batches and shards: two connections give the sequential result."""
     import pandas as pd
 
-    from workbench.plates import read_ingest
     from workbench.samples import build_sample
 
     monkeypatch.setattr(read_ingest, "PG_SHARD_MIN_READS", 1_000)
@@ -311,8 +342,6 @@ def test_loading_on_two_connections_merges_exactly_as_one_connection(tmp_path, m
 
 def test_a_load_analyses_only_partitions_without_statistics_or_far_behind(tmp_path):
     """A feed every few minutes must not sample its day's partitions each time; a fresh or much grown one is."""
-    from workbench.store import partitions
-
     with new_database("postgresql", tmp_path) as url:
         store = Store(Settings.from_env({}, home=tmp_path / "home", db_url=url))
         store.migrate()

@@ -223,3 +223,19 @@ def test_a_face_of_eight_pixels_in_a_still_picture_is_found_at_twice_its_size():
     regions = [r for kind, r in redactor.regions(redactor.detect(rgb), rgb.shape) if kind == "face"]
     assert covered_share(regions, face, rgb.shape) >= 0.8, regions
     assert len(regions) == 1, regions   # and nothing else in the noise taken for a face
+
+
+def test_the_cascades_finds_come_in_the_same_order_whatever_opencv_thread_count():
+    """OpenCV's cascades list the same finds in an order that follows its thread count (on this photograph: one
+    thread against several), and overlapping finds are merged in order: the regions blurred followed the machine."""
+    grey = cv2.equalizeHist(cv2.imread(str(Path(__file__).parent / "data" / "images" / "messi5.jpg"),
+                                       cv2.IMREAD_GRAYSCALE))
+    redactor, threads = Redactor(still=True), cv2.getNumThreads()
+    try:
+        finds = []
+        for n in (1, 4):
+            cv2.setNumThreads(n)
+            finds.append(redactor._cascade_faces(grey, (12, 12), (0, 0)))  # noqa: SLF001 - the order is the point
+    finally:
+        cv2.setNumThreads(threads)
+    assert finds[0] == finds[1] and len(finds[0]) >= 3, finds

@@ -31,6 +31,9 @@ Timed in one run, on this machine:
   what the detectors find on every picture that the blurred regions cover between detections
   (``bench._redaction_cost``).
 
+``--index-only`` measures the first two alone (decoding and the index build, with their CPU per second of
+footage and the moving objects and plates found): a few minutes instead of the whole run.
+
 The archive is synthetic street footage (workbench.samples.street_render),
 1280x720, 25 fps, encoded at 4 Mb/s like a typical camera stream, kept in the
 cache folder so that a second run does not render it again.
@@ -41,9 +44,11 @@ from __future__ import annotations
 import json
 import tempfile
 import time
+from collections.abc import Callable
 from datetime import date, datetime, timedelta, timezone
 from fractions import Fraction
 from pathlib import Path
+from typing import Any
 
 import av
 import click
@@ -144,9 +149,22 @@ def _latencies(fn, n: int) -> tuple[float, float, float]:  # type: ignore[no-unt
 @click.option("--minutes", default=30, show_default=True, help="minutes of 720p footage in the archive (all cameras)")
 @click.option("--synthetic-hours", default=1000, show_default=True, help="camera-hours of the synthetic index")
 @click.option("--workers", default=None, type=int, help="worker processes (default: one per core)")
+@click.option("--index-only", is_flag=True,
+              help="measure only the index build against raw decoding (the keys of both; minutes, not the whole run)")
 @click.option("--json", "as_json", is_flag=True, help="print one JSON object")
-def command(minutes: int, synthetic_hours: int, workers: int | None, as_json: bool) -> None:
+def command(minutes: int, synthetic_hours: int, workers: int | None, index_only: bool, as_json: bool) -> None:
     """Index build against raw decoding, ROI queries against decoding every frame, random frame access."""
+    say = (lambda *a: None) if as_json else click.echo
+    with tempfile.TemporaryDirectory(prefix="wb-bench-frames-") as home:
+        result = _measure(Path(home), minutes, synthetic_hours, workers, index_only, say)
+    if as_json:
+        click.echo(json.dumps(result))
+
+
+def _measure(home: Path, minutes: int, synthetic_hours: int, workers: int | None, index_only: bool,
+             say: Callable[..., None]) -> dict[str, Any]:
+    """The run of :func:`command` in the fresh home ``home``: its keys (the first two measurements alone if
+    ``index_only``)."""
     import workbench
     from workbench.access import audit
     from workbench.bench._processes import self_and_ended_children_cpu_s
@@ -157,10 +175,8 @@ def command(minutes: int, synthetic_hours: int, workers: int | None, as_json: bo
     from workbench.search.index_build import build_index, decode_only, map_segments
     from workbench.store import Store
 
-    say = (lambda *a: None) if as_json else click.echo
     day = date.today() - timedelta(days=1)
     start = datetime(day.year, day.month, day.day, 6, tzinfo=timezone.utc)
-    home = Path(tempfile.mkdtemp(prefix="wb-bench-frames-"))
     settings = Settings.from_env({}, home=home)
     cache = Settings.from_env().cache_dir / "bench-frames"
     cache.mkdir(parents=True, exist_ok=True)
@@ -191,6 +207,15 @@ def command(minutes: int, synthetic_hours: int, workers: int | None, as_json: bo
     say(f"raw decode (PyAV): {decode_fps:,.0f} frames/s; index build: {index_fps:,.0f} frames/s "
         f"-> {index_fps / decode_fps:.2f} of raw decode ({summary.events:,} moving objects); CPU s per second of "
         f"footage: {decode_cpu / (seconds * CAMERAS):.4f} decoding, {index_cpu / (seconds * CAMERAS):.4f} indexing")
+    speed = {"decode_fps": round(decode_fps, 1), "index_fps": round(index_fps, 1),
+             "index_vs_decode": round(index_fps / decode_fps, 3),
+             "decode_cpu_s_per_clip_s": round(decode_cpu / (seconds * CAMERAS), 4),
+             "index_cpu_s_per_clip_s": round(index_cpu / (seconds * CAMERAS), 4),
+             "archive_minutes": minutes, "archive_frames": frames, "moving_objects": summary.events,
+             "plate_reads": summary.plate_reads}
+    if index_only:
+        store.dispose()
+        return speed
 
     roi = (0.5, 0.55, 1.0, 1.0)
     t = time.perf_counter()
@@ -254,21 +279,16 @@ def command(minutes: int, synthetic_hours: int, workers: int | None, as_json: bo
         f"{cost['carry_coverage_every_3']}, {cost['carry_boxes']} boxes)")
     say(f"conformance corpus: {exact_rate:.4f} exact over {corpus_checks:,} checks"
         + "".join(f"\n  {f}" for f in corpus_failures[:10]))
-    result = {"decode_fps": round(decode_fps, 1), "index_fps": round(index_fps, 1),
-              "index_vs_decode": round(index_fps / decode_fps, 3),
-              "decode_cpu_s_per_clip_s": round(decode_cpu / (seconds * CAMERAS), 4),
-              "index_cpu_s_per_clip_s": round(index_cpu / (seconds * CAMERAS), 4),
-              "baseline_query_s": round(baseline_s, 2),
+    result = {**speed, "baseline_query_s": round(baseline_s, 2),
               "query_p50_ms": round(p50, 2), "query_p95_ms": round(p95, 2),
               "query_speedup": round(baseline_s / (p50 / 1000), 1), "query_p95_ms_1000h": round(p95_1000, 2),
               "query_p50_ms_1000h": round(p50_1000, 2), "query_cold_s_1000h": round(cold_1000 / 1000, 2),
-              "frame_p50_ms": round(frame_p50, 2), "archive_minutes": minutes, "archive_frames": frames,
-              "synthetic_camera_hours": synthetic_hours, "moving_objects": summary.events,
+              "frame_p50_ms": round(frame_p50, 2), "synthetic_camera_hours": synthetic_hours,
               "corpus_exact_rate": round(exact_rate, 4), "corpus_checks": corpus_checks, **real, **faces, **cost,
-              "plate_reads": summary.plate_reads, "kind_accuracy_heldout": held_out["kind_accuracy"],
+              "kind_accuracy_heldout": held_out["kind_accuracy"],
               "labelled_objects_heldout": held_out["labelled_objects"],
               **{f"{key}_heldout": value for key, value in faces_held_out.items()},
               **{f"{key}_small_heldout": value for key, value in small_faces.items()}}
     ws.store.dispose()
-    if as_json:
-        click.echo(json.dumps(result))
+    store.dispose()
+    return result

@@ -137,8 +137,7 @@ class Redactor:
             faces += [_halved(b) for b in self._mtcnn_faces(double)]
         faces += self._cascade_faces(cv2.equalizeHist(grey), (max(12, h // 40),) * 2, (0, 0))
         # fine steps and few neighbours: a plate missed is worse than a patch blurred for nothing
-        plates = [tuple(map(int, b)) for b in
-                  self._plates.detectMultiScale(grey, 1.05, 2, minSize=(max(20, h // 30), max(8, h // 90)))]
+        plates = _in_order(self._plates.detectMultiScale(grey, 1.05, 2, minSize=(max(20, h // 30), max(8, h // 90))))
         plates += self._text_lines(np.ascontiguousarray(rgb[..., ::-1]))
         plates += plate_shapes(grey)   # plates the text detector does not see as text (motion blur)
         if double is not None and side <= SMALL_SIDE:
@@ -162,12 +161,10 @@ class Redactor:
                        largest: tuple[int, int]) -> list[tuple[int, ...]]:
         """Faces the frontal and profile cascades (the profile both ways round) find in an equalised grey image."""
         step = 1.1 if self.still else 1.15   # a clip's face gets another chance at the next detection
-        faces = [tuple(map(int, b)) for b in self._faces.detectMultiScale(grey, step, 3, minSize=smallest,
-                                                                        maxSize=largest)]
-        faces += [tuple(map(int, b)) for b in self._profiles.detectMultiScale(grey, step, 3, minSize=smallest,
-                                                                            maxSize=largest)]
+        faces = _in_order(self._faces.detectMultiScale(grey, step, 3, minSize=smallest, maxSize=largest))
+        faces += _in_order(self._profiles.detectMultiScale(grey, step, 3, minSize=smallest, maxSize=largest))
         mirrored = self._profiles.detectMultiScale(cv2.flip(grey, 1), step, 3, minSize=smallest, maxSize=largest)
-        faces += [(grey.shape[1] - int(x) - int(w), int(y), int(w), int(h)) for x, y, w, h in mirrored]
+        faces += _in_order([(grey.shape[1] - int(x) - int(w), int(y), int(w), int(h)) for x, y, w, h in mirrored])
         return faces
 
     def _text_lines(self, bgr: np.ndarray) -> list[tuple[int, ...]]:
@@ -322,6 +319,16 @@ def _all_but(rgb: np.ndarray, box: Box) -> np.ndarray:
     x1, y1 = min(width, int(np.ceil(box[2] * width))), min(height, int(np.ceil(box[3] * height)))
     out[y0:y1, x0:x1] = rgb[y0:y1, x0:x1]
     return out
+
+
+def _in_order(found: Sequence[Sequence[int]]) -> list[tuple[int, ...]]:
+    """The boxes a cascade found, in a fixed order: OpenCV lists them in an order that follows its thread count,
+    and the greedy merge of overlapping finds (:func:`_merged`) depends on the order, so the regions blurred did.
+
+    >>> _in_order([(5, 0, 2, 2), (1, 0, 3, 3)])
+    [(1, 0, 3, 3), (5, 0, 2, 2)]
+    """
+    return sorted(tuple(int(v) for v in box) for box in found)
 
 
 def _merged(boxes: list[tuple[int, ...]]) -> list[Pixels]:

@@ -33,7 +33,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -102,21 +102,20 @@ def parse_feed(path: Path, *, now: datetime, known_cameras: dict[str, str] | Non
 
 
 def _blocks(handle: BinaryIO, size: int) -> Iterator[bytes]:
-    """Blocks of whole lines (cut after a line feed) of about ``size`` bytes; the last one as it ends."""
-    rest = b""
-    while True:
-        data = handle.read(size)
-        if not data:
-            if rest:
-                yield rest
-            return
+    """Blocks of whole lines (cut after a line feed) of about ``size`` bytes; the last one as the file ends, with
+    its final line whether or not a line feed ends it (never a block of that line alone)."""
+    rest, data = b"", handle.read(size)
+    while data:
+        ahead = handle.read(size)
         data = rest + data
+        if not ahead:
+            yield data
+            return
         cut = data.rfind(b"\n") + 1
-        if cut == 0:
-            rest = data
-            continue
         rest = data[cut:]
-        yield data[:cut]
+        if cut:
+            yield data[:cut]
+        data = ahead
 
 
 def _read_chunks(path: Path, chunk_bytes: int) -> Iterator[pd.DataFrame]:
@@ -285,9 +284,12 @@ def _validate(path: Path, frame: pd.DataFrame, *, now: datetime, known_cameras: 
     rejected: list[tuple[int, str]] = list(frame.attrs.get("refused", []))
     reason = pd.Series(None, index=frame.index, dtype=object)
 
-    def refuse(mask: pd.Series, why: str | pd.Series) -> None:
+    def refuse(mask: pd.Series, why: str | Callable[[], pd.Series]) -> None:
+        """Give the rows of ``mask`` not refused yet the reason ``why`` (a per-row reason is made only when some
+        row is refused: most chunks have none)."""
         mask = mask & reason.isna()
-        reason[mask] = why if isinstance(why, str) else why[mask]
+        if mask.any():
+            reason[mask] = why if isinstance(why, str) else why()[mask]
 
     plain = frame["plain"].eq(True) if "plain" in frame.columns else pd.Series(False, index=frame.index)
     for col in REQUIRED + OPTIONAL:   # text columns, whatever pandas guessed from the values present
@@ -303,11 +305,12 @@ def _validate(path: Path, frame: pd.DataFrame, *, now: datetime, known_cameras: 
             refuse(~plain & text.str.contains("[\x00-\x08\x0b-\x1f\x7f]", regex=True),
                    f"{col} holds a control character")
     plates, plate_errors = _normalise_plates(frame["plate"].where(reason.isna()))
-    refuse(plate_errors.notna(), "plate: " + plate_errors.fillna(""))
+    refuse(plate_errors.notna(), lambda: "plate: " + plate_errors.fillna(""))
     ts_text = frame["timestamp"].fillna("").astype(str).str.strip()
     well_formed = ts_text.str.fullmatch(_ISO_TIME.pattern)
-    refuse(~well_formed & ts_text.str.fullmatch(_ISO_TIME.pattern.rsplit("(?:Z", 1)[0]),
-           "timestamp has no time zone (add +01:00 or Z)")
+    if not well_formed.all():
+        refuse(~well_formed & ts_text.str.fullmatch(_ISO_TIME.pattern.rsplit("(?:Z", 1)[0]),
+               "timestamp has no time zone (add +01:00 or Z)")
     refuse(~well_formed, "timestamp is not an ISO 8601 date and time with a zone (e.g. 2026-11-20T08:31:07+01:00)")
     times = _parse_times(ts_text.where(reason.isna()))
     refuse(times.isna(), "timestamp is not a valid time")
@@ -323,9 +326,12 @@ def _validate(path: Path, frame: pd.DataFrame, *, now: datetime, known_cameras: 
     lane = _numbers(lane_text.where(reason.isna() & frame["lane"].notna()))
     if known_cameras is not None:
         kinds = frame["camera_id"].map(pd.Series(known_cameras, dtype="str"))
-        refuse(kinds.isna(), "unknown camera " + frame["camera_id"].fillna("").astype(str).str[:40])
-        refuse(kinds.notna() & (kinds != "anpr"),
-               "camera " + frame["camera_id"].fillna("").astype(str).str[:40] + " is not an ANPR camera ("
+
+        def camera() -> pd.Series:
+            return frame["camera_id"].fillna("").astype(str).str[:40]
+
+        refuse(kinds.isna(), lambda: "unknown camera " + camera())
+        refuse(kinds.notna() & (kinds != "anpr"), lambda: "camera " + camera() + " is not an ANPR camera ("
                + kinds.fillna("").astype(str) + "): it records footage, not plate reads")
     good = reason.isna()
     rejected += list(zip(frame.loc[~good, "line"].astype(int).tolist(), reason[~good].tolist()))

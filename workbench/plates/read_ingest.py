@@ -131,20 +131,39 @@ def _nearby_sightings(session: Session, reads: pd.DataFrame) -> pd.DataFrame:
 
 
 def _cluster(reads: pd.DataFrame, existing: pd.DataFrame) -> pd.DataFrame:
-    """Give every read a cluster key; clusters that touch an existing sighting carry its id."""
-    anchors = pd.DataFrame({"camera_id": existing["camera_id"], "plate": existing["plate"],
-                            "time": existing["first_time"], "end": existing["last_time"],
-                            "existing_id": existing["id"], "row": -1})
-    items = pd.concat([reads.assign(end=reads["time"], existing_id=np.nan, row=np.arange(len(reads)))
-                       [["camera_id", "plate", "time", "end", "existing_id", "row"]], anchors], ignore_index=True)
-    items = items.sort_values(["camera_id", "plate", "time"], kind="stable", ignore_index=True)
-    same = (items["camera_id"] == items["camera_id"].shift()) & (items["plate"] == items["plate"].shift())
-    reach = items.groupby(["camera_id", "plate"], sort=False)["end"].cummax().shift()
-    new_cluster = ~same | ((items["time"] - reach) > MERGE_WINDOW)
-    items["cluster"] = new_cluster.cumsum()
-    items["existing_id"] = items.groupby("cluster")["existing_id"].transform("first")
-    out = items[items["row"] >= 0].sort_values("row")
-    return reads.assign(cluster=out["cluster"].to_numpy(), existing_id=out["existing_id"].to_numpy())
+    """Give every read a cluster key; clusters that touch an existing sighting carry its id.
+
+    Reads and existing sightings (anchors) are sorted by (camera, plate) pair
+    and time; an item joins the cluster before it when it is of the same pair
+    and starts at most ``MERGE_WINDOW`` after the latest end seen so far in
+    the pair. A cluster carries the id of its first anchor. Pairs are
+    numbered and times taken as integers (ns) first: the sort and the running
+    maxima work on numbers, not strings. Clusters are numbered in (camera,
+    plate, time) order: new sightings are written in that order (measured
+    the cheapest for their b-trees, docs/capacity-plan.md).
+    """
+    n = len(reads)
+    keys = pd.concat([reads[["camera_id", "plate"]], existing[["camera_id", "plate"]]], ignore_index=True)
+    pair = keys.groupby(["camera_id", "plate"]).ngroup().to_numpy()   # numbered in (camera, plate) order
+    start = np.concatenate([_ns(reads["time"]), _ns(existing["first_time"])])
+    end = np.concatenate([start[:n], _ns(existing["last_time"])])
+    order = np.lexsort((start, pair))   # stable: reads before anchors at the same time, as they were given
+    pair, start, end = pair[order], start[order], end[order]
+    reach = pd.Series(end).groupby(pair, sort=False).cummax().to_numpy()
+    joins = np.zeros(len(order), dtype=bool)
+    joins[1:] = (pair[1:] == pair[:-1]) & (start[1:] - reach[:-1] <= MERGE_WINDOW // pd.Timedelta(1, "ns"))
+    cluster = np.cumsum(~joins)
+    anchor = np.concatenate([np.full(n, np.nan), existing["id"].to_numpy(dtype=float)])[order]
+    anchor = pd.Series(anchor).groupby(cluster, sort=False).transform("first").to_numpy()
+    read = order < n
+    clusters, anchors = np.empty(n, dtype=np.int64), np.empty(n)
+    clusters[order[read]], anchors[order[read]] = cluster[read], anchor[read]
+    return reads.assign(cluster=clusters, existing_id=anchors)
+
+
+def _ns(times: pd.Series) -> np.ndarray:
+    """UTC times as integer nanoseconds since 1970."""
+    return times.astype("datetime64[ns, UTC]").astype("int64").to_numpy()
 
 
 def ingest_batch(store: Store, batch: FeedBatch, *, now: datetime, audit: AuditWriter,

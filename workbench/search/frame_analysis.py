@@ -140,10 +140,31 @@ class FrameAnalyser:
 HUES = ((50, "orange"), (72, "yellow"), (110, "green"), (200, "blue"), (300, "purple"), (345, "red"))
 
 
+def silhouette(mask: np.ndarray) -> np.ndarray:
+    """The object's pixels: the foreground ``mask`` with its holes filled (as a boolean array).
+
+    A background model of luma alone misses the parts of a body as bright as
+    the road behind them (a grey bonnet, a white door in the sun): they are
+    holes in the mask, and a colour named from what is left would be the
+    windows', tyres' and highlights'. Pixels not reachable from the box's
+    border through the background are the object's.
+
+    >>> ring = np.pad(np.zeros((2, 2), np.uint8), 1, constant_values=255)
+    >>> int(silhouette(ring).sum())
+    16
+    """
+    outside = cv2.copyMakeBorder((mask == 0).astype(np.uint8), 1, 1, 1, 1, cv2.BORDER_CONSTANT, value=1)
+    cv2.floodFill(outside, None, (0, 0), 2)   # the background reachable from the border
+    return outside[1:-1, 1:-1] != 2
+
+
 def colour_name(bgr: np.ndarray, mask: np.ndarray | None = None) -> str:
     """The palette name of a vehicle's body from the (masked) pixels of its best view, in CIE L*a*b*.
 
-    The lowest fifth of the box (shadow, tyres, road) is left out; the median
+    The body is the object's silhouette (:func:`silhouette`: the moving-object
+    mask with its holes filled, where the body looks like the road to a
+    luma-only background model). The lowest fifth of the box (shadow, tyres,
+    road) is left out; the median
     a* and b* of the rest give the body's hue, robust to glass, highlights and
     the road seen through the mask. A strong chroma names the hue; a weak one
     still does where outdoor footage washes colours out (reds, blues, greens
@@ -153,7 +174,7 @@ def colour_name(bgr: np.ndarray, mask: np.ndarray | None = None) -> str:
     Thresholds set on the labelled real events of ``tests/data/footage``.
     """
     rows = bgr.shape[0]
-    body = np.ones(bgr.shape[:2], bool) if mask is None else mask > 0
+    body = np.ones(bgr.shape[:2], bool) if mask is None else silhouette(mask)
     body[int(np.ceil(rows * 0.8)):] = False
     pixels = cv2.cvtColor(bgr, cv2.COLOR_BGR2LAB)[body] if body.any() else \
         cv2.cvtColor(bgr, cv2.COLOR_BGR2LAB).reshape(-1, 3)

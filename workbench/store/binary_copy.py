@@ -5,7 +5,10 @@ measured on a day's plate reads, about 1.5-2 µs of server CPU less per row
 than CSV. The encoding is vectorised (no Python per value): each column's
 fields (length word and value) become one Arrow binary value per row, and
 Arrow joins each row's fields end to end (measured: half the client CPU of
-scattering them into one buffer by computed positions).
+scattering them into one buffer by computed positions). Consecutive
+fixed-width columns without NULL are laid out together by NumPy as one
+value per row (a caller that puts its numbers and times first saves Arrow a
+field per column: measured, a sixth of the client CPU of encoding a read).
 
 Arrow types map to PostgreSQL's: strings to ``text``/``varchar``, integers to
 ``integer`` (int4; a value out of its range is an error), floats to ``float8``
@@ -30,19 +33,36 @@ _PG_EPOCH_US = 946_684_800_000_000            # 2000-01-01 UTC in µs since 1970
 def encode(data: pa.Table) -> bytes:
     """``data``'s rows in PostgreSQL's binary COPY format (header, tuples, trailer)."""
     n = data.num_rows
-    fields = [_binary(np.full(n, data.num_columns, dtype=">i2").view(np.uint8), np.full(n, 2))]
+    fields: list[pa.Array] = []
+    block = [np.full(n, data.num_columns, dtype=">i2").view(np.uint8).reshape(n, 2)]   # the row's field count
     for i in range(data.num_columns):
         array = data.column(i).combine_chunks()
         length, values = _column(array, data.field(i).name)
+        if not isinstance(values, tuple) and not (length < 0).any():   # fixed width, no NULL: joins the block
+            block += [np.broadcast_to(np.array([values.dtype.itemsize], ">i4").view(np.uint8), (n, 4)),
+                      np.ascontiguousarray(values).view(np.uint8).reshape(n, values.dtype.itemsize)]
+            continue
+        fields += _block(block, n)
+        block = []
         if isinstance(values, tuple):   # text: its length words, then its bytes as they are (NULL: none)
             fields += [_binary(length.astype(">i4").view(np.uint8), np.full(n, 4)),
                        pc.cast(array, pa.large_binary()).fill_null(b"")]
         else:
             fields.append(_fixed(values, length < 0))
+    fields += _block(block, n)
     rows = pc.binary_join_element_wise(*fields, pa.scalar(b"", pa.large_binary()))   # each row's fields end to end
     offsets = np.frombuffer(rows.buffers()[1], dtype=np.int64)[rows.offset:rows.offset + n + 1]
     body = memoryview(rows.buffers()[2])[offsets[0]:offsets[-1]] if n else b""
     return b"".join([_HEADER, body, b"\xff\xff"])   # trailer: a field count of -1
+
+
+def _block(parts: list[np.ndarray], n: int) -> list[pa.Array]:
+    """Consecutive fixed-width fields without NULL (``parts``: one (rows, bytes) array each) as one binary value
+    per row: the rows' bytes laid out once by NumPy, one field less for Arrow to join per column."""
+    if not parts:
+        return []
+    grid = np.hstack(parts) if len(parts) > 1 else np.ascontiguousarray(parts[0])
+    return [_binary(grid.reshape(-1), np.full(n, grid.shape[1]))]
 
 
 def _binary(data: np.ndarray, sizes: np.ndarray) -> pa.Array:
