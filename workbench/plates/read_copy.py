@@ -69,13 +69,12 @@ def _cursor(session: Session) -> Any:
 
 def _copy(session: Session, table: str, frame: pd.DataFrame) -> None:
     """COPY a DataFrame into ``table`` (columns by name) in PostgreSQL's binary format, encoded at once
-    (:mod:`workbench.store.binary_copy`: the server parses no text). Numbers and times go first: the encoder
-    lays consecutive fixed-width columns out in one block."""
-    frame = frame[sorted(frame.columns, key=lambda name: pd.api.types.is_string_dtype(frame[name]))]
-    data = binary_copy.encode(pa.Table.from_pandas(frame, preserve_index=False))
-    columns = ", ".join(frame.columns)
+    (:mod:`workbench.store.binary_copy`: the server parses no text), numbers and times first
+    (:func:`~workbench.store.binary_copy.fixed_width_first`)."""
+    data = binary_copy.fixed_width_first(pa.Table.from_pandas(frame, preserve_index=False))
+    columns = ", ".join(data.column_names)
     with _cursor(session) as cursor, cursor.copy(f"COPY {table} ({columns}) FROM STDIN (FORMAT binary)") as copy:
-        copy.write(data)
+        copy.write(binary_copy.encode(data))
 
 
 def stage(session: Session, reads: pd.DataFrame) -> None:

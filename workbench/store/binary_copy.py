@@ -7,8 +7,8 @@ fields (length word and value) become one Arrow binary value per row, and
 Arrow joins each row's fields end to end (measured: half the client CPU of
 scattering them into one buffer by computed positions). Consecutive
 fixed-width columns without NULL are laid out together by NumPy as one
-value per row (a caller that puts its numbers and times first saves Arrow a
-field per column: measured, a sixth of the client CPU of encoding a read).
+value per row (:func:`fixed_width_first` puts numbers and times first, saving
+Arrow a field per column: measured, a sixth of the client CPU of encoding a read).
 
 Arrow types map to PostgreSQL's: strings to ``text``/``varchar``, integers to
 ``integer`` (int4; a value out of its range is an error), floats to ``float8``
@@ -54,6 +54,17 @@ def encode(data: pa.Table) -> bytes:
     offsets = np.frombuffer(rows.buffers()[1], dtype=np.int64)[rows.offset:rows.offset + n + 1]
     body = memoryview(rows.buffers()[2])[offsets[0]:offsets[-1]] if n else b""
     return b"".join([_HEADER, body, b"\xff\xff"])   # trailer: a field count of -1
+
+
+def fixed_width_first(data: pa.Table) -> pa.Table:
+    """``data`` with its text columns last, each group in its order: the fixed-width columns before them join
+    one block in :func:`encode` (a COPY then names the columns in this order).
+
+    >>> fixed_width_first(pa.table({"plate": ["1ABC234"], "id": [1], "camera_id": ["C"]})).column_names
+    ['id', 'plate', 'camera_id']
+    """
+    text = [pa.types.is_string(f.type) or pa.types.is_large_string(f.type) for f in data.schema]
+    return data.select(sorted(range(data.num_columns), key=lambda i: text[i]))
 
 
 def _block(parts: list[np.ndarray], n: int) -> list[pa.Array]:
