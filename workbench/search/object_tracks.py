@@ -25,6 +25,7 @@ from scipy.optimize import linear_sum_assignment
 from workbench.search.frame_analysis import PERSON_SPEED, Blob, colour_name, descriptor, direction_of, kind_of
 from workbench.search.person_detection import PersonDetector
 from workbench.search.plate_reading import PlateText
+from workbench.search.plate_regions import plate_regions
 
 MIN_PLATE_VIEW = 160   # a vehicle's width in full-size pixels: a plate is about 0.3 of a car's width, its
                        # characters 0.045: under 7 px
@@ -196,6 +197,9 @@ class ObjectTracker:
             return []   # the vehicle itself (not the margin read around it) too small for legible characters
         cut = crop.shape[0] // 3   # plates are on the bumpers: the upper third (roof, windows) is not read
         crop, oy = crop[cut:], oy + cut
-        return [PlateSeen(p.plate, p.raw, p.confidence, p.country, time,
-                          ((ox + x) / fw, (oy + y) / fh, (ox + x + w) / fw, (oy + y + h) / fh))
-                for p in self.plates(crop) for x, y, w, h in [p.box]]
+        # the text detector sees the bands that look like lines of characters, or the whole view if none does
+        regions = plate_regions(crop) or [(0, 0, crop.shape[1], crop.shape[0])]
+        seen = [PlateSeen(p.plate, p.raw, p.confidence, p.country, time,
+                          ((ox + rx + x) / fw, (oy + ry + y) / fh, (ox + rx + x + w) / fw, (oy + ry + y + h) / fh))
+                for rx, ry, rx1, ry1 in regions for p in self.plates(crop[ry:ry1, rx:rx1]) for x, y, w, h in [p.box]]
+        return sorted(seen, key=lambda p: -p.confidence)
