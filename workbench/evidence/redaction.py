@@ -49,6 +49,7 @@ import cv2
 import numpy as np
 
 from workbench.errors import ConfigurationError
+from workbench.evidence.centre_faces import CentreFaces
 from workbench.evidence.plate_shapes import plate_shapes
 
 Box = tuple[float, float, float, float]   # x0, y0, x1, y1 as shares of the image
@@ -117,6 +118,7 @@ class Redactor:
 
         self._faces, self._profiles, self._plates = _cascade("face"), _cascade("profile"), _cascade("plate")
         self._mtcnn = _face_model(12)
+        self._centres = CentreFaces()
         reader, why = shared_reader()
         if reader is None:
             raise ConfigurationError(f"{why}; redaction refuses to run without the plate reader's text detector")
@@ -132,9 +134,9 @@ class Redactor:
         side = max(rgb.shape[:2])
         double = cv2.resize(rgb, None, fx=2, fy=2, interpolation=cv2.INTER_CUBIC) \
             if self.still and side <= FACE_DOUBLE_SIDE else None
-        faces = self._mtcnn_faces(rgb)
-        if double is not None:   # faces of 6 to 12 pixels, under MTCNN's floor
-            faces += [_halved(b) for b in self._mtcnn_faces(double)]
+        faces = self._mtcnn_faces(rgb) + _in_order(self._centres(rgb))
+        if double is not None:   # faces of 6 to 12 pixels, under MTCNN's and CenterFace's floors
+            faces += [_halved(b) for b in self._mtcnn_faces(double) + _in_order(self._centres(double))]
         faces += self._cascade_faces(cv2.equalizeHist(grey), (max(12, h // 40),) * 2, (0, 0))
         # fine steps and few neighbours: a plate missed is worse than a patch blurred for nothing
         plates = _in_order(self._plates.detectMultiScale(grey, 1.05, 2, minSize=(max(20, h // 30), max(8, h // 90))))
