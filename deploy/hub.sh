@@ -123,6 +123,10 @@ up() {
 
   say "sample world in the service's store"
   as_service "${service_env[@]}" "$venv/bin/workbench" sample build
+  # a plates ingest's connections lower their own server process (migration 0007): a superuser's function
+  PGPASSWORD=$(cat "$state/pg/superuser_password") psql -q -h 127.0.0.1 -p "$pg_port" -U postgres -d workbench \
+    -v ON_ERROR_STOP=1 -c "ALTER FUNCTION workbench_batch_priority(integer) OWNER TO postgres" \
+    -c "GRANT EXECUTE ON FUNCTION workbench_batch_priority(integer) TO workbench" >/dev/null
 
   say "workbench service on 127.0.0.1:$service_port (as $service_account)"
   if ! wait_for "http://127.0.0.1:$service_port/api/health" 0; then
