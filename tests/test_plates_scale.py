@@ -356,6 +356,9 @@ def test_a_load_analyses_only_partitions_without_statistics_or_far_behind(tmp_pa
                               "FROM generate_series(1, 2000) n"))
             names = [partitions.partition_name(t, day) for t in ("plate_read", "sighting")]
             assert partitions.analyse(conn, {day: 10}) == names   # never analysed: no statistics at all
+            bounds = conn.execute(text("SELECT cardinality(histogram_bounds::text::text[]) FROM pg_stats WHERE "
+                                       "tablename = :t AND attname = 'source_read_id'"), {"t": names[0]}).scalar()
+            assert bounds == partitions.SAMPLE_TARGET["plate_read"] + 1   # the reads sampled at their own target
             assert partitions.analyse(conn, {day: 10}) == []   # 10 rows more than 1,000 counted: still good
             assert partitions.analyse(conn, {day: 300}) == [names[1]]   # 30 % more sightings: refreshed
             assert partitions.analyse(conn, {day + timedelta(days=1): 10}) == []   # no partition: nothing

@@ -239,3 +239,14 @@ def test_the_cascades_finds_come_in_the_same_order_whatever_opencv_thread_count(
     finally:
         cv2.setNumThreads(threads)
     assert finds[0] == finds[1] and len(finds[0]) >= 3, finds
+
+
+@pytest.mark.parametrize("damage", ["missing", "corrupt"])
+def test_a_missing_or_damaged_centre_face_model_refuses_redaction(tmp_path, monkeypatch, damage):
+    from workbench.evidence import centre_faces
+
+    if damage == "corrupt":
+        (tmp_path / centre_faces.MODEL).write_bytes(centre_faces.model_file().read_bytes()[:5000])
+    monkeypatch.setattr(centre_faces, "model_folder", lambda: tmp_path)
+    with pytest.raises(ConfigurationError, match="CenterFace.*refuses"):
+        Redactor()

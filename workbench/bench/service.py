@@ -30,12 +30,13 @@ loopback port (``workbench serve``) and the sample world of the given day:
   from ``/proc`` when the server runs on this machine, else None): whether a
   call got cheaper, whatever else loads the machine;
 * ``concurrent_p95_ms`` (target: under 5 times the idle p50, no error): 8
-  users, each in a process of its own (each investigator's kernel is one;
+  users, each in a process and a session of its own (each investigator's kernel is one;
   threads of one process would share one interpreter lock and inflate the
   client's decoding), each with its own token, querying plates with a pause
   drawn uniformly in ``THINK_S`` (0.5-1.5 s, seeded per user) between two
   calls, for ``--duration`` seconds while plates ingests run the whole time
-  (a new feed is started as soon as one is done; ``concurrent_ingest_overlap``
+  (a new feed is started as soon as one is done, in a session of its own as a
+  systemd unit or cron starts it; ``concurrent_ingest_overlap``
   is the part of the window during which an ingest ran, and
   ``concurrent_ingested_reads`` what they wrote in it). Also reported: the
   offered load (``concurrent_calls_per_s``), the errors with their text
@@ -204,11 +205,11 @@ def _ingest_env(home: Path, db_url: str | None) -> dict[str, str]:
 
 
 def _ingest(feed: Path, env: dict[str, str]) -> subprocess.Popen:
-    """``workbench plates ingest FEED`` in a process of its own (as a deployment runs it: a niced batch job);
-    what it writes on stderr goes to FEED.log."""
+    """``workbench plates ingest FEED`` in a process and a session of its own, as a deployment runs it (a batch
+    job of a systemd unit or cron, at its default ``--nice``); what it writes on stderr goes to FEED.log."""
     with open(feed.with_suffix(".log"), "wb") as log:
         return subprocess.Popen([sys.executable, "-m", "workbench.cli", "plates", "ingest", str(feed)], env=env,
-                                stdout=subprocess.DEVNULL, stderr=log)
+                                stdout=subprocess.DEVNULL, stderr=log, start_new_session=True)
 
 
 def _failure(ingest: subprocess.Popen, feed: Path) -> str | None:
@@ -269,7 +270,8 @@ def _saturated(url: str, tokens: dict[str, str], plates: list[str], home: Path, 
 
 def _investigator(url: str, token: str, plates: list[str], seed: int, think: tuple[float, float],
                   ready: Any, results: Any, window: Any) -> None:
-    """One user in a process of its own (as each kernel is): log in, wait for the window, query and pause in it.
+    """One user in a process and a session of its own (as each kernel is: Jupyter starts a kernel in a new
+    session): log in, wait for the window, query and pause in it.
 
     Puts ``{"latencies", "errors", "cpu_s", "calls"}`` on ``results``; ``window`` is a pipe end that brings
     the window's (start, end) on the monotonic clock, which every process of the machine shares.
@@ -277,6 +279,7 @@ def _investigator(url: str, token: str, plates: list[str], seed: int, think: tup
     import workbench
     from workbench.samples import SAMPLE_CASE
 
+    os.setsid()
     case = workbench.open(service=url, token=token).login().open_case(SAMPLE_CASE, purpose=PURPOSE)
     rng = np.random.default_rng(seed)
     case.plate_reads(plates[int(rng.integers(0, len(plates)))])   # warm: connection, first decode

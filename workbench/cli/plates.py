@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import os
 import sys
 from datetime import datetime, timezone
 from pathlib import Path
 
 import click
 
+from workbench import batch_priority
 from workbench.access import audit
 from workbench.cli.common import settings_from, system_actor
 from workbench.plates.hotlist import load_hotlist
@@ -32,11 +32,15 @@ def ingest(files: tuple[Path, ...], niceness: int, connections: int) -> None:
     """Load ANPR feeds (CSV or JSON Lines; see docs/plates-feed.md). Re-running a file loads nothing twice.
 
     A batch job: by default it gives the processor to the workbench service's
-    queries first (``--nice 10``), so investigators are served while a feed loads.
+    queries first (``--nice 10``), so investigators are served while a feed loads:
+    its own process, the session it leads and, on PostgreSQL, its database
+    connections (``workbench.batch_priority``).
     """
-    os.nice(niceness)
+    batch_priority.lower(niceness)
     store, now = Store(settings_from()), datetime.now(timezone.utc)
     store.migrate()
+    if store.dialect == "postgresql":
+        batch_priority.on_each_connection(store.engine, niceness, tell=lambda text: click.echo(text, err=True))
     reports = ingest_files(store, files, now=now, progress=True, audit=audit.writer(system_actor(), time=now),
                            connections=connections)
     for report in reports:

