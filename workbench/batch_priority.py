@@ -30,10 +30,10 @@ from __future__ import annotations
 import os
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import event
-from sqlalchemy.engine import Engine
+if TYPE_CHECKING:
+    from sqlalchemy.engine import Engine
 
 AUTOGROUP = Path("/proc/self/autogroup")
 
@@ -72,6 +72,8 @@ def on_each_connection(engine: Engine, niceness: int, tell: Callable[[str], None
 
     Connections already open are closed first, so that every connection the job uses is lowered.
     """
+    from sqlalchemy import event  # here: a job lowers itself (lower) before it imports its modules
+
     if niceness <= 0:
         return
     told: list[str] = []

@@ -9,11 +9,10 @@ from pathlib import Path
 import click
 
 from workbench import batch_priority
-from workbench.access import audit
-from workbench.cli.common import settings_from, system_actor
-from workbench.plates.hotlist import load_hotlist
-from workbench.plates.read_ingest import PG_CONNECTIONS, ingest_files
-from workbench.store import Store
+
+# The load's modules (pandas, SQLAlchemy, the store: about a second of processor time) are imported by each
+# command, after ``ingest`` has lowered its priority: a job started for each feed file that arrives would
+# otherwise spend that second at the queries' priority every time.
 
 
 @click.group()
@@ -25,10 +24,11 @@ def plates() -> None:
 @click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path))
 @click.option("--nice", "niceness", default=10, show_default=True, type=click.IntRange(0, 19),
               help="run as a batch job at this CPU priority (0: as the analysts' queries; 19: lowest)")
-@click.option("--connections", default=PG_CONNECTIONS, show_default=True, type=click.IntRange(1, 16),
+@click.option("--connections", type=click.IntRange(1, 16),
               help="PostgreSQL: load each batch on this many connections at once (split by camera and plate; each "
-                   "part commits alone, so a failure leaves the others loaded until a re-run)")
-def ingest(files: tuple[Path, ...], niceness: int, connections: int) -> None:
+                   "part commits alone, so a failure leaves the others loaded until a re-run); default: "
+                   "workbench.plates.read_ingest.PG_CONNECTIONS")
+def ingest(files: tuple[Path, ...], niceness: int, connections: int | None) -> None:
     """Load ANPR feeds (CSV or JSON Lines; see docs/plates-feed.md). Re-running a file loads nothing twice.
 
     A batch job: by default it gives the processor to the workbench service's
@@ -37,6 +37,11 @@ def ingest(files: tuple[Path, ...], niceness: int, connections: int) -> None:
     connections (``workbench.batch_priority``).
     """
     batch_priority.lower(niceness)
+    from workbench.access import audit
+    from workbench.cli.common import settings_from, system_actor
+    from workbench.plates.read_ingest import ingest_files
+    from workbench.store import Store
+
     store, now = Store(settings_from()), datetime.now(timezone.utc)
     store.migrate()
     if store.dialect == "postgresql":
@@ -61,6 +66,11 @@ def hotlist() -> None:
 @click.option("--scope", type=click.Choice(["national", "zone"]), default="zone", show_default=True)
 def load(file: Path, owner: str, name: str | None, scope: str) -> None:
     """Load a hotlist CSV (plate, priority 0-4, reason[, valid_from, valid_until])."""
+    from workbench.access import audit
+    from workbench.cli.common import settings_from, system_actor
+    from workbench.plates.hotlist import load_hotlist
+    from workbench.store import Store
+
     store, now = Store(settings_from()), datetime.now(timezone.utc)
     entries, hits = load_hotlist(store, file, name=name or file.stem, owner=owner, scope=scope, now=now,
                                  audit=audit.writer(system_actor(), time=now))
