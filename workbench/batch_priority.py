@@ -28,6 +28,7 @@ priority again), and neither touches another process.
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -38,13 +39,19 @@ if TYPE_CHECKING:
 AUTOGROUP = Path("/proc/self/autogroup")
 
 
-def _autogroup_nice() -> int | None:
-    """The nice value of this process's session group, or None when the kernel groups no sessions."""
+def session_nice() -> int | None:
+    """The nice value of this process's session group; None when there is none to lower: a kernel that groups
+    no sessions, or a process in the machine's first session (init's, whose group the kernel shows empty).
+
+    >>> session_nice() is None or 0 <= session_nice() <= 19
+    True
+    """
     try:
-        text = AUTOGROUP.read_text()   # "/autogroup-123 nice 0"
+        text = AUTOGROUP.read_text()   # "/autogroup-123 nice 0", or "" in init's session
     except OSError:
         return None
-    return int(text.split()[-1])
+    shown = re.fullmatch(r"/autogroup-\d+ nice (-?\d+)\s*", text)
+    return int(shown.group(1)) if shown else None
 
 
 def lower(niceness: int) -> list[str]:
@@ -56,7 +63,7 @@ def lower(niceness: int) -> list[str]:
     if os.getpriority(os.PRIO_PROCESS, 0) < niceness:
         os.setpriority(os.PRIO_PROCESS, 0, niceness)
         done.append(f"process nice {niceness}")
-    group = _autogroup_nice()
+    group = session_nice()
     if group is not None and group < niceness and os.getsid(0) == os.getpid():
         try:
             AUTOGROUP.write_text(f"{niceness}\n")
