@@ -152,17 +152,21 @@ class HubUser:
 
         await conn.write_message(message("comm_open", {"comm_id": comm, "target_name": "jupyter.widget.control",
                                                        "data": {}}))
-        await conn.write_message(message("comm_msg", {"comm_id": comm, "data": {"method": "request_states"}}))
         deadline = time.monotonic() + timeout
         try:
-            while True:
-                raw = await asyncio.wait_for(conn.read_message(), max(0.1, deadline - time.monotonic()))
-                if raw is None:
-                    raise ConnectionError("the app's kernel closed its websocket")
-                if isinstance(raw, str):
-                    data = json.loads(raw).get("content", {}).get("data", {})
+            while True:   # asked again while the kernel has no widget yet (a loaded machine: the page came first)
+                await conn.write_message(message("comm_msg", {"comm_id": comm,
+                                                              "data": {"method": "request_states"}}))
+                while True:
+                    raw = await asyncio.wait_for(conn.read_message(), max(0.1, deadline - time.monotonic()))
+                    if raw is None:
+                        raise ConnectionError("the app's kernel closed its websocket")
+                    data = json.loads(raw).get("content", {}).get("data", {}) if isinstance(raw, str) else {}
                     if data.get("method") == "update_states":
-                        return data["states"]
+                        break
+                if data["states"] or time.monotonic() > deadline - 1:
+                    return dict(data["states"])
+                await asyncio.sleep(1)
         finally:
             conn.close()
 
