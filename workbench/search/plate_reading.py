@@ -17,6 +17,7 @@ so shop signs and lettering on vans are not plates.
 from __future__ import annotations
 
 import functools
+import itertools
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -26,7 +27,8 @@ import numpy as np
 
 from workbench.errors import ConfigurationError, InvalidInput
 from workbench.installed_packages import installed_folder
-from workbench.plates.plate_format import normalise, recognise
+from workbench.plates.plate_format import FORMATS, normalise, recognise
+from workbench.plates.plate_search import CONFUSIONS
 
 MODELS = {"det": "PP-OCRv6_det_small.onnx", "rec": "PP-OCRv6_rec_small.onnx"}
 MIN_CONFIDENCE = 0.6     # recogniser score under which a line is not trusted as a plate
@@ -98,12 +100,14 @@ class PlateReader:
                                    text_score=0.0)   # RapidOCROutput: boxes, txts, scores
         if getattr(result, "boxes", None) is None or getattr(result, "txts", None) is None:
             return []
+        height, width = bgr.shape[:2]
         found = []
         for quad, text, score in zip(result.boxes, result.txts, result.scores):
             xs, ys = np.asarray(quad)[:, 0] / scale, np.asarray(quad)[:, 1] / scale
             x0, y0 = int(max(0, xs.min())), int(max(0, ys.min()))
-            found.append((str(text), float(score), (x0, y0, int(np.ceil(xs.max())) - x0, int(np.ceil(ys.max())) - y0)))
-        return found
+            x1, y1 = int(min(width, np.ceil(xs.max()))), int(min(height, np.ceil(ys.max())))
+            found.append((str(text), float(score), (x0, y0, x1 - x0, y1 - y0)))
+        return joined_lines(found)
 
     def read(self, bgr: np.ndarray) -> list[PlateText]:
         """The lines of the picture that read as plates, best score first."""
@@ -118,11 +122,70 @@ class PlateReader:
         return sorted(plates, key=lambda p: -p.confidence)
 
 
+def _beside(a: Pixels, b: Pixels) -> bool:
+    """Whether box ``b`` continues the line of box ``a`` on its right (one plate's groups of characters: similar
+    heights, mostly the same rows, a gap under twice their height) or lies just under it (a two-line plate:
+    similar heights, mostly the same columns, its top below the middle of ``a`` and at most half a line under it).
+    """
+    ax, ay, aw, ah = a
+    bx, by, bw, bh = b
+    if not 2 / 3 <= ah / max(bh, 1) <= 3 / 2:
+        return False
+    rows = min(ay + ah, by + bh) - max(ay, by)
+    columns = min(ax + aw, bx + bw) - max(ax, bx)
+    if rows >= 0.6 * min(ah, bh) and 0 <= bx - (ax + aw) + min(aw, bw) // 4 and bx - (ax + aw) <= 2 * max(ah, bh):
+        return True
+    # the detector's boxes of two stacked lines overlap: b's top below a's middle, at most half a line under it
+    return columns >= 0.5 * min(aw, bw) and ay + ah / 2 < by <= ay + ah + max(ah, bh) / 2
+
+
+def joined_lines(lines: list[tuple[str, float, Pixels]]) -> list[tuple[str, float, Pixels]]:
+    """The text lines with the parts of one plate joined: two lines that do not read as a plate each, beside or
+    above one another as the groups of a plate's characters are, and together read as one (the detector splits
+    a plate at a wide gap between its groups, and reads a two-line plate as two lines). The joined line's score
+    is its parts' lowest, its box covers both.
+
+    >>> [(t, b) for t, _, b in joined_lines([("NMM", 1.0, (0, 0, 40, 20)), ("840", 0.9, (50, 1, 40, 20))])]
+    [('NMM 840', (0, 0, 90, 21))]
+    >>> [t for t, _, _ in joined_lines([("A03", 1.0, (10, 0, 30, 20)), ("5HFA", 0.9, (4, 24, 40, 20))])]
+    ['A03 5HFA']
+    >>> [t for t, _, _ in joined_lines([("NMM", 1.0, (0, 0, 40, 20)), ("840", 0.9, (150, 1, 40, 20))])]
+    ['NMM', '840']
+    """
+    lines = list(lines)
+    for i, (text, score, box) in enumerate(lines):
+        if as_plate(text) is not None:
+            continue
+        for j, (other, other_score, other_box) in enumerate(lines):
+            if j == i or as_plate(other) is not None or not _beside(box, other_box) \
+                    or as_plate(f"{text} {other}") is None:
+                continue
+            x0, y0 = min(box[0], other_box[0]), min(box[1], other_box[1])
+            x1 = max(box[0] + box[2], other_box[0] + other_box[2])
+            y1 = max(box[1] + box[3], other_box[1] + other_box[3])
+            rest = [line for k, line in enumerate(lines) if k not in (i, j)]
+            return joined_lines(rest + [(f"{text} {other}", min(score, other_score), (x0, y0, x1 - x0, y1 - y0))])
+    return lines
+
+
+# the look-alikes ANPR reads confuse (plate search's classes, O0DQ I1L B8 S5 Z2 G6), across the letter/digit divide
+AS_LETTER = {ch: next(c for c in group if c.isalpha()) for group in CONFUSIONS for ch in group if ch.isdigit()}
+AS_DIGIT = {ch: next(c for c in group if c.isdigit()) for group in CONFUSIONS for ch in group if ch.isalpha()}
+MAX_SWAPS = 3            # confusable characters changed at most to fit a plate format
+
+
 def as_plate(text: str) -> str | None:
     """The normalised plate a text line reads as, or None when it fits no plate format parsed here.
 
+    The recogniser reads characters, not plates: a 0 for an O, a 1 for an I. Of the readings that change at
+    most ``MAX_SWAPS`` such characters across the letter/digit divide, the one kept fits a plate format with its
+    groups of characters where the line has its gaps (the format's printed groups, e.g. ``AB 023 IG``), with the
+    fewest changes; a changed reading needs that evidence, a reading as read only needs to fit a format.
+
     >>> as_plate("1-ABC-234"), as_plate("SQUAD"), as_plate("B 1-ABC-234")
     ('1ABC234', None, '1ABC234')
+    >>> as_plate("001 662"), as_plate("AB 023·1G"), as_plate("AB0231G")
+    ('OOI662', 'AB023IG', 'AB0231G')
     """
     words = text.replace("|", " ").split()
     # the whole line, then without a leading country code (the blue band of EU plates reads as "B", "NL"...)
@@ -131,9 +194,44 @@ def as_plate(text: str) -> str | None:
             plate = normalise(candidate) if candidate else None
         except InvalidInput:
             continue
-        if plate and len(plate) >= 5 and recognise(plate):
-            return plate
+        if plate and len(plate) >= 5:
+            fitted = _fitted(plate, _gaps(candidate))
+            if fitted is not None:
+                return fitted
     return None
+
+
+def _gaps(text: str) -> tuple[int, ...]:
+    """The lengths of the groups of letters and digits a line shows between its gaps (``AB 023·1G``: 2, 3, 2)."""
+    groups, run = [], 0
+    for ch in text:
+        if ch.isalnum():
+            run += 1
+        elif run:
+            groups.append(run)
+            run = 0
+    return tuple(groups + [run] if run else groups)
+
+
+def _fitted(plate: str, gaps: tuple[int, ...]) -> str | None:
+    """The reading of ``plate`` that fits a plate format best (see :func:`as_plate`), or None."""
+    spots = [i for i, ch in enumerate(plate) if ch in AS_LETTER or ch in AS_DIGIT]
+    best: tuple[tuple[bool, int], str] | None = None
+    for swaps in range(min(MAX_SWAPS, len(spots)) + 1):
+        for chosen in itertools.combinations(spots, swaps):
+            chars = list(plate)
+            for i in chosen:
+                chars[i] = AS_LETTER.get(chars[i]) or AS_DIGIT[chars[i]]
+            reading = "".join(chars)
+            fits = gaps in {g for _, _, pattern, g in FORMATS if g and pattern.fullmatch(reading)}
+            if not (fits if swaps else recognise(reading)):
+                continue   # a changed reading must also have its gaps where its format prints them
+            rank = (fits, -swaps)
+            if best is None or rank > best[0]:
+                best = (rank, reading)
+        if best is not None and best[0][0]:
+            break   # fewer changes than any later reading, and its gaps fit
+    return None if best is None else best[1]
 
 
 @functools.cache
