@@ -250,3 +250,18 @@ def test_a_missing_or_damaged_centre_face_model_refuses_redaction(tmp_path, monk
     monkeypatch.setattr(centre_faces, "model_folder", lambda: tmp_path)
     with pytest.raises(ConfigurationError, match="CenterFace.*refuses"):
         Redactor()
+
+
+def test_a_two_line_plate_filling_a_close_up_is_blurred_whole():
+    """A motorcycle plate cut out of a traffic camera's picture (tuned set): the text detector returns "A12" over
+    "DEVP"; apart, the first is a tall artefact-like line and the second reads as a word, so neither was blurred.
+    Judged as one plate's two lines, the plate is blurred."""
+    import pandas as pd
+
+    from workbench.bench._labelled_images import COVERED, PLATES, covered_share
+
+    row = pd.read_csv(PLATES, dtype={"text": str}, keep_default_na=False).set_index("text").loc["A120EVP"]
+    rgb = np.ascontiguousarray(cv2.imread(str(PLATES.parent / row["image"]))[..., ::-1])
+    for redactor in (Redactor(still=True), Redactor()):
+        regions = [r for kind, r in redactor.regions(redactor.detect(rgb), rgb.shape) if kind == "plate"]
+        assert covered_share(regions, (row.x0, row.y0, row.x1, row.y1), rgb.shape) >= COVERED, regions

@@ -20,6 +20,7 @@ import functools
 import itertools
 from dataclasses import dataclass
 from pathlib import Path
+from collections.abc import Callable
 from typing import Any
 
 import cv2
@@ -139,11 +140,13 @@ def _beside(a: Pixels, b: Pixels) -> bool:
     return columns >= 0.5 * min(aw, bw) and ay + ah / 2 < by <= ay + ah + max(ah, bh) / 2
 
 
-def joined_lines(lines: list[tuple[str, float, Pixels]]) -> list[tuple[str, float, Pixels]]:
+def joined_lines(lines: list[tuple[str, float, Pixels]],
+                 fits: Callable[[str], bool] | None = None) -> list[tuple[str, float, Pixels]]:
     """The text lines with the parts of one plate joined: two lines that do not read as a plate each, beside or
     above one another as the groups of a plate's characters are, and together read as one (the detector splits
     a plate at a wide gap between its groups, and reads a two-line plate as two lines). The joined line's score
-    is its parts' lowest, its box covers both.
+    is its parts' lowest, its box covers both. ``fits`` says what reads as a plate (by default: it fits a plate
+    format, :func:`as_plate`; redaction, which blurs on doubt, asks less).
 
     >>> [(t, b) for t, _, b in joined_lines([("NMM", 1.0, (0, 0, 40, 20)), ("840", 0.9, (50, 1, 40, 20))])]
     [('NMM 840', (0, 0, 90, 21))]
@@ -152,19 +155,20 @@ def joined_lines(lines: list[tuple[str, float, Pixels]]) -> list[tuple[str, floa
     >>> [t for t, _, _ in joined_lines([("NMM", 1.0, (0, 0, 40, 20)), ("840", 0.9, (150, 1, 40, 20))])]
     ['NMM', '840']
     """
+    plate = fits or (lambda text: as_plate(text) is not None)
     lines = list(lines)
     for i, (text, score, box) in enumerate(lines):
-        if as_plate(text) is not None:
+        if plate(text):
             continue
         for j, (other, other_score, other_box) in enumerate(lines):
-            if j == i or as_plate(other) is not None or not _beside(box, other_box) \
-                    or as_plate(f"{text} {other}") is None:
+            if j == i or plate(other) or not _beside(box, other_box) or not plate(f"{text} {other}"):
                 continue
             x0, y0 = min(box[0], other_box[0]), min(box[1], other_box[1])
             x1 = max(box[0] + box[2], other_box[0] + other_box[2])
             y1 = max(box[1] + box[3], other_box[1] + other_box[3])
             rest = [line for k, line in enumerate(lines) if k not in (i, j)]
-            return joined_lines(rest + [(f"{text} {other}", min(score, other_score), (x0, y0, x1 - x0, y1 - y0))])
+            return joined_lines(rest + [(f"{text} {other}", min(score, other_score), (x0, y0, x1 - x0, y1 - y0))],
+                                fits)
     return lines
 
 
