@@ -13,6 +13,8 @@ faces (or plates) that touch a labelled one (unlabelled faces in a crowd count
 against it, so it is a lower bound). ``plate_read_exact_rate``: the share of
 the legible plates the plate reader (:mod:`workbench.search.plate_reading`,
 run on the whole picture) reads exactly, from a line inside the plate's box.
+:func:`evaluate_labelled_plates` gives the plate figures alone, for ``heldout/labelled_plates.csv`` too (plates of
+other pictures of the same sources, set apart by file name and never tuned on).
 
     >>> evaluate_labelled_images()["face_redaction_recall"]      # doctest: +SKIP
 """
@@ -20,10 +22,14 @@ run on the whole picture) reads exactly, from a line inside the plate's box.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import cv2
 import numpy as np
 import pandas as pd
+
+if TYPE_CHECKING:
+    from workbench.evidence.redaction import Redactor
 
 IMAGES = Path(__file__).resolve().parents[2] / "tests" / "data" / "images"
 FACES = IMAGES / "labelled_faces.csv"
@@ -105,7 +111,8 @@ def evaluate_labelled_images(faces: Path = FACES, plates: Path | None = PLATES,
     return {**scores, **evaluate_labelled_plates(plates, redactor)}
 
 
-def evaluate_labelled_plates(plates: Path = PLATES, redactor=None) -> dict[str, float | int | None]:  # type: ignore[no-untyped-def]
+def evaluate_labelled_plates(plates: Path = PLATES,
+                             redactor: Redactor | None = None) -> dict[str, float | int | None]:
     """Plate redaction recall and precision (as for a still picture and as for a clip's frames), the share of the
     legible plates read exactly, and the sizes of the labelled set."""
     from workbench.evidence.redaction import Redactor

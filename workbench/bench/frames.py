@@ -283,10 +283,10 @@ def _measure(home: Path, minutes: int, synthetic_hours: int, workers: int | None
         f"{faces_held_out['face_redaction_recall']}, precision {faces_held_out['face_redaction_precision']}; "
         f"small heads ({small_faces['labelled_faces']}, a lecture hall): redaction recall "
         f"{small_faces['face_redaction_recall']}, precision {small_faces['face_redaction_precision']}")
-    say(f"held-out real plates ({plates_held_out['labelled_plates']}): redaction recall "
-        f"{plates_held_out['plate_redaction_recall']} (as a clip's frame {plates_held_out['plate_redaction_recall_frames']}),"
-        f" precision {plates_held_out['plate_redaction_precision']}, read exactly "
-        f"{plates_held_out['plate_read_exact_rate']} of {plates_held_out['labelled_plate_texts']} legible")
+    held = plates_held_out
+    say(f"held-out real plates ({held['labelled_plates']}): redaction recall {held['plate_redaction_recall']} (as "
+        f"a clip's frame {held['plate_redaction_recall_frames']}), precision {held['plate_redaction_precision']}, "
+        f"read exactly {held['plate_read_exact_rate']} of {held['labelled_plate_texts']} legible")
     say(f"redacted clip: {cost['redaction_cpu_s_per_clip_s']} CPU s per clip second (detectors on every third "
         f"picture: {cost['redaction_cpu_s_per_clip_s_every_3']}, x{cost['redaction_cost_ratio']}); what the "
         f"detectors find on every picture covered {cost['carry_coverage']} (every third: "

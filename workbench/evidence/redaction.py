@@ -53,8 +53,8 @@ import numpy as np
 from workbench.errors import ConfigurationError
 from workbench.evidence.centre_faces import CentreFaces
 from workbench.evidence.plate_shapes import plate_shapes
-from workbench.search.plate_reading import joined_lines
 from workbench.installed_packages import installed_folder
+from workbench.search.plate_reading import joined_lines
 
 Box = tuple[float, float, float, float]   # x0, y0, x1, y1 as shares of the image
 Pixels = tuple[int, int, int, int]         # x, y, w, h
