@@ -175,7 +175,8 @@ class Redactor:
         height = bgr.shape[0]
         # the groups of one plate found apart (a two-line plate filling a close-up: "A12" over "DEVP") are judged
         # as one line, so that neither part passes for words or for an artefact
-        lines = joined_lines(self.plate_reader.lines(bgr), fits=lambda text: _plate_like(text) and _has_digit(text))
+        lines = joined_lines(self.plate_reader.lines(bgr, margin=True),
+                             fits=lambda text: _plate_like(text) and _has_digit(text))
         return [box for text, score, box in lines
                 if not _words(text, score) and (box[3] <= height * TALLEST_LINE or _plate_like(text))]
 

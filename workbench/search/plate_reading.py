@@ -36,6 +36,7 @@ MIN_CONFIDENCE = 0.6     # recogniser score under which a line is not trusted as
 DET_SIDE = 640           # longest side the text detector sees (pixels)
 DET_THRESHOLDS = {"Det.thresh": 0.2, "Det.box_thresh": 0.3}   # below rapidocr's 0.3 / 0.5: faint, small lines too
 MIN_HEIGHT = 48          # pixels: smaller pictures are enlarged before reading (the recogniser reads 48 px lines)
+CROP_MARGIN = 0.2        # of an enlarged crop's height: the plain margin around it when lines(margin=True)
 
 Pixels = tuple[int, int, int, int]   # x, y, w, h
 
@@ -89,12 +90,23 @@ class PlateReader:
                                      f"({type(exc).__name__}: {str(exc)[:160]}): reinstall rapidocr") from None
         self.min_confidence = min_confidence
 
-    def lines(self, bgr: np.ndarray) -> list[tuple[str, float, Pixels]]:
-        """Every text line in the picture: (text, score, box in pixels)."""
+    def lines(self, bgr: np.ndarray, *, margin: bool = False) -> list[tuple[str, float, Pixels]]:
+        """Every text line in the picture: (text, score, box in pixels).
+
+        ``margin``: a picture lower than ``2 * MIN_HEIGHT`` (a crop around a plate or a vehicle's part, which the
+        reader enlarges) is read inside a plain margin of its median colour, ``CROP_MARGIN`` of its enlarged height
+        wide: the detector finds a line by its outline, and characters cut by the crop's edge have none there.
+        The detector then finds them, but the recogniser also reads the plate's rim in the margin as more
+        characters (an I, an L): redaction, which blurs what it finds, asks for it; reading does not.
+        """
         if bgr.ndim != 3 or bgr.shape[0] < 4 or bgr.shape[1] < 4:
             return []
         scale = max(1.0, MIN_HEIGHT * 2 / bgr.shape[0])
         picture = bgr if scale == 1.0 else cv2.resize(bgr, None, fx=scale, fy=scale, interpolation=cv2.INTER_CUBIC)
+        border = int(round(CROP_MARGIN * picture.shape[0])) if margin and scale > 1.0 else 0
+        if border:
+            fill = [int(v) for v in np.median(picture.reshape(-1, picture.shape[2]), axis=0)]
+            picture = cv2.copyMakeBorder(picture, border, border, border, border, cv2.BORDER_CONSTANT, value=fill)
         # every step named at each call (the engine keeps what a call set); every line kept, however badly read:
         # redaction blurs lines that do not read as words, read() keeps those that read as plates
         result: Any = self._engine(np.ascontiguousarray(picture), use_det=True, use_cls=False, use_rec=True,
@@ -104,10 +116,11 @@ class PlateReader:
         height, width = bgr.shape[:2]
         found = []
         for quad, text, score in zip(result.boxes, result.txts, result.scores):
-            xs, ys = np.asarray(quad)[:, 0] / scale, np.asarray(quad)[:, 1] / scale
+            xs, ys = (np.asarray(quad)[:, 0] - border) / scale, (np.asarray(quad)[:, 1] - border) / scale
             x0, y0 = int(max(0, xs.min())), int(max(0, ys.min()))
             x1, y1 = int(min(width, np.ceil(xs.max()))), int(min(height, np.ceil(ys.max())))
-            found.append((str(text), float(score), (x0, y0, x1 - x0, y1 - y0)))
+            if x1 > x0 and y1 > y0:   # not a "line" in the margin alone
+                found.append((str(text), float(score), (x0, y0, x1 - x0, y1 - y0)))
         return joined_lines(found)
 
     def read(self, bgr: np.ndarray) -> list[PlateText]:
