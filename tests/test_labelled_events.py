@@ -43,6 +43,7 @@ def test_real_faces_and_plates_labelled_by_hand_are_blurred_and_read(tmp_path):
         assert len(table) >= 7 and all((FACES.parent / name).is_file() for name in table["image"])
     assert (plates["text"] != "").sum() >= 4
     for name in set(faces["image"]) | set(plates["image"]):
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)   # crops and street photographs: subfolders
         (tmp_path / name).symlink_to(FACES.parent / name)
     faces[faces["image"] == "astronaut.png"].to_csv(tmp_path / "faces.csv", index=False)
     plates[plates["image"] == "fast_plate_ocr_test_plate_1.png"].to_csv(tmp_path / "plates.csv", index=False)

@@ -13,6 +13,8 @@ faces (or plates) that touch a labelled one (unlabelled faces in a crowd count
 against it, so it is a lower bound). ``plate_read_exact_rate``: the share of
 the legible plates the plate reader (:mod:`workbench.search.plate_reading`,
 run on the whole picture) reads exactly, from a line inside the plate's box.
+:func:`evaluate_labelled_plates` gives the plate figures alone, for ``heldout/labelled_plates.csv`` too (plates of
+other pictures of the same sources, set apart by file name and never tuned on).
 
     >>> evaluate_labelled_images()["face_redaction_recall"]      # doctest: +SKIP
 """
@@ -20,10 +22,14 @@ run on the whole picture) reads exactly, from a line inside the plate's box.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import cv2
 import numpy as np
 import pandas as pd
+
+if TYPE_CHECKING:
+    from workbench.evidence.redaction import Redactor
 
 IMAGES = Path(__file__).resolve().parents[2] / "tests" / "data" / "images"
 FACES = IMAGES / "labelled_faces.csv"
@@ -33,6 +39,9 @@ HELD_OUT_SMALL_FACES = IMAGES / "heldout" / "labelled_small_faces.csv"
 """Small heads (13 to 19 pixels) in a dim lecture hall seen from a ceiling camera, labelled before the search at
 twice the size was written and measured at their own size only: never tuned on."""
 PLATES = IMAGES / "labelled_plates.csv"
+HELD_OUT_PLATES = IMAGES / "heldout" / "labelled_plates.csv"
+"""Plates of other pictures of the same two sources (street photographs, plate crops from a traffic camera), set
+apart by a hash of the file name before any change was measured: measured, never tuned on."""
 SCALES = (1.0, 0.25)
 COVERED = 0.8
 Region = tuple[int, int, int, int]   # x0, y0, x1, y1 in pixels
@@ -99,6 +108,16 @@ def evaluate_labelled_images(faces: Path = FACES, plates: Path | None = PLATES,
         "face_redaction_precision": _share(true, blurred)}
     if plates is None:
         return scores
+    return {**scores, **evaluate_labelled_plates(plates, redactor)}
+
+
+def evaluate_labelled_plates(plates: Path = PLATES,
+                             redactor: Redactor | None = None) -> dict[str, float | int | None]:
+    """Plate redaction recall and precision (as for a still picture and as for a clip's frames), the share of the
+    legible plates read exactly, and the sizes of the labelled set."""
+    from workbench.evidence.redaction import Redactor
+
+    redactor = redactor or Redactor(still=True)
     table = pd.read_csv(plates, dtype={"text": str}, keep_default_na=False)
     found, total, true, blurred = _redaction(redactor, table, plates.parent, "plate", (1.0,))
     in_clips = _redaction(Redactor(), table, plates.parent, "plate", (1.0,))[0]   # as on a clip's frames
@@ -109,7 +128,7 @@ def evaluate_labelled_images(faces: Path = FACES, plates: Path | None = PLATES,
         for text, (x0, y0, x1, y1) in zip(group["text"], boxes):
             exact += any(p.plate == text and x0 <= p.box[0] + p.box[2] / 2 <= x1 and y0 <= p.box[1] + p.box[3] / 2 <= y1
                          for p in reads)
-    return {**scores, "plate_redaction_recall": _share(found, total), "labelled_plates": total,
+    return {"plate_redaction_recall": _share(found, total), "labelled_plates": total,
             "plate_redaction_precision": _share(true, blurred),
             "plate_redaction_recall_frames": _share(in_clips, total),
             "plate_read_exact_rate": _share(exact, len(legible)), "labelled_plate_texts": len(legible)}

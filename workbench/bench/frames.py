@@ -24,7 +24,10 @@ Timed in one run, on this machine:
   ``face_redaction_recall_heldout`` / ``face_redaction_precision_heldout`` on a crowd photograph labelled after
   the detectors were set (never tuned on), ``face_redaction_recall_small_heldout`` /
   ``face_redaction_precision_small_heldout`` on small heads in a dim lecture hall labelled before the search of
-  stills at twice their size was written (at their own size only); ``colour_accuracy_by_clip`` beside
+  stills at twice their size was written (at their own size only), ``plate_redaction_recall_heldout``,
+  ``plate_redaction_recall_frames_heldout``, ``plate_redaction_precision_heldout`` and
+  ``plate_read_exact_rate_heldout`` on plates of other pictures of the same sources set apart by file name
+  (never tuned on); ``colour_accuracy_by_clip`` beside
   ``colour_accuracy``;
 * ``redaction_cpu_s_per_clip_s`` of a redacted re-encode of real clips against the old cadence (detectors on
   every third picture: ``..._every_3``, ratio ``redaction_cost_ratio``), and ``carry_coverage``: the share of
@@ -252,7 +255,13 @@ def _measure(home: Path, minutes: int, synthetic_hours: int, workers: int | None
 
     from workbench.bench._footage_corpus import corpus_exact_rate
     from workbench.bench._labelled_events import HELD_OUT, evaluate_labelled_events
-    from workbench.bench._labelled_images import HELD_OUT_FACES, HELD_OUT_SMALL_FACES, evaluate_labelled_images
+    from workbench.bench._labelled_images import (
+        HELD_OUT_FACES,
+        HELD_OUT_PLATES,
+        HELD_OUT_SMALL_FACES,
+        evaluate_labelled_images,
+        evaluate_labelled_plates,
+    )
     from workbench.bench._redaction_cost import redaction_cost
 
     exact_rate, corpus_checks, corpus_failures = corpus_exact_rate(home / "corpus")
@@ -261,6 +270,7 @@ def _measure(home: Path, minutes: int, synthetic_hours: int, workers: int | None
     faces = evaluate_labelled_images()
     faces_held_out = evaluate_labelled_images(HELD_OUT_FACES, None)
     small_faces = evaluate_labelled_images(HELD_OUT_SMALL_FACES, None, (1.0,))
+    plates_held_out = evaluate_labelled_plates(HELD_OUT_PLATES)
     cost = redaction_cost()
     say(f"labelled real events ({real['labelled_objects']}): colour {real['colour_accuracy']:.3f}, "
         f"kind {real['kind_accuracy']:.3f}, moving objects that are real {real['object_precision_real']:.3f}")
@@ -273,6 +283,10 @@ def _measure(home: Path, minutes: int, synthetic_hours: int, workers: int | None
         f"{faces_held_out['face_redaction_recall']}, precision {faces_held_out['face_redaction_precision']}; "
         f"small heads ({small_faces['labelled_faces']}, a lecture hall): redaction recall "
         f"{small_faces['face_redaction_recall']}, precision {small_faces['face_redaction_precision']}")
+    held = plates_held_out
+    say(f"held-out real plates ({held['labelled_plates']}): redaction recall {held['plate_redaction_recall']} (as "
+        f"a clip's frame {held['plate_redaction_recall_frames']}), precision {held['plate_redaction_precision']}, "
+        f"read exactly {held['plate_read_exact_rate']} of {held['labelled_plate_texts']} legible")
     say(f"redacted clip: {cost['redaction_cpu_s_per_clip_s']} CPU s per clip second (detectors on every third "
         f"picture: {cost['redaction_cpu_s_per_clip_s_every_3']}, x{cost['redaction_cost_ratio']}); what the "
         f"detectors find on every picture covered {cost['carry_coverage']} (every third: "
@@ -288,7 +302,8 @@ def _measure(home: Path, minutes: int, synthetic_hours: int, workers: int | None
               "kind_accuracy_heldout": held_out["kind_accuracy"],
               "labelled_objects_heldout": held_out["labelled_objects"],
               **{f"{key}_heldout": value for key, value in faces_held_out.items()},
-              **{f"{key}_small_heldout": value for key, value in small_faces.items()}}
+              **{f"{key}_small_heldout": value for key, value in small_faces.items()},
+              **{f"{key}_heldout": value for key, value in plates_held_out.items()}}
     ws.store.dispose()
     store.dispose()
     return result

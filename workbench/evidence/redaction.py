@@ -54,6 +54,7 @@ from workbench.errors import ConfigurationError
 from workbench.evidence.centre_faces import CentreFaces
 from workbench.evidence.plate_shapes import plate_shapes
 from workbench.installed_packages import installed_folder
+from workbench.search.plate_reading import joined_lines
 
 Box = tuple[float, float, float, float]   # x0, y0, x1, y1 as shares of the image
 Pixels = tuple[int, int, int, int]         # x, y, w, h
@@ -172,7 +173,11 @@ class Redactor:
         "lines" taller than a third of the picture that read as less than a plate: the text detector's artefacts
         on regular patterns, e.g. rows of windows)."""
         height = bgr.shape[0]
-        return [box for text, score, box in self.plate_reader.lines(bgr)
+        # the groups of one plate found apart (a two-line plate filling a close-up: "A12" over "DEVP") are judged
+        # as one line, so that neither part passes for words or for an artefact
+        lines = joined_lines(self.plate_reader.lines(bgr, margin=True),
+                             fits=lambda text: _plate_like(text) and _has_digit(text))
+        return [box for text, score, box in lines
                 if not _words(text, score) and (box[3] <= height * TALLEST_LINE or _plate_like(text))]
 
     def __call__(self, rgb: np.ndarray, keep: Sequence[Box] = ()) -> np.ndarray:
@@ -306,7 +311,11 @@ def _words(text: str, score: float) -> bool:
     >>> _words("CAN SOMEONE", 0.96), _words("1-ABC-234", 0.99), _words("HORMON", 0.5)
     (True, False, False)
     """
-    return score >= WORDS_CONFIDENCE and not any(c.isdigit() for c in text)
+    return score >= WORDS_CONFIDENCE and not _has_digit(text)
+
+
+def _has_digit(text: str) -> bool:
+    return any(c.isdigit() for c in text)
 
 
 def _all_but(rgb: np.ndarray, box: Box) -> np.ndarray:
