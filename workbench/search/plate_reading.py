@@ -191,6 +191,7 @@ AS_DIGIT = {ch: next(c for c in group if c.isdigit()) for group in CONFUSIONS fo
 MAX_SWAPS = 3            # confusable characters changed at most to fit a plate format
 
 
+@functools.lru_cache(maxsize=4096)   # asked again for the same lines: joining pairs them, read() keeps them
 def as_plate(text: str) -> str | None:
     """The normalised plate a text line reads as, or None when it fits no plate format parsed here.
 
