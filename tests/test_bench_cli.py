@@ -52,3 +52,21 @@ def test_the_frames_benchmark_counts_the_cpu_of_children_that_ended():
 def test_the_frames_benchmark_can_measure_the_index_build_alone():
     shown = CliRunner().invoke(cli, ["bench", "frames", "--help"])
     assert shown.exit_code == 0 and "--index-only" in shown.output, shown.output
+
+
+def test_the_frames_benchmark_times_warm_workers_and_counts_their_cpu_while_they_live():
+    from workbench.bench.frames import _standing_cluster, _tree_cpu_s
+
+    def loaded() -> int:   # run in each worker: the plate reader's models already in memory
+        return __import__("workbench.search.plate_reading", fromlist=["_"])._process_reader.cache_info().currsize
+
+    def busy() -> None:
+        end = time.process_time() + 0.4
+        while time.process_time() < end:
+            pass
+
+    with _standing_cluster(2) as client:
+        assert list(client.run(loaded).values()) == [1, 1]
+        before = _tree_cpu_s()
+        client.run(busy)
+        assert _tree_cpu_s() - before >= 0.7   # both workers' CPU, counted while they live

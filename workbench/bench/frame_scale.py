@@ -28,7 +28,6 @@ machine is shared. ``measure(quick, progress)`` returns the figures as a dict
 
 from __future__ import annotations
 
-import importlib
 import json
 import os
 import resource
@@ -290,7 +289,7 @@ def build_speedup(progress: Callable[[str], None]) -> dict[str, float]:
     from workbench.config import Settings
     from workbench.footage.footage_ingest import ingest_footage
     from workbench.samples.world import build_world
-    from workbench.search.index_build import build_index
+    from workbench.search.index_build import build_index, warm_worker
     from workbench.store import Store
 
     clips = _render_clips(Settings.from_env().cache_dir / "bench-frame-scale")
@@ -310,7 +309,7 @@ def build_speedup(progress: Callable[[str], None]) -> dict[str, float]:
             for workers in (1, 2):
                 with LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=":0",
                                   silence_logs=50) as cluster, Client(cluster) as client:
-                    client.run(importlib.import_module, "workbench.search.index_build")   # warm workers
+                    client.run(warm_worker)   # a standing cluster's workers: modules and models loaded
                     t = time.perf_counter()
                     summary = build_index(store, rebuild=True, client=client)
                     rate = summary.frames / (time.perf_counter() - t)

@@ -80,6 +80,12 @@ def _decoded_frames(path: Path) -> Iterator[tuple[float, av.VideoFrame, float]]:
             yield t, frame, video.fps
 
 
+def warm_worker() -> None:
+    """Load in this process what indexing a segment loads on first use (the plate reader's models), so that a
+    standing cluster's workers pay it once, before the work (``client.run(warm_worker)``)."""
+    shared_reader()
+
+
 def decode_only(path: Path) -> int:
     """Decode every frame and touch its luma plane, nothing else: the physical limit of indexing."""
     frames = 0

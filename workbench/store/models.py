@@ -271,7 +271,8 @@ class HotlistEntry(Base):
     valid_from: Mapped[datetime] = mapped_column(UTCDateTime)
     valid_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
     __table_args__ = (CheckConstraint("priority BETWEEN 0 AND 4", name="hotlist_priority_range"),
-                      Index("ix_hotlist_entry_plate", "plate"))
+                      Index("ix_hotlist_entry_plate", "plate"),
+                      Index("ix_hotlist_entry_hotlist_id", "hotlist_id"))   # migration 0008
 
 
 class CatalogueCounter(Base):
@@ -296,7 +297,8 @@ class Hit(Base):
     entry_id: Mapped[int] = mapped_column(ForeignKey("hotlist_entry.id", ondelete="CASCADE"))
     priority: Mapped[int] = mapped_column(Integer)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
-    __table_args__ = (UniqueConstraint("sighting_id", "entry_id", name="uq_hit_sighting_entry"),)
+    __table_args__ = (UniqueConstraint("sighting_id", "entry_id", name="uq_hit_sighting_entry"),
+                      Index("ix_hit_entry_id", "entry_id"))   # migration 0008
 
 
 class CaseBookmark(Base):
