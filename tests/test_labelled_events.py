@@ -81,9 +81,9 @@ def test_the_held_out_faces_are_apart_from_the_tuned_ones():
         assert ((boxes["y0"] >= 0) & (boxes["y0"] < boxes["y1"]) & (boxes["y1"] <= height)).all(), image
 
 
-def test_kind_holds_on_a_held_out_clip_of_pedestrians():
+def test_kind_holds_on_held_out_clips_of_pedestrians():
     from workbench.bench._labelled_events import HELD_OUT
 
     scores = evaluate_labelled_events(HELD_OUT)
-    assert scores["labelled_objects"] == 20 and scores["colour_accuracy"] is None
-    assert scores["kind_accuracy"] >= 0.6, scores   # 0.55 from shape and speed alone: walkers side by side are wide
+    assert scores["labelled_objects"] == 42 and scores["colour_accuracy"] is None
+    assert scores["kind_accuracy"] >= 0.75, scores   # 33 of 42; walkers side by side are wide: HOG decides

@@ -8,9 +8,9 @@ is not one, such as a patch of road; colour ``none`` where it is not scored).
 The thresholds of the colour and kind rules were set on these events: they
 measure in sample (``colour_accuracy_by_clip`` shows how far the two clips
 differ; rules refitted on one clip and scored on the other do worse, see
-docs/architecture.md). ``heldout/labelled_events.csv`` labels the events of a
-clip added after the rules were set (pedestrians, OpenCV's ``vtest.avi``),
-scored the same way for kind. Each labelled object is matched to the
+docs/architecture.md). ``heldout/labelled_events.csv`` labels the events of two
+clips added after the rules were set (pedestrians: two stretches of OpenCV's
+``vtest.avi``), scored the same way for kind. Each labelled object is matched to the
 index's event nearest in time whose box overlaps it; one not found counts as
 wrong.
 
@@ -37,7 +37,7 @@ from workbench.search.index_build import SegmentIndex, index_video
 
 LABELS = CLIPS / "labelled_events.csv"
 HELD_OUT = CLIPS / "heldout" / "labelled_events.csv"
-"""Events of a clip nothing was tuned on (pedestrians; colour not labelled: clothes are not a vehicle's body)."""
+"""Events of clips nothing was tuned on (pedestrians; colour not labelled: clothes are not a vehicle's body)."""
 ROIS = CLIPS / "labelled_rois.csv"
 MATCH_S = 0.5        # seconds between a label and an event's best view
 MATCH_IOU = 0.3
