@@ -8,6 +8,7 @@ import re
 from datetime import timedelta
 from pathlib import Path
 
+import numpy as np
 import pytest
 from hypothesis import given, settings as hsettings, strategies as st
 from sqlalchemy import func, select
@@ -86,6 +87,31 @@ def test_fuzzy_finds_every_single_confusion_variant(plates, data):
 def test_wildcard_equals_a_regex_reference(plates, pattern):
     regex = re.compile(pattern.replace("?", ".").replace("*", ".*"))
     assert PlateIndex(plates).wildcard(pattern) == sorted(p for p in plates if regex.fullmatch(p))
+
+
+@hsettings(max_examples=40, deadline=None)
+@given(st.lists(plates_st, min_size=0, max_size=120, unique=True), st.lists(plates_st, max_size=120),
+       st.integers(1, 40), st.data())
+def test_an_index_grown_day_by_day_answers_like_one_built_at_once(first, later, step, data):
+    grown = PlateIndex(first)
+    for i in range(0, len(later), step):
+        grown.add(later[i:i + step])
+    whole = PlateIndex(first + later)
+    assert len(grown) == len(whole) == len(set(first + later))
+    assert list(grown.plates) == list(whole.plates) == sorted(set(first + later))
+    query = data.draw(plates_st)
+    assert grown.fuzzy(query) == whole.fuzzy(query) and grown.exact(query) == whole.exact(query)
+    assert grown.wildcard(query[:2] + "*") == whole.wildcard(query[:2] + "*")
+
+
+def test_the_plate_index_holds_about_eighty_bytes_a_plate():
+    rng = np.random.default_rng(5)
+    plates = {f"{rng.integers(1, 9)}{''.join(rng.choice(list('ABCDEFGHJKLMNPRSTVWXYZ'), 3))}{rng.integers(0, 999):03d}"
+              for _ in range(50_000)}
+    index = PlateIndex(plates)
+    assert len(index) == len(plates)
+    assert index.nbytes() / len(plates) < 100   # fixed-width bytes, 32-bit hashes: no Python string per plate
+    assert index.fuzzy(next(iter(plates)))[0][1] == 0.0
 
 
 def test_fuzzy_ranks_and_bounds_by_ocr_distance():

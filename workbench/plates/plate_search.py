@@ -18,7 +18,6 @@ sorted NumPy array: a query looks up its own variants with ``searchsorted``
 from __future__ import annotations
 
 import re
-import sys
 from collections.abc import Iterable
 
 import numpy as np
@@ -32,6 +31,7 @@ _SKELETON = str.maketrans({ch: group[0] for group in CONFUSIONS for ch in group}
 _CLASS = {ch: i for i, group in enumerate(CONFUSIONS) for ch in group}
 _WILDCARD = re.compile(r"[A-Z0-9?*]+")
 _WIDTH = MAX_LENGTH + 1
+_PLATE = f"S{MAX_LENGTH}"   # a known plate: fixed-width ASCII bytes (12), not a Python string (about 60)
 _PRIME = np.uint64(1099511628211)
 _OFFSET = np.uint64(1469598103934665603)
 
@@ -58,19 +58,25 @@ def ocr_distance(a: str, b: str) -> float:
     return prev[-1]
 
 
-def _as_matrix(plates: Iterable[str]) -> np.ndarray:
-    """Plates as a zero-padded (n, _WIDTH) uint8 matrix."""
-    arr = np.array(list(plates), dtype=f"S{_WIDTH}")
+def _as_matrix(plates: Iterable[str] | np.ndarray) -> np.ndarray:
+    """Plates (strings, or an array of ASCII bytes) as a zero-padded (n, _WIDTH) uint8 matrix."""
+    arr = np.asarray(plates if isinstance(plates, np.ndarray) else list(plates)).astype(f"S{_WIDTH}")
     return arr.view(np.uint8).reshape(len(arr), _WIDTH) if len(arr) else np.zeros((0, _WIDTH), np.uint8)
 
 
+_SKELETON_BYTES = np.arange(256, dtype=np.uint8)
+for _group in CONFUSIONS:
+    _SKELETON_BYTES[[ord(ch) for ch in _group]] = ord(_group[0])
+
+
 def _hash_rows(matrix: np.ndarray) -> np.ndarray:
-    """FNV-1a over each row (vectorised over rows)."""
+    """FNV-1a over each row (vectorised over rows), folded to 32 bits: a collision only adds a candidate, which
+    the exact distance then drops."""
     h = np.full(matrix.shape[0], _OFFSET, dtype=np.uint64)
     with np.errstate(over="ignore"):
         for col in range(matrix.shape[1]):
             h = (h ^ matrix[:, col].astype(np.uint64)) * _PRIME
-    return h
+    return (h ^ (h >> np.uint64(32))).astype(np.uint32)
 
 
 def _variants(matrix: np.ndarray) -> list[np.ndarray]:
@@ -83,18 +89,24 @@ def _variants(matrix: np.ndarray) -> list[np.ndarray]:
     return out
 
 
+def _plate_array(plates: Iterable[str]) -> np.ndarray:
+    """Distinct plates, sorted, as fixed-width ASCII bytes (normalised plates are A-Z and 0-9)."""
+    return np.unique(np.array(list(plates), dtype=_PLATE))
+
+
 class _Part:
-    """Sorted distinct plates and the sorted hashes of their skeleton variants (each with its plate's rank)."""
+    """Sorted distinct plates (ASCII bytes) and the sorted hashes of their skeleton variants (each with its
+    plate's rank)."""
 
     def __init__(self, plates: np.ndarray) -> None:
         self.plates = plates
-        skeletons = _as_matrix(skeleton(p) for p in plates)
+        skeletons = _SKELETON_BYTES[_as_matrix(plates)]
         hashes, owners = [], []
         for variant in _variants(skeletons):
             valid = variant.any(axis=1)
             hashes.append(_hash_rows(variant[valid]))
             owners.append(np.nonzero(valid)[0].astype(np.int32))
-        all_hashes = np.concatenate(hashes) if hashes else np.zeros(0, np.uint64)
+        all_hashes = np.concatenate(hashes) if hashes else np.zeros(0, np.uint32)
         all_owners = np.concatenate(owners) if owners else np.zeros(0, np.int32)
         order = np.argsort(all_hashes, kind="stable")
         self.hashes, self.owners = all_hashes[order], all_owners[order]
@@ -108,12 +120,11 @@ class _Part:
     def candidates(self, keys: np.ndarray) -> list[str]:
         lo = np.searchsorted(self.hashes, keys, side="left")
         hi = np.searchsorted(self.hashes, keys, side="right")
-        return [str(self.plates[o]) for a, b in zip(lo, hi) for o in set(self.owners[a:b].tolist())]
+        return [self.plates[o].decode() for a, b in zip(lo, hi) for o in set(self.owners[a:b].tolist())]
 
     def nbytes(self) -> int:
-        """Memory held: the arrays and the plate strings they point at."""
-        return int(self.plates.nbytes + sum(sys.getsizeof(p) for p in self.plates) + self.hashes.nbytes
-                   + self.owners.nbytes)
+        """Memory held by the arrays."""
+        return int(self.plates.nbytes + self.hashes.nbytes + self.owners.nbytes)
 
 
 class PlateIndex:
@@ -130,32 +141,31 @@ class PlateIndex:
     """
 
     def __init__(self, plates: Iterable[str]) -> None:
-        self._main = _Part(np.array(sorted(set(plates)), dtype=object))
-        self._recent = _Part(np.array([], dtype=object))
+        self._main = _Part(_plate_array(plates))
+        self._recent = _Part(_plate_array([]))
 
     def add(self, plates: Iterable[str]) -> int:
         """Add the plates not known yet; returns how many were new."""
-        fresh = np.array(sorted(set(plates)), dtype=object)
+        fresh = _plate_array(plates)
         if not len(fresh):
             return 0
         fresh = fresh[~self._main.known(fresh) & ~self._recent.known(fresh)]
         if len(fresh):
-            recent = np.union1d(self._recent.plates, fresh).astype(object)
+            recent = np.union1d(self._recent.plates, fresh)
             if len(recent) * 16 > max(len(self._main.plates), 16_384):
-                self._main = _Part(np.union1d(self._main.plates, recent).astype(object))
-                self._recent = _Part(np.array([], dtype=object))
+                self._main = _Part(np.union1d(self._main.plates, recent))
+                self._recent = _Part(_plate_array([]))
             else:
                 self._recent = _Part(recent)
         return len(fresh)
 
     @property
     def plates(self) -> np.ndarray:
-        """Every known plate, sorted."""
-        return np.union1d(self._main.plates, self._recent.plates).astype(object) if len(self._recent.plates) \
-            else self._main.plates
+        """Every known plate, sorted (strings)."""
+        return np.union1d(self._main.plates, self._recent.plates).astype(f"U{MAX_LENGTH}")
 
     def nbytes(self) -> int:
-        """Memory the index holds (about 170 bytes a plate: see docs/capacity-plan.md)."""
+        """Memory the index holds (about 80 bytes a plate: see docs/capacity-plan.md)."""
         return self._main.nbytes() + self._recent.nbytes()
 
     def __len__(self) -> int:
@@ -164,7 +174,7 @@ class PlateIndex:
     def exact(self, plate: str) -> list[str]:
         """``[plate]`` if it is known (after normalisation), else ``[]``."""
         p = normalise(plate)
-        return [p] if any(part.known(np.array([p], dtype=object))[0] for part in (self._main, self._recent)) else []
+        return [p] if any(part.known(np.array([p], dtype=_PLATE))[0] for part in (self._main, self._recent)) else []
 
     def fuzzy(self, plate: str, *, max_distance: float = 1.0, limit: int = 50) -> list[tuple[str, float]]:
         """Known plates within ``max_distance`` (OCR-aware), closest first.
@@ -194,12 +204,12 @@ class PlateIndex:
         if not _WILDCARD.fullmatch(wild):
             raise InvalidInput(f"plate pattern {pattern!r}: use letters, digits, ? and *")
         prefix = re.match(r"[A-Z0-9]*", wild).group(0)  # type: ignore[union-attr]
-        regex = re.compile("".join("." if ch == "?" else ".*" if ch == "*" else ch for ch in wild))
+        regex = re.compile("".join("." if ch == "?" else ".*" if ch == "*" else ch for ch in wild).encode())
         out: list[str] = []
         for part in (self._main, self._recent):
-            lo = np.searchsorted(part.plates, prefix, side="left")
-            hi = np.searchsorted(part.plates, prefix + "\x7f", side="left") if prefix else len(part.plates)
-            out += [p for p in part.plates[lo:hi] if regex.fullmatch(p)]
+            lo = np.searchsorted(part.plates, prefix.encode(), side="left")
+            hi = np.searchsorted(part.plates, prefix.encode() + b"\x7f", side="left") if prefix else len(part.plates)
+            out += [p.decode() for p in part.plates[lo:hi] if regex.fullmatch(p)]
         return sorted(out)[:limit]
 
     def search(self, query: str, *, fuzzy: bool = False, max_distance: float = 1.0) -> list[tuple[str, float]]:
