@@ -283,13 +283,11 @@ def _render_clips(folder: Path) -> list[Path]:
 
 def build_speedup(progress: Callable[[str], None]) -> dict[str, float]:
     """Index build throughput (frames/s) with 1 and 2 Dask worker processes over the same footage."""
-    from dask.distributed import Client, LocalCluster
-
     from workbench.access import audit
     from workbench.config import Settings
     from workbench.footage.footage_ingest import ingest_footage
     from workbench.samples.world import build_world
-    from workbench.search.index_build import build_index, warm_worker
+    from workbench.search.index_build import build_index, local_client, warm_worker
     from workbench.store import Store
 
     clips = _render_clips(Settings.from_env().cache_dir / "bench-frame-scale")
@@ -307,8 +305,7 @@ def build_speedup(progress: Callable[[str], None]) -> dict[str, float]:
         rates = {1: 0.0, 2: 0.0}
         for _ in range(ROUNDS):   # alternated, so that a burst of load from elsewhere hits both
             for workers in (1, 2):
-                with LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=":0",
-                                  silence_logs=50) as cluster, Client(cluster) as client:
+                with local_client(workers) as client:
                     client.run(warm_worker)   # a standing cluster's workers: modules and models loaded
                     t = time.perf_counter()
                     summary = build_index(store, rebuild=True, client=client)

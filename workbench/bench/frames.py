@@ -179,17 +179,14 @@ def _standing_cluster(workers: int | None) -> Iterator[Any]:
     """A Dask client of ``workers`` processes (default: one per core) whose workers have loaded the index's
     modules and models, as a standing cluster's have: the timed runs then measure the work, not the start-up
     (reported apart). With one worker, None: the jobs run in this process, warmed the same way."""
-    from workbench.search.index_build import warm_worker
+    from workbench.search.index_build import local_client, warm_worker
 
     workers = workers or os.cpu_count() or 1
     if workers == 1:
         warm_worker()
         yield None
         return
-    from dask.distributed import Client, LocalCluster
-
-    with LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=":0",
-                      silence_logs=40) as cluster, Client(cluster) as client:
+    with local_client(workers) as client:
         client.run(warm_worker)
         yield client
 

@@ -65,8 +65,7 @@ def _as_matrix(plates: Iterable[str] | np.ndarray) -> np.ndarray:
 
 
 _SKELETON_BYTES = np.arange(256, dtype=np.uint8)
-for _group in CONFUSIONS:
-    _SKELETON_BYTES[[ord(ch) for ch in _group]] = ord(_group[0])
+_SKELETON_BYTES[list(_SKELETON)] = [ord(ch) for ch in _SKELETON.values()]   # :func:`skeleton` on ASCII codes
 
 
 def _hash_rows(matrix: np.ndarray) -> np.ndarray:
@@ -183,7 +182,7 @@ class PlateIndex:
         found; ``max_distance`` then bounds the exact weighted distance.
         """
         query = normalise(plate)
-        variants = _variants(_as_matrix([skeleton(query)]))
+        variants = _variants(_SKELETON_BYTES[_as_matrix([query])])
         keys = np.unique(np.concatenate([_hash_rows(v[v.any(axis=1)]) for v in variants]))
         candidates = set(self._main.candidates(keys)) | set(self._recent.candidates(keys))
         scored = [(p, ocr_distance(query, p)) for p in candidates]

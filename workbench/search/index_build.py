@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from functools import cache, partial
@@ -235,29 +236,41 @@ def map_segments(task: Callable[..., Any], jobs: list[tuple], *, workers: int | 
 
     workers = workers or os.cpu_count() or 1
     bar = tqdm(total=len(jobs), unit=unit, disable=not progress, desc="indexing footage")
-    if client is None and (workers == 1 or len(jobs) <= 1):
-        for job in jobs:
-            yield task(*job)
-            bar.update()
-        bar.close()
-        return
-    from dask.distributed import Client, LocalCluster, as_completed
-
-    own = client is None
-    if own:
-        cluster = LocalCluster(n_workers=min(workers, len(jobs)), threads_per_worker=1, processes=True,
-                               dashboard_address=":0", silence_logs=40)
-        client = Client(cluster)
     try:
-        futures = [client.submit(task, *job, pure=False) for job in jobs]
-        for future in as_completed(futures):
-            yield future.result()
-            bar.update()
+        if client is not None:
+            yield from _completed(task, jobs, client, bar)
+        elif workers == 1 or len(jobs) <= 1:
+            for job in jobs:
+                yield task(*job)
+                bar.update()
+        else:
+            with local_client(min(workers, len(jobs))) as own:
+                yield from _completed(task, jobs, own, bar)
     finally:
         bar.close()
-        if own:
-            client.close()
-            cluster.close()
+
+
+def _completed(task: Callable[..., Any], jobs: list[tuple], client: Any, bar: Any) -> Iterator[Any]:
+    """The results of ``task(*job)`` for every job, submitted to ``client``, as they complete."""
+    from dask.distributed import as_completed
+
+    for future in as_completed([client.submit(task, *job, pure=False) for job in jobs]):
+        yield future.result()
+        bar.update()
+
+
+@contextmanager
+def local_client(workers: int) -> Iterator[Any]:
+    """A Dask client of a LocalCluster on this machine: ``workers`` processes of one thread each.
+
+    >>> with local_client(2) as client:                                   # doctest: +SKIP
+    ...     client.run(warm_worker)
+    """
+    from dask.distributed import Client, LocalCluster
+
+    with LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=":0",
+                      silence_logs=40) as cluster, Client(cluster) as client:
+        yield client
 
 
 @dataclass
